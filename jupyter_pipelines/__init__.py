@@ -1,0 +1,59 @@
+"""jupyter_pipelines: Azure ML v1-style pipelines of notebooks, scripts and commands, local-first.
+
+Every public name is importable from here; modules are imported on first use so
+that ``import jupyter_pipelines`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+#: Public name -> module that defines it.
+_EXPORTS: dict[str, str] = {
+    # model
+    "PipelineParameter": "jupyter_pipelines.model.parameters",
+    "PipelineData": "jupyter_pipelines.model.data",
+    "OutputFileDatasetConfig": "jupyter_pipelines.model.data",
+    "InputPortBinding": "jupyter_pipelines.model.data",
+    "StepInput": "jupyter_pipelines.model.data",
+    "PipelineStep": "jupyter_pipelines.model.steps",
+    "PythonScriptStep": "jupyter_pipelines.model.steps",
+    "NotebookStep": "jupyter_pipelines.model.steps",
+    "CommandStep": "jupyter_pipelines.model.steps",
+    "StepSequence": "jupyter_pipelines.model.steps",
+    "NotebookRunnerStep": "jupyter_pipelines.model.notebook_runner",
+    "NotebookRunConfig": "jupyter_pipelines.model.notebook_runner",
+    "AzureMLNotebookHandler": "jupyter_pipelines.model.notebook_runner",
+    "Pipeline": "jupyter_pipelines.model.pipeline",
+    "ValidationIssue": "jupyter_pipelines.model.validation",
+    # stores
+    "Workspace": "jupyter_pipelines.stores.workspace",
+    # engine
+    "Experiment": "jupyter_pipelines.engine.experiment",
+    "PipelineRun": "jupyter_pipelines.engine.runs",
+    "StepRun": "jupyter_pipelines.engine.runs",
+    # runtime (inside a step)
+    "Run": "jupyter_pipelines.runtime.run",
+    # errors
+    "PipelinesError": "jupyter_pipelines.errors",
+    "PipelineValidationError": "jupyter_pipelines.errors",
+    "ParameterError": "jupyter_pipelines.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jupyter_pipelines' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

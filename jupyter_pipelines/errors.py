@@ -1,0 +1,66 @@
+"""The one exception hierarchy of jupyter_pipelines: a root class and a subclass per layer."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class PipelinesError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class ModelError(PipelinesError):
+    """A step, parameter, data reference or pipeline was defined wrongly."""
+
+
+class PipelineFileError(ModelError):
+    """A pipeline file could not be read, parsed or understood."""
+
+
+class PipelineValidationError(ModelError):
+    """A pipeline has problems that prevent it from being submitted.
+
+    ``issues`` holds every problem found, not only the first one.
+    """
+
+    def __init__(self, issues: list, source: str | None = None) -> None:
+        self.issues = list(issues)
+        where = f" in {source!r}" if source else ""
+        lines = [f"pipeline{where} is invalid ({len(self.issues)} problem(s)):"]
+        lines += [f"  - {issue}" for issue in self.issues]
+        super().__init__("\n".join(lines))
+
+
+class ParameterError(ModelError):
+    """A pipeline parameter value is unknown or of the wrong type."""
+
+
+class StoreError(PipelinesError):
+    """The workspace or its run store could not be read or written."""
+
+
+class UnknownRunError(StoreError):
+    """No run (or step run) has the given id or name."""
+
+
+class ExecutorError(PipelinesError):
+    """A compute target could not launch, watch or stop a step."""
+
+
+class UnknownComputeTargetError(ExecutorError):
+    """No compute target or executor backend has the given name."""
+
+
+class EngineError(PipelinesError):
+    """Submitting, planning or driving a run failed."""
+
+
+class RunFailedError(EngineError):
+    """A run ended in a state other than Finished while the caller asked to raise on error."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return ' (did you mean "x"?)' when a close match of ``name`` exists, else ''."""
+    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{matches[0]}"?)' if matches else ""

@@ -1,0 +1,1 @@
+"""The pure pipeline model: steps, data references, parameters, the DAG, files and validation."""

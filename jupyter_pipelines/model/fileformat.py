@@ -1,0 +1,366 @@
+"""The ``NAME.pipeline.yaml`` file format: a Pipeline to a document and back.
+
+A document is plain data (dicts, lists, scalars) checked against the JSON Schema
+shipped in ``schemas/pipeline.schema.json``. References between steps and to
+parameters are written as ``${{inputs.NAME}}``, ``${{outputs.NAME}}`` and
+``${{parameters.NAME}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import PipelineFileError, did_you_mean
+from .data import OutputData, OutputFileDatasetConfig, PipelineData, StepInput
+from .parameters import PARAMETER_TYPES, PipelineParameter, coerce_value, type_name_of
+from .pipeline import Pipeline
+from .steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
+from .validation import PLACEHOLDER
+
+FORMAT_VERSION = 1
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "pipeline.schema.json"
+
+
+@cache
+def pipeline_schema() -> dict[str, Any]:
+    """The JSON Schema of pipeline files."""
+    result: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
+    return result
+
+
+# -- writing ------------------------------------------------------------------------------
+def pipeline_to_document(pipeline: Pipeline, base_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The document of ``pipeline``, with paths relative to ``base_dir``."""
+    doc: dict[str, Any] = {"version": FORMAT_VERSION}
+    if pipeline.name:
+        doc["name"] = pipeline.name
+    if pipeline.description:
+        doc["description"] = pipeline.description
+    params = pipeline.parameters
+    if params:
+        doc["parameters"] = {n: _parameter_doc(p) for n, p in params.items()}
+    doc["steps"] = {s.name: _step_doc(s, Path(base_dir)) for s in pipeline.steps}
+    if pipeline.layout:
+        doc["layout"] = pipeline.layout
+    return doc
+
+
+def _parameter_doc(p: PipelineParameter) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": p.type_name, "default": p.default_value}
+    if p.description:
+        out["description"] = p.description
+    return out
+
+
+def _ref(value: Any, step: PipelineStep) -> Any:
+    """Write one argument or parameter value, replacing objects by placeholders."""
+    if isinstance(value, PipelineParameter):
+        return f"${{{{parameters.{value.name}}}}}"
+    if isinstance(value, StepInput):
+        return f"${{{{inputs.{value.name}}}}}"
+    if isinstance(value, OutputData):
+        for binding in step.inputs:
+            if binding.data is value:
+                return f"${{{{inputs.{binding.name}}}}}"
+        return f"${{{{outputs.{value.name}}}}}"
+    return value
+
+
+def _step_doc(step: PipelineStep, base_dir: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = {"type": step.kind}
+    if isinstance(step, PythonScriptStep):
+        doc["script"] = step.script_name
+    elif isinstance(step, NotebookStep):
+        doc["notebook"] = step.notebook
+    elif isinstance(step, CommandStep):
+        doc["command"] = step.command if step.command is not None else [
+            _ref(a, step) for a in step.arguments
+        ]
+    source = os.path.relpath(step.source_path, base_dir.resolve())
+    if source != ".":
+        doc["source_directory"] = Path(source).as_posix()
+    if step.arguments and not isinstance(step, CommandStep):
+        doc["arguments"] = [_ref(a, step) for a in step.arguments]
+    if step.params:
+        key = "parameters" if isinstance(step, NotebookStep) else "params"
+        doc[key] = {k: _ref(v, step) for k, v in step.params.items()}
+    if step.inputs:
+        doc["inputs"] = {b.name: _input_doc(b) for b in step.inputs}
+    if step.outputs:
+        doc["outputs"] = {o.name: _output_doc(o) for o in step.outputs}
+    if step.run_after_steps:
+        doc["run_after"] = [s.name for s in step.run_after_steps]
+    _optional(doc, step)
+    return doc
+
+
+def _input_doc(binding: StepInput) -> dict[str, Any]:
+    producer = binding.data.producer
+    out: dict[str, Any] = {
+        "step": producer.name if producer else "",
+        "output": binding.data.name,
+    }
+    if binding.mode != "mount":
+        out["mode"] = binding.mode
+    return out
+
+
+def _output_doc(data: OutputData) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(data, OutputFileDatasetConfig):
+        out["kind"] = "output_file_dataset"
+    if data.mode != "mount":
+        out["mode"] = data.mode
+    return out
+
+
+def _optional(doc: dict[str, Any], step: PipelineStep) -> None:
+    if step.compute_target:
+        doc["compute_target"] = step.compute_target
+    if not step.allow_reuse:
+        doc["allow_reuse"] = False
+    if step.hash_paths:
+        doc["hash_paths"] = list(step.hash_paths)
+    if step.timeout is not None:
+        doc["timeout"] = step.timeout
+    if step.resources:
+        doc["resources"] = dict(step.resources)
+    if step.environment_variables:
+        doc["environment_variables"] = dict(step.environment_variables)
+    if isinstance(step, NotebookStep):
+        if step.kernel_name:
+            doc["kernel_name"] = step.kernel_name
+        if step.output_notebook is not None:
+            doc["output_notebook"] = step.output_notebook.name
+        if step.cell_timeout is not None:
+            doc["cell_timeout"] = step.cell_timeout
+        if step.log_output:
+            doc["log_output"] = True
+
+
+def dump_document(doc: dict[str, Any]) -> str:
+    """The YAML text of a document: block style, keys in their written order."""
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def save_pipeline(pipeline: Pipeline, path: str | os.PathLike[str]) -> None:
+    """Write ``pipeline`` to ``path`` atomically (a temporary file, then a rename)."""
+    target = Path(path)
+    text = dump_document(pipeline_to_document(pipeline, target.parent))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    pipeline.source_path = str(target)
+
+
+# -- reading ------------------------------------------------------------------------------
+def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
+    """Read a pipeline file: ``*.pipeline.yaml`` (ours) or ``*.pipeline`` (Elyra)."""
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PipelineFileError(f"pipeline file {str(source)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PipelineFileError(f"cannot read pipeline file {str(source)!r}: {exc}") from exc
+    if source.suffix == ".pipeline":
+        from .elyra import load_elyra_text
+
+        pipeline = load_elyra_text(text, source)
+    else:
+        pipeline = document_to_pipeline(parse_yaml(text, str(source)), source.parent, str(source))
+    pipeline.source_path = str(source)
+    return pipeline
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML text, naming the file, line and column of a syntax error."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PipelineFileError(f"{source!r} is not valid YAML{where}: {problem}") from exc
+
+
+def check_document(doc: Any, source: str) -> None:
+    """Check a document against the schema, reporting every violation with its field."""
+    import jsonschema
+
+    if not isinstance(doc, dict):
+        raise PipelineFileError(f"{source!r} must hold a mapping with 'version' and 'steps'")
+    if "version" in doc and doc["version"] != FORMAT_VERSION:
+        raise PipelineFileError(
+            f"{source!r} has format version {doc['version']!r}; this jupyter_pipelines reads "
+            f"version {FORMAT_VERSION} (upgrade jupyter_pipelines to read newer files)"
+        )
+    validator = jsonschema.Draft202012Validator(pipeline_schema())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [f"  - {_field(e)}: {e.message}" for e in errors]
+        raise PipelineFileError(f"{source!r} does not match the pipeline schema:\n" + "\n".join(lines))
+
+
+def _field(error: Any) -> str:
+    path = [str(p) for p in error.absolute_path]
+    return ".".join(path) if path else "(top level)"
+
+
+def document_to_pipeline(doc: Any, base_dir: str | os.PathLike[str], source: str) -> Pipeline:
+    """Build a Pipeline from a checked document; paths are relative to ``base_dir``."""
+    check_document(doc, source)
+    return _Builder(doc, Path(base_dir), source).build()
+
+
+class _Builder:
+    """Turns a document into step objects, wiring outputs to inputs by reference."""
+
+    def __init__(self, doc: dict[str, Any], base_dir: Path, source: str) -> None:
+        self.doc = doc
+        self.base_dir = base_dir
+        self.source = source
+        self.problems: list[str] = []
+        self.params = {
+            name: self._parameter(name, spec) for name, spec in doc.get("parameters", {}).items()
+        }
+        self.outputs: dict[str, dict[str, OutputData]] = {}
+
+    def _parameter(self, name: str, spec: dict[str, Any]) -> PipelineParameter:
+        default = spec["default"]
+        kind = spec.get("type") or type_name_of(default)
+        try:
+            value = coerce_value(name, kind, default)
+        except Exception as exc:
+            self.problems.append(f"parameters.{name}.default: {exc}")
+            value = default
+        param = PipelineParameter(name, value, spec.get("description", ""))
+        param.type_name = kind if kind in PARAMETER_TYPES else param.type_name
+        return param
+
+    def build(self) -> Pipeline:
+        steps_doc: dict[str, dict[str, Any]] = self.doc["steps"]
+        for name, spec in steps_doc.items():
+            self.outputs[name] = {
+                out: OutputFileDatasetConfig(out) if o.get("kind") == "output_file_dataset"
+                else PipelineData(out)
+                for out, o in spec.get("outputs", {}).items()
+            }
+            for out, o in spec.get("outputs", {}).items():
+                if o.get("mode") == "upload":
+                    self.outputs[name][out].as_upload()
+        steps = {name: self._step(name, spec) for name, spec in steps_doc.items()}
+        for name, spec in steps_doc.items():
+            for before in spec.get("run_after", []):
+                if before in steps:
+                    steps[name].run_after(steps[before])
+                else:
+                    self._unknown_step(name, "run_after", before)
+        if self.problems:
+            raise PipelineFileError(
+                f"{self.source!r} has broken references:\n"
+                + "\n".join(f"  - {p}" for p in self.problems)
+            )
+        return Pipeline(
+            steps=list(steps.values()),
+            description=self.doc.get("description"),
+            name=self.doc.get("name"),
+            parameters=self.params.values(),
+            layout=self.doc.get("layout"),
+            resolve_closure=False,
+        )
+
+    def _unknown_step(self, step: str, field: str, name: str) -> None:
+        hint = did_you_mean(name, self.doc["steps"])
+        self.problems.append(f"steps.{step}.{field}: unknown step {name!r}{hint}")
+
+    def _inputs(self, name: str, spec: dict[str, Any]) -> dict[str, StepInput]:
+        bindings = {}
+        for in_name, ref in spec.get("inputs", {}).items():
+            producer, output = ref["step"], ref["output"]
+            if producer not in self.outputs:
+                self._unknown_step(name, f"inputs.{in_name}.step", producer)
+                continue
+            data = self.outputs[producer].get(output)
+            if data is None:
+                hint = did_you_mean(output, self.outputs[producer])
+                self.problems.append(
+                    f"steps.{name}.inputs.{in_name}.output: step {producer!r} has no "
+                    f"output {output!r}{hint}"
+                )
+                continue
+            binding = StepInput(data, name=in_name if in_name != data.name else None)
+            if ref.get("mode") == "download":
+                binding.as_download()
+            bindings[in_name] = binding
+        return bindings
+
+    def _value(self, value: Any, name: str, field: str, inputs: dict[str, StepInput]) -> Any:
+        """Turn a whole-string placeholder back into its object; leave other values alone."""
+        if not isinstance(value, str):
+            return value
+        match = PLACEHOLDER.fullmatch(value.strip())
+        if not match:
+            return value
+        group, ref = match.group(1), match.group(2)
+        table: dict[str, Any] = {
+            "parameters": self.params, "inputs": inputs, "outputs": self.outputs[name]
+        }[group]
+        if ref not in table:
+            hint = did_you_mean(ref, table)
+            self.problems.append(f"steps.{name}.{field}: {value} refers to unknown "
+                                 f"{group[:-1]} {ref!r}{hint}")
+            return value
+        return table[ref]
+
+    def _step(self, name: str, spec: dict[str, Any]) -> PipelineStep:
+        inputs = self._inputs(name, spec)
+        args = [self._value(a, name, f"arguments[{i}]", inputs)
+                for i, a in enumerate(spec.get("arguments", []))]
+        pkey = "parameters" if spec["type"] == "notebook" else "params"
+        params = {k: self._value(v, name, f"{pkey}.{k}", inputs)
+                  for k, v in spec.get(pkey, {}).items()}
+        common: dict[str, Any] = {
+            "name": name,
+            "source_directory": spec.get("source_directory", "."),
+            "inputs": list(inputs.values()),
+            "outputs": list(self.outputs[name].values()),
+            "compute_target": spec.get("compute_target"),
+            "allow_reuse": spec.get("allow_reuse", True),
+            "hash_paths": spec.get("hash_paths"),
+            "timeout": spec.get("timeout"),
+            "resources": spec.get("resources"),
+            "environment_variables": spec.get("environment_variables"),
+            "base_dir": self.base_dir,
+        }
+        kind = spec["type"]
+        if kind == "python_script":
+            return PythonScriptStep(spec["script"], arguments=args, params=params, **common)
+        if kind == "notebook":
+            out_nb = spec.get("output_notebook")
+            if out_nb is not None and out_nb not in self.outputs[name]:
+                self.problems.append(f"steps.{name}.output_notebook: {out_nb!r} is not one "
+                                     "of the step's outputs")
+            return NotebookStep(
+                spec["notebook"], parameters=params, kernel_name=spec.get("kernel_name"),
+                output_notebook=self.outputs[name].get(out_nb) if out_nb else None,
+                cell_timeout=spec.get("cell_timeout"), log_output=spec.get("log_output", False),
+                **common,
+            )
+        command = spec["command"]
+        if isinstance(command, list):
+            command = [self._value(a, name, f"command[{i}]", inputs)
+                       for i, a in enumerate(command)]
+        return CommandStep(command, params=params, **common)

@@ -1,0 +1,109 @@
+"""Pipeline parameters: named, typed values that can change at each submit (v1 ``PipelineParameter``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ParameterError, did_you_mean
+
+ParameterValue = str | int | float | bool
+
+#: Names of the parameter types, as written in pipeline files.
+PARAMETER_TYPES: dict[str, type] = {"string": str, "int": int, "float": float, "bool": bool}
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def type_name_of(value: object) -> str:
+    """Return the parameter type name ('string', 'int', 'float', 'bool') of a default value."""
+    # bool before int: True is an int in Python, but not a valid int parameter.
+    for name, kind in (("bool", bool), ("int", int), ("float", float), ("string", str)):
+        if isinstance(value, kind):
+            return name
+    raise ParameterError(
+        f"parameter default {value!r} is of type {type(value).__name__!r}; "
+        "expected a str, int, float or bool"
+    )
+
+
+class PipelineParameter:
+    """A value of a pipeline that can be overridden at submit time.
+
+    It is typed by its default value (str, int, float or bool), and can be used
+    in a step's ``arguments`` and ``params``.
+    """
+
+    def __init__(self, name: str, default_value: ParameterValue, description: str = "") -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise ParameterError("a PipelineParameter needs a non-empty 'name'")
+        self.name = name
+        self.type_name = type_name_of(default_value)
+        self.default_value = default_value
+        self.description = description
+
+    def __repr__(self) -> str:
+        return f"PipelineParameter(name={self.name!r}, default_value={self.default_value!r})"
+
+    def coerce(self, value: Any) -> ParameterValue:
+        """Return ``value`` as this parameter's type, or raise ParameterError naming it."""
+        return coerce_value(self.name, self.type_name, value)
+
+
+def coerce_value(name: str, type_name: str, value: Any) -> ParameterValue:
+    """Convert a submitted value (possibly a string from a command line) to ``type_name``."""
+    wrong = ParameterError(
+        f"parameter {name!r} expects a {type_name} value, got {value!r} "
+        f"({type(value).__name__})"
+    )
+    if type_name == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise wrong
+    if type_name == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise wrong
+    if isinstance(value, bool):
+        raise wrong
+    try:
+        if type_name == "int":
+            if isinstance(value, float) and not value.is_integer():
+                raise wrong
+            return int(value)
+        if type_name == "float":
+            return float(value)
+    except (TypeError, ValueError):
+        raise wrong from None
+    raise ParameterError(f"parameter {name!r} has unknown type {type_name!r}")
+
+
+def resolve_parameter_values(
+    declared: Mapping[str, PipelineParameter], overrides: Mapping[str, Any] | None
+) -> dict[str, ParameterValue]:
+    """Merge submit-time ``overrides`` into the defaults of ``declared`` parameters.
+
+    Every unknown name and every wrongly typed value is reported in one error.
+    """
+    values: dict[str, ParameterValue] = {n: p.default_value for n, p in declared.items()}
+    problems: list[str] = []
+    for name, value in (overrides or {}).items():
+        if name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            problems.append(
+                f"unknown pipeline parameter {name!r}{did_you_mean(name, declared)}; "
+                f"the pipeline declares: {known}"
+            )
+            continue
+        try:
+            values[name] = declared[name].coerce(value)
+        except ParameterError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ParameterError("; ".join(problems))
+    return values

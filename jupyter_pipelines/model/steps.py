@@ -1,0 +1,322 @@
+"""Pipeline steps with the Azure ML v1 names: scripts, notebooks and shell commands."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import ModelError
+from .data import OutputData, StepInput
+from .parameters import PipelineParameter
+
+#: What may appear in a step's argument list.
+Argument = str | int | float | bool | PipelineParameter | OutputData | StepInput
+
+
+def _target_name(target: Any) -> str | None:
+    """Accept a compute target object (anything with ``.name``) or a name."""
+    if target is None or isinstance(target, str):
+        return target
+    name = getattr(target, "name", None)
+    if not isinstance(name, str):
+        raise ModelError(f"compute_target must be a name or a compute target, got {target!r}")
+    return name
+
+
+class PipelineStep:
+    """Base of all steps: a named unit of work with inputs, outputs and a compute target."""
+
+    #: The step type as written in pipeline files.
+    kind: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        source_directory: str | os.PathLike[str] | None = None,
+        arguments: Iterable[Argument] | None = None,
+        inputs: Iterable[StepInput | OutputData] | None = None,
+        outputs: Iterable[OutputData] | None = None,
+        params: Mapping[str, Any] | None = None,
+        compute_target: Any = None,
+        runconfig: Any = None,
+        allow_reuse: bool = True,
+        hash_paths: Iterable[str] | None = None,
+        timeout: float | None = None,
+        resources: Mapping[str, Any] | None = None,
+        environment_variables: Mapping[str, str] | None = None,
+        base_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise ModelError(f"a step needs a non-empty 'name', got {name!r}")
+        self.name = name
+        self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+        self.source_directory = str(source_directory) if source_directory is not None else "."
+        self.arguments: list[Argument] = list(arguments or [])
+        self.params: dict[str, Any] = dict(params or {})
+        if compute_target is None and runconfig is not None:
+            compute_target = getattr(runconfig, "target", None)
+        self.compute_target = _target_name(compute_target)
+        self.runconfig = runconfig
+        self.allow_reuse = bool(allow_reuse)
+        self.hash_paths = list(hash_paths or [])
+        if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
+            raise ModelError(f"step {name!r}: 'timeout' must be a positive number of seconds")
+        self.timeout = float(timeout) if timeout is not None else None
+        self.resources: dict[str, Any] = dict(resources or {})
+        self.environment_variables = {str(k): str(v) for k, v in (environment_variables or {}).items()}
+        self._run_after: list[PipelineStep] = []
+        self._inputs: list[StepInput] = []
+        self._outputs: list[OutputData] = []
+        self._collect_data(list(inputs or []), list(outputs or []))
+
+    # -- data ------------------------------------------------------------------------
+    def _collect_data(self, inputs: list[StepInput | OutputData], outputs: list[OutputData]) -> None:
+        explicit_inputs = {id(i.data if isinstance(i, StepInput) else i) for i in inputs}
+        for item in inputs:
+            self._add_input(item if isinstance(item, StepInput) else StepInput(item))
+        for out in outputs:
+            self._add_output(out)
+        for arg in self._data_arguments():
+            if isinstance(arg, StepInput):
+                self._add_input(arg)
+            elif isinstance(arg, OutputData) and id(arg) not in explicit_inputs:
+                self._add_output(arg)
+
+    def _data_arguments(self) -> list[Argument]:
+        return [a for a in self.arguments if isinstance(a, OutputData | StepInput)]
+
+    def _add_input(self, binding: StepInput) -> None:
+        if any(b is binding or b.data is binding.data for b in self._inputs):
+            return
+        self._inputs.append(binding)
+
+    def _add_output(self, data: OutputData) -> None:
+        if any(o is data for o in self._outputs):
+            return
+        if not isinstance(data, OutputData):
+            raise ModelError(
+                f"step {self.name!r}: outputs must be PipelineData or "
+                f"OutputFileDatasetConfig, got {data!r}"
+            )
+        data._bind_producer(self)
+        if data.name is None:
+            unnamed = sum(1 for o in self._outputs if o.name and o.name.startswith("output"))
+            data.name = "output" if unnamed == 0 else f"output_{unnamed}"
+        self._outputs.append(data)
+
+    @property
+    def inputs(self) -> list[StepInput]:
+        """The step's input bindings, explicit and from its arguments."""
+        return list(self._inputs)
+
+    @property
+    def outputs(self) -> list[OutputData]:
+        """The step's outputs, explicit and from its arguments."""
+        return list(self._outputs)
+
+    # -- ordering --------------------------------------------------------------------
+    def run_after(self, step: PipelineStep) -> None:
+        """Run this step only after ``step`` has finished, without passing data."""
+        if not isinstance(step, PipelineStep):
+            raise ModelError(f"run_after expects a step, got {step!r}")
+        if step not in self._run_after:
+            self._run_after.append(step)
+
+    @property
+    def run_after_steps(self) -> list[PipelineStep]:
+        """Steps this one waits for without a data dependency."""
+        return list(self._run_after)
+
+    # -- identity --------------------------------------------------------------------
+    @property
+    def entry(self) -> str:
+        """The script, notebook or command the step runs."""
+        raise NotImplementedError
+
+    @property
+    def source_path(self) -> Path:
+        """The absolute source directory of the step."""
+        return (self.base_dir / self.source_directory).resolve()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, {self.entry!r})"
+
+
+def _split_file(path: str | os.PathLike[str], source_directory: Any) -> tuple[str, Any]:
+    """Default the source directory to the folder holding ``path``."""
+    text = os.fspath(path)
+    if source_directory is None and os.path.dirname(text):
+        return os.path.basename(text), os.path.dirname(text)
+    return text, source_directory
+
+
+class PythonScriptStep(PipelineStep):
+    """Run a Python script with arguments (v1 ``PythonScriptStep``).
+
+    ``params`` become environment variables named ``AML_PARAMETER_<name>``, as in v1.
+    """
+
+    kind = "python_script"
+
+    def __init__(
+        self,
+        script_name: str,
+        name: str | None = None,
+        arguments: Iterable[Argument] | None = None,
+        compute_target: Any = None,
+        runconfig: Any = None,
+        runconfig_pipeline_params: Any = None,
+        inputs: Iterable[StepInput | OutputData] | None = None,
+        outputs: Iterable[OutputData] | None = None,
+        params: Mapping[str, Any] | None = None,
+        source_directory: str | os.PathLike[str] | None = None,
+        allow_reuse: bool = True,
+        version: str | None = None,
+        hash_paths: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(script_name, str | os.PathLike) or not os.fspath(script_name):
+            raise ModelError("PythonScriptStep needs a 'script_name'")
+        script, source_directory = _split_file(script_name, source_directory)
+        # The v1 how-to writes ``target=``; accept it as ``compute_target``.
+        compute_target = compute_target if compute_target is not None else kwargs.pop("target", None)
+        self.script_name = script
+        self.version = version
+        super().__init__(
+            name or script,
+            source_directory=source_directory,
+            arguments=arguments,
+            inputs=inputs,
+            outputs=outputs,
+            params=params,
+            compute_target=compute_target,
+            runconfig=runconfig,
+            allow_reuse=allow_reuse,
+            hash_paths=hash_paths,
+            **kwargs,
+        )
+
+    @property
+    def entry(self) -> str:
+        return self.script_name
+
+
+class NotebookStep(PipelineStep):
+    """Run a notebook with papermill; ``parameters`` go into its ``parameters`` cell.
+
+    Each input and output name is also injected as a parameter holding its directory.
+    The executed copy is kept with the step run, and written into ``output_notebook``
+    (an output) when given. The source notebook is never modified.
+    """
+
+    kind = "notebook"
+
+    def __init__(
+        self,
+        notebook: str | os.PathLike[str],
+        source_directory: str | os.PathLike[str] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        inputs: Iterable[StepInput | OutputData] | None = None,
+        outputs: Iterable[OutputData] | None = None,
+        name: str | None = None,
+        kernel_name: str | None = None,
+        output_notebook: OutputData | None = None,
+        log_output: bool = False,
+        cell_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        nb, source_directory = _split_file(notebook, source_directory)
+        self.notebook = nb
+        self.kernel_name = kernel_name
+        self.log_output = log_output
+        self.cell_timeout = cell_timeout
+        all_outputs = list(outputs or [])
+        if output_notebook is not None and all(o is not output_notebook for o in all_outputs):
+            all_outputs.append(output_notebook)
+        self.output_notebook = output_notebook
+        super().__init__(
+            name or nb,
+            source_directory=source_directory,
+            inputs=inputs,
+            outputs=all_outputs,
+            params=parameters,
+            **kwargs,
+        )
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Values injected into the notebook's ``parameters`` cell."""
+        return self.params
+
+    @property
+    def entry(self) -> str:
+        return self.notebook
+
+
+class CommandStep(PipelineStep):
+    """Run a shell command (a string run by ``bash -c``, or an argument list).
+
+    A string may refer to ``${{inputs.NAME}}``, ``${{outputs.NAME}}`` and
+    ``${{parameters.NAME}}``; a list may hold data objects and parameters directly.
+    """
+
+    kind = "command"
+
+    def __init__(
+        self,
+        command: str | Iterable[Argument],
+        name: str | None = None,
+        source_directory: str | os.PathLike[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(command, str):
+            if not command.strip():
+                raise ModelError("CommandStep needs a non-empty 'command'")
+            self.command: str | None = command
+            arguments: list[Argument] = []
+        else:
+            arguments = list(command)
+            if not arguments:
+                raise ModelError("CommandStep needs a non-empty 'command'")
+            self.command = None
+        if name is None:
+            first = shlex.split(command)[0] if isinstance(command, str) else str(arguments[0])
+            name = os.path.basename(first) or "command"
+        super().__init__(
+            name, source_directory=source_directory, arguments=arguments, **kwargs
+        )
+
+    @property
+    def entry(self) -> str:
+        if self.command is not None:
+            return self.command
+        return " ".join(str(a) if isinstance(a, str | int | float) else f"<{a!r}>" for a in self.arguments)
+
+
+class StepSequence:
+    """Steps that run one after another, in the order given (v1 ``StepSequence``)."""
+
+    def __init__(self, steps: Iterable[PipelineStep | StepSequence | Iterable[Any]]) -> None:
+        self.steps = flatten_steps(steps)
+        for before, after in zip(self.steps, self.steps[1:], strict=False):
+            after.run_after(before)
+
+
+def flatten_steps(items: Iterable[Any]) -> list[PipelineStep]:
+    """Flatten nested lists and StepSequences of steps, keeping order and dropping repeats."""
+    result: list[PipelineStep] = []
+    for item in items:
+        if isinstance(item, PipelineStep):
+            found = [item]
+        elif isinstance(item, StepSequence):
+            found = item.steps
+        elif isinstance(item, Iterable) and not isinstance(item, str | bytes):
+            found = flatten_steps(item)
+        else:
+            raise ModelError(f"a pipeline's steps must be steps, got {item!r}")
+        result.extend(s for s in found if all(s is not r for r in result))
+    return result

@@ -1,0 +1,178 @@
+"""Pipeline validation: every problem of a pipeline found at once, as structured issues."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from ..errors import did_you_mean
+from .data import OutputData, StepInput
+from .parameters import PipelineParameter
+from .steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+#: ``${{inputs.x}}``, ``${{outputs.x}}``, ``${{parameters.x}}`` in commands and arguments.
+PLACEHOLDER = re.compile(r"\$\{\{\s*(inputs|outputs|parameters)\.([^}\s]+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class ValidationIssue:
+    """One problem of a pipeline: how bad, which step and field, and what to do."""
+
+    severity: str  # "error" or "warning"
+    step: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.step is not None:
+            where.append(f"step {self.step!r}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        prefix = f"{', '.join(where)}: " if where else ""
+        return f"{self.severity}: {prefix}{self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, for the CLI and the REST API."""
+        return asdict(self)
+
+
+def validate_pipeline(pipeline: Pipeline) -> list[ValidationIssue]:
+    """Return every problem of ``pipeline``; an empty list means it can be submitted."""
+    issues: list[ValidationIssue] = []
+    steps = pipeline.steps
+    issues += _duplicate_names(steps)
+    issues += _cycles(pipeline.graph)
+    issues += _parameter_conflicts(pipeline)
+    for step in steps:
+        issues += _files(step)
+        issues += _step_data(step, pipeline)
+        issues += _placeholders(step, pipeline)
+    return issues
+
+
+def _error(step: str | None, field: str | None, message: str) -> ValidationIssue:
+    return ValidationIssue("error", step, field, message)
+
+
+def _duplicate_names(steps: list[PipelineStep]) -> list[ValidationIssue]:
+    counts = Counter(s.name for s in steps)
+    return [
+        _error(name, "name", f"{n} steps are named {name!r}; give each step a unique name=")
+        for name, n in counts.items()
+        if n > 1
+    ]
+
+
+def _cycles(graph: nx.DiGraph) -> list[ValidationIssue]:
+    if nx.is_directed_acyclic_graph(graph):
+        return []
+    issues = []
+    for component in nx.strongly_connected_components(graph):
+        if len(component) == 1 and not graph.has_edge(*(2 * tuple(component))):
+            continue
+        cycle = nx.find_cycle(graph.subgraph(component))
+        path = " -> ".join([str(u) for u, _ in cycle] + [str(cycle[0][0])])
+        first = sorted(component)[0]
+        issues.append(
+            _error(first, "inputs", f"steps form a cycle: {path}; a step cannot depend on itself")
+        )
+    return issues
+
+
+def _parameter_conflicts(pipeline: Pipeline) -> list[ValidationIssue]:
+    issues = []
+    for name, params in pipeline._parameter_definitions().items():
+        kinds = {(p.type_name, repr(p.default_value)) for p in params}
+        if len(kinds) > 1:
+            found = ", ".join(sorted(f"{t} {d}" for t, d in kinds))
+            issues.append(
+                _error(None, f"parameters.{name}",
+                       f"parameter {name!r} is defined more than once with different "
+                       f"defaults or types ({found}); use one PipelineParameter object")
+            )
+    return issues
+
+
+def _files(step: PipelineStep) -> list[ValidationIssue]:
+    source = step.source_path
+    if not source.is_dir():
+        return [_error(step.name, "source_directory",
+                       f"source directory {str(source)!r} does not exist")]
+    field = {PythonScriptStep: "script_name", NotebookStep: "notebook"}
+    for kind, fname in field.items():
+        if isinstance(step, kind):
+            entry = Path(step.entry)
+            path = entry if entry.is_absolute() else source / entry
+            if not path.is_file():
+                siblings = [p.name for p in source.iterdir() if p.is_file()][:200]
+                hint = did_you_mean(entry.name, siblings)
+                return [_error(step.name, fname,
+                               f"file {step.entry!r} not found in {str(source)!r}{hint}")]
+    return []
+
+
+def _step_data(step: PipelineStep, pipeline: Pipeline) -> list[ValidationIssue]:
+    issues = []
+    in_names = Counter(b.name for b in step.inputs)
+    out_names = Counter(o.name for o in step.outputs)
+    for name, n in in_names.items():
+        if n > 1:
+            issues.append(_error(step.name, f"inputs.{name}",
+                                 f"input name {name!r} is used {n} times; rename one "
+                                 "with .as_input(name=...)"))
+    for name, n in out_names.items():
+        if n > 1:
+            issues.append(_error(step.name, f"outputs.{name}",
+                                 f"output name {name!r} is used {n} times"))
+    members = {id(s) for s in pipeline.steps}
+    for binding in step.inputs:
+        producer = binding.data.producer
+        if producer is None:
+            issues.append(_error(step.name, f"inputs.{binding.name}",
+                                 f"input {binding.name!r} is not produced by any step; "
+                                 "list it in another step's outputs"))
+        elif id(producer) not in members:
+            issues.append(_error(step.name, f"inputs.{binding.name}",
+                                 f"input {binding.name!r} is produced by step "
+                                 f"{producer.name!r}, which is not in the pipeline"))
+    for i, arg in enumerate(step.arguments):
+        allowed = str | int | float | bool | PipelineParameter | OutputData | StepInput
+        if not isinstance(arg, allowed):
+            issues.append(_error(step.name, f"arguments[{i}]",
+                                 f"argument {arg!r} of type {type(arg).__name__!r} is not "
+                                 "supported; use a string, number, parameter or data object"))
+    return issues
+
+
+def _placeholders(step: PipelineStep, pipeline: Pipeline) -> list[ValidationIssue]:
+    texts: list[tuple[str, str]] = [
+        (f"arguments[{i}]", a) for i, a in enumerate(step.arguments) if isinstance(a, str)
+    ]
+    if isinstance(step, CommandStep) and step.command is not None:
+        texts.append(("command", step.command))
+    texts += [(f"params.{k}", v) for k, v in step.params.items() if isinstance(v, str)]
+    known = {
+        "inputs": {b.name for b in step.inputs},
+        "outputs": {o.name for o in step.outputs},
+        "parameters": set(pipeline.parameters),
+    }
+    issues = []
+    for field, text in texts:
+        for match in PLACEHOLDER.finditer(text):
+            group, name = match.group(1), match.group(2)
+            if name not in known[group]:
+                choices = {n for n in known[group] if n}
+                have = ", ".join(sorted(choices)) or "none"
+                issues.append(_error(step.name, field,
+                                     f"{match.group(0)} refers to unknown {group[:-1]} "
+                                     f"{name!r}{did_you_mean(name, choices)}; known: {have}"))
+    return issues
