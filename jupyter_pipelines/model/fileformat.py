@@ -80,9 +80,9 @@ def _step_doc(step: PipelineStep, base_dir: Path) -> dict[str, Any]:
     elif isinstance(step, NotebookStep):
         doc["notebook"] = step.notebook
     elif isinstance(step, CommandStep):
-        doc["command"] = step.command if step.command is not None else [
-            _ref(a, step) for a in step.arguments
-        ]
+        doc["command"] = (
+            step.command if step.command is not None else [_ref(a, step) for a in step.arguments]
+        )
     source = os.path.relpath(step.source_path, base_dir.resolve())
     if source != ".":
         doc["source_directory"] = Path(source).as_posix()
@@ -211,7 +211,9 @@ def check_document(doc: Any, source: str) -> None:
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = [f"  - {_field(e)}: {e.message}" for e in errors]
-        raise PipelineFileError(f"{source!r} does not match the pipeline schema:\n" + "\n".join(lines))
+        raise PipelineFileError(
+            f"{source!r} does not match the pipeline schema:\n" + "\n".join(lines)
+        )
 
 
 def _field(error: Any) -> str:
@@ -254,7 +256,8 @@ class _Builder:
         steps_doc: dict[str, dict[str, Any]] = self.doc["steps"]
         for name, spec in steps_doc.items():
             self.outputs[name] = {
-                out: OutputFileDatasetConfig(out) if o.get("kind") == "output_file_dataset"
+                out: OutputFileDatasetConfig(out)
+                if o.get("kind") == "output_file_dataset"
                 else PipelineData(out)
                 for out, o in spec.get("outputs", {}).items()
             }
@@ -315,23 +318,30 @@ class _Builder:
         if not match:
             return value
         group, ref = match.group(1), match.group(2)
-        table: dict[str, Any] = {
-            "parameters": self.params, "inputs": inputs, "outputs": self.outputs[name]
-        }[group]
+        tables: dict[str, dict[str, Any]] = {
+            "parameters": self.params,
+            "inputs": inputs,
+            "outputs": self.outputs[name],
+        }
+        table = tables[group]
         if ref not in table:
             hint = did_you_mean(ref, table)
-            self.problems.append(f"steps.{name}.{field}: {value} refers to unknown "
-                                 f"{group[:-1]} {ref!r}{hint}")
+            self.problems.append(
+                f"steps.{name}.{field}: {value} refers to unknown {group[:-1]} {ref!r}{hint}"
+            )
             return value
         return table[ref]
 
     def _step(self, name: str, spec: dict[str, Any]) -> PipelineStep:
         inputs = self._inputs(name, spec)
-        args = [self._value(a, name, f"arguments[{i}]", inputs)
-                for i, a in enumerate(spec.get("arguments", []))]
+        args = [
+            self._value(a, name, f"arguments[{i}]", inputs)
+            for i, a in enumerate(spec.get("arguments", []))
+        ]
         pkey = "parameters" if spec["type"] == "notebook" else "params"
-        params = {k: self._value(v, name, f"{pkey}.{k}", inputs)
-                  for k, v in spec.get(pkey, {}).items()}
+        params = {
+            k: self._value(v, name, f"{pkey}.{k}", inputs) for k, v in spec.get(pkey, {}).items()
+        }
         common: dict[str, Any] = {
             "name": name,
             "source_directory": spec.get("source_directory", "."),
@@ -351,16 +361,19 @@ class _Builder:
         if kind == "notebook":
             out_nb = spec.get("output_notebook")
             if out_nb is not None and out_nb not in self.outputs[name]:
-                self.problems.append(f"steps.{name}.output_notebook: {out_nb!r} is not one "
-                                     "of the step's outputs")
+                self.problems.append(
+                    f"steps.{name}.output_notebook: {out_nb!r} is not one of the step's outputs"
+                )
             return NotebookStep(
-                spec["notebook"], parameters=params, kernel_name=spec.get("kernel_name"),
+                spec["notebook"],
+                parameters=params,
+                kernel_name=spec.get("kernel_name"),
                 output_notebook=self.outputs[name].get(out_nb) if out_nb else None,
-                cell_timeout=spec.get("cell_timeout"), log_output=spec.get("log_output", False),
+                cell_timeout=spec.get("cell_timeout"),
+                log_output=spec.get("log_output", False),
                 **common,
             )
         command = spec["command"]
         if isinstance(command, list):
-            command = [self._value(a, name, f"command[{i}]", inputs)
-                       for i, a in enumerate(command)]
+            command = [self._value(a, name, f"command[{i}]", inputs) for i, a in enumerate(command)]
         return CommandStep(command, params=params, **common)

@@ -1,4 +1,4 @@
-"""Pipeline parameters: named, typed values that can change at each submit (v1 ``PipelineParameter``)."""
+"""Pipeline parameters: typed values that can change at each submit (v1 ``PipelineParameter``)."""
 
 from __future__ import annotations
 
@@ -54,8 +54,7 @@ class PipelineParameter:
 def coerce_value(name: str, type_name: str, value: Any) -> ParameterValue:
     """Convert a submitted value (possibly a string from a command line) to ``type_name``."""
     wrong = ParameterError(
-        f"parameter {name!r} expects a {type_name} value, got {value!r} "
-        f"({type(value).__name__})"
+        f"parameter {name!r} expects a {type_name} value, got {value!r} ({type(value).__name__})"
     )
     if type_name == "string":
         if isinstance(value, str):

@@ -11,7 +11,7 @@ import networkx as nx
 
 from ..errors import ModelError, PipelineValidationError
 from .parameters import PipelineParameter
-from .steps import PipelineStep, flatten_steps
+from .steps import PipelineStep, StepSequence, flatten_steps
 from .validation import ValidationIssue, validate_pipeline
 
 
@@ -25,7 +25,7 @@ class Pipeline:
     def __init__(
         self,
         workspace: Any = None,
-        steps: Iterable[Any] = (),
+        steps: Iterable[Any] | PipelineStep | StepSequence = (),
         description: str | None = None,
         default_source_directory: str | None = None,
         resolve_closure: bool = True,
@@ -69,13 +69,14 @@ class Pipeline:
         graph = nx.DiGraph()
         for step in self._steps:
             graph.add_node(step.name, step=step)
+        # Steps outside the pipeline are left out: validation reports them, and the graph
+        # (and so the topological order) must name only steps that will run.
+        members = {id(s) for s in self._steps}
         for step in self._steps:
-            for binding in step.inputs:
-                producer = binding.data.producer
-                if producer is not None:
-                    graph.add_edge(producer.name, step.name)
-            for before in step.run_after_steps:
-                graph.add_edge(before.name, step.name)
+            upstream = [b.data.producer for b in step.inputs] + step.run_after_steps
+            for before in upstream:
+                if before is not None and id(before) in members:
+                    graph.add_edge(before.name, step.name)
         return graph
 
     def _parameter_definitions(self) -> dict[str, list[PipelineParameter]]:

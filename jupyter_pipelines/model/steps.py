@@ -67,14 +67,18 @@ class PipelineStep:
             raise ModelError(f"step {name!r}: 'timeout' must be a positive number of seconds")
         self.timeout = float(timeout) if timeout is not None else None
         self.resources: dict[str, Any] = dict(resources or {})
-        self.environment_variables = {str(k): str(v) for k, v in (environment_variables or {}).items()}
+        self.environment_variables = {
+            str(k): str(v) for k, v in (environment_variables or {}).items()
+        }
         self._run_after: list[PipelineStep] = []
         self._inputs: list[StepInput] = []
         self._outputs: list[OutputData] = []
         self._collect_data(list(inputs or []), list(outputs or []))
 
     # -- data ------------------------------------------------------------------------
-    def _collect_data(self, inputs: list[StepInput | OutputData], outputs: list[OutputData]) -> None:
+    def _collect_data(
+        self, inputs: list[StepInput | OutputData], outputs: list[OutputData]
+    ) -> None:
         explicit_inputs = {id(i.data if isinstance(i, StepInput) else i) for i in inputs}
         for item in inputs:
             self._add_input(item if isinstance(item, StepInput) else StepInput(item))
@@ -85,6 +89,7 @@ class PipelineStep:
                 self._add_input(arg)
             elif isinstance(arg, OutputData) and id(arg) not in explicit_inputs:
                 self._add_output(arg)
+        self._name_unnamed_outputs()
 
     def _data_arguments(self) -> list[Argument]:
         return [a for a in self.arguments if isinstance(a, OutputData | StepInput)]
@@ -103,10 +108,19 @@ class PipelineStep:
                 f"OutputFileDatasetConfig, got {data!r}"
             )
         data._bind_producer(self)
-        if data.name is None:
-            unnamed = sum(1 for o in self._outputs if o.name and o.name.startswith("output"))
-            data.name = "output" if unnamed == 0 else f"output_{unnamed}"
         self._outputs.append(data)
+
+    def _name_unnamed_outputs(self) -> None:
+        # Named once all outputs are known, so that a generated name never takes one the
+        # user gave to another output of the step ("output", then "output_1", ...).
+        taken = {o.name for o in self._outputs if o.name is not None}
+        index = 0
+        for data in self._outputs:
+            if data.name is None:
+                while (candidate := "output" if index == 0 else f"output_{index}") in taken:
+                    index += 1
+                data.name = candidate
+                taken.add(candidate)
 
     @property
     def inputs(self) -> list[StepInput]:
@@ -183,7 +197,9 @@ class PythonScriptStep(PipelineStep):
             raise ModelError("PythonScriptStep needs a 'script_name'")
         script, source_directory = _split_file(script_name, source_directory)
         # The v1 how-to writes ``target=``; accept it as ``compute_target``.
-        compute_target = compute_target if compute_target is not None else kwargs.pop("target", None)
+        compute_target = (
+            compute_target if compute_target is not None else kwargs.pop("target", None)
+        )
         self.script_name = script
         self.version = version
         super().__init__(
@@ -284,17 +300,26 @@ class CommandStep(PipelineStep):
                 raise ModelError("CommandStep needs a non-empty 'command'")
             self.command = None
         if name is None:
-            first = shlex.split(command)[0] if isinstance(command, str) else str(arguments[0])
+            first = _first_word(command) if isinstance(command, str) else str(arguments[0])
             name = os.path.basename(first) or "command"
-        super().__init__(
-            name, source_directory=source_directory, arguments=arguments, **kwargs
-        )
+        super().__init__(name, source_directory=source_directory, arguments=arguments, **kwargs)
 
     @property
     def entry(self) -> str:
         if self.command is not None:
             return self.command
-        return " ".join(str(a) if isinstance(a, str | int | float) else f"<{a!r}>" for a in self.arguments)
+        return " ".join(
+            str(a) if isinstance(a, str | int | float) else f"<{a!r}>" for a in self.arguments
+        )
+
+
+def _first_word(command: str) -> str:
+    """The program a shell command runs; unbalanced quotes fall back to a plain split."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    return words[0] if words else ""
 
 
 class StepSequence:
@@ -306,8 +331,11 @@ class StepSequence:
             after.run_after(before)
 
 
-def flatten_steps(items: Iterable[Any]) -> list[PipelineStep]:
+def flatten_steps(items: Iterable[Any] | PipelineStep | StepSequence) -> list[PipelineStep]:
     """Flatten nested lists and StepSequences of steps, keeping order and dropping repeats."""
+    if isinstance(items, PipelineStep | StepSequence):
+        # v1 allows ``Pipeline(workspace=ws, steps=step_sequence)`` and a single step.
+        items = [items]
     result: list[PipelineStep] = []
     for item in items:
         if isinstance(item, PipelineStep):

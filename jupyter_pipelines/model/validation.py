@@ -95,9 +95,12 @@ def _parameter_conflicts(pipeline: Pipeline) -> list[ValidationIssue]:
         if len(kinds) > 1:
             found = ", ".join(sorted(f"{t} {d}" for t, d in kinds))
             issues.append(
-                _error(None, f"parameters.{name}",
-                       f"parameter {name!r} is defined more than once with different "
-                       f"defaults or types ({found}); use one PipelineParameter object")
+                _error(
+                    None,
+                    f"parameters.{name}",
+                    f"parameter {name!r} is defined more than once with different "
+                    f"defaults or types ({found}); use one PipelineParameter object",
+                )
             )
     return issues
 
@@ -105,8 +108,11 @@ def _parameter_conflicts(pipeline: Pipeline) -> list[ValidationIssue]:
 def _files(step: PipelineStep) -> list[ValidationIssue]:
     source = step.source_path
     if not source.is_dir():
-        return [_error(step.name, "source_directory",
-                       f"source directory {str(source)!r} does not exist")]
+        return [
+            _error(
+                step.name, "source_directory", f"source directory {str(source)!r} does not exist"
+            )
+        ]
     field = {PythonScriptStep: "script_name", NotebookStep: "notebook"}
     for kind, fname in field.items():
         if isinstance(step, kind):
@@ -115,8 +121,11 @@ def _files(step: PipelineStep) -> list[ValidationIssue]:
             if not path.is_file():
                 siblings = [p.name for p in source.iterdir() if p.is_file()][:200]
                 hint = did_you_mean(entry.name, siblings)
-                return [_error(step.name, fname,
-                               f"file {step.entry!r} not found in {str(source)!r}{hint}")]
+                return [
+                    _error(
+                        step.name, fname, f"file {step.entry!r} not found in {str(source)!r}{hint}"
+                    )
+                ]
     return []
 
 
@@ -126,30 +135,60 @@ def _step_data(step: PipelineStep, pipeline: Pipeline) -> list[ValidationIssue]:
     out_names = Counter(o.name for o in step.outputs)
     for name, n in in_names.items():
         if n > 1:
-            issues.append(_error(step.name, f"inputs.{name}",
-                                 f"input name {name!r} is used {n} times; rename one "
-                                 "with .as_input(name=...)"))
+            issues.append(
+                _error(
+                    step.name,
+                    f"inputs.{name}",
+                    f"input name {name!r} is used {n} times; rename one with .as_input(name=...)",
+                )
+            )
     for name, n in out_names.items():
         if n > 1:
-            issues.append(_error(step.name, f"outputs.{name}",
-                                 f"output name {name!r} is used {n} times"))
+            issues.append(
+                _error(step.name, f"outputs.{name}", f"output name {name!r} is used {n} times")
+            )
     members = {id(s) for s in pipeline.steps}
     for binding in step.inputs:
         producer = binding.data.producer
         if producer is None:
-            issues.append(_error(step.name, f"inputs.{binding.name}",
-                                 f"input {binding.name!r} is not produced by any step; "
-                                 "list it in another step's outputs"))
+            issues.append(
+                _error(
+                    step.name,
+                    f"inputs.{binding.name}",
+                    f"input {binding.name!r} is not produced by any step; "
+                    "list it in another step's outputs",
+                )
+            )
         elif id(producer) not in members:
-            issues.append(_error(step.name, f"inputs.{binding.name}",
-                                 f"input {binding.name!r} is produced by step "
-                                 f"{producer.name!r}, which is not in the pipeline"))
+            issues.append(
+                _error(
+                    step.name,
+                    f"inputs.{binding.name}",
+                    f"input {binding.name!r} is produced by step "
+                    f"{producer.name!r}, which is not in the pipeline",
+                )
+            )
+    for before in step.run_after_steps:
+        if id(before) not in members:
+            issues.append(
+                _error(
+                    step.name,
+                    "run_after",
+                    f"step {step.name!r} runs after step {before.name!r}, "
+                    "which is not in the pipeline",
+                )
+            )
     for i, arg in enumerate(step.arguments):
         allowed = str | int | float | bool | PipelineParameter | OutputData | StepInput
         if not isinstance(arg, allowed):
-            issues.append(_error(step.name, f"arguments[{i}]",
-                                 f"argument {arg!r} of type {type(arg).__name__!r} is not "
-                                 "supported; use a string, number, parameter or data object"))
+            issues.append(
+                _error(
+                    step.name,
+                    f"arguments[{i}]",
+                    f"argument {arg!r} of type {type(arg).__name__!r} is not "
+                    "supported; use a string, number, parameter or data object",
+                )
+            )
     return issues
 
 
@@ -160,10 +199,10 @@ def _placeholders(step: PipelineStep, pipeline: Pipeline) -> list[ValidationIssu
     if isinstance(step, CommandStep) and step.command is not None:
         texts.append(("command", step.command))
     texts += [(f"params.{k}", v) for k, v in step.params.items() if isinstance(v, str)]
-    known = {
+    known: dict[str, set[str | None]] = {
         "inputs": {b.name for b in step.inputs},
         "outputs": {o.name for o in step.outputs},
-        "parameters": set(pipeline.parameters),
+        "parameters": {n for n in pipeline.parameters},
     }
     issues = []
     for field, text in texts:
@@ -172,7 +211,12 @@ def _placeholders(step: PipelineStep, pipeline: Pipeline) -> list[ValidationIssu
             if name not in known[group]:
                 choices = {n for n in known[group] if n}
                 have = ", ".join(sorted(choices)) or "none"
-                issues.append(_error(step.name, field,
-                                     f"{match.group(0)} refers to unknown {group[:-1]} "
-                                     f"{name!r}{did_you_mean(name, choices)}; known: {have}"))
+                issues.append(
+                    _error(
+                        step.name,
+                        field,
+                        f"{match.group(0)} refers to unknown {group[:-1]} "
+                        f"{name!r}{did_you_mean(name, choices)}; known: {have}",
+                    )
+                )
     return issues

@@ -1,0 +1,300 @@
+"""The run driver: a detached process that executes one run to its end.
+
+It dispatches ready steps to their compute targets (independent steps at once, up
+to each target's slots), records every status change, promotes outputs of steps
+that succeed, and stops everything on cancel. Started as
+``python -m jupyter_pipelines.engine.driver WORKSPACE_DIR RUN_ID``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from ..executors.base import AbstractExecutor, StepHandle, StepResult, StepSpec
+from ..executors.processes import process_start_time
+from ..executors.registry import create_executor
+from ..runtime.manifest import StepManifest
+from ..runtime.metrics import read_metrics
+from ..stores import status as st
+from ..stores.runstore import RunRecord, StepRecord
+from ..stores.workspace import Workspace
+
+log = logging.getLogger("jupyter_pipelines.driver")
+
+SLOTS_ENV = "JUPYTER_PIPELINES_LOCAL_SLOTS"
+POLL_SECONDS = 0.25
+
+
+class RunDriver:
+    """Executes the recorded steps of one run, in dependency order."""
+
+    def __init__(self, workspace: Workspace, run_id: str) -> None:
+        self.workspace = workspace
+        self.store = workspace.run_store
+        self.run: RunRecord = self.store.get_run(run_id)
+        self.steps: dict[str, StepRecord] = {s.name: s for s in self.store.get_steps(run_id)}
+        self.pending = {n for n, s in self.steps.items() if s.status not in st.TERMINAL}
+        self.running: dict[str, StepHandle] = {}
+        self.finished: dict[str, str] = {n: s.status for n, s in self.steps.items()
+                                         if s.status in st.TERMINAL}
+        self.executors: dict[str, AbstractExecutor] = {}
+        self.results: queue.Queue[tuple[str, StepResult]] = queue.Queue()
+        self.cancel_reason: str | None = None
+        self.failed_step: str | None = None
+        self.continue_on_failure = bool(self.run.options.get("continue_on_step_failure"))
+
+    # -- the loop --------------------------------------------------------------------
+    def execute(self) -> str:
+        """Run every step and return the run's final status."""
+        self.store.update_run(self.run.id, status=st.RUNNING, started=time.time(),
+                              driver_pid=os.getpid(),
+                              driver_started=process_start_time(os.getpid()))
+        last_check = 0.0
+        while self.pending or self.running:
+            if self.cancel_reason is None and time.monotonic() - last_check > 0.5:
+                last_check = time.monotonic()
+                self._check_cancel_request()
+            if self.cancel_reason is not None:
+                self._cancel_everything()
+            self._launch_ready()
+            if not self.running:
+                if self.pending:
+                    self._settle_unreachable()
+                continue
+            try:
+                name, result = self.results.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                continue
+            self._complete(name, result)
+        return self._finish()
+
+    def _ready(self) -> list[str]:
+        if self.cancel_reason is not None:
+            return []
+        if self.failed_step is not None and not self.continue_on_failure:
+            return []
+        return [n for n in sorted(self.pending, key=lambda n: self.steps[n].position)
+                if all(self.finished.get(d) == st.FINISHED for d in self.steps[n].depends)]
+
+    def _launch_ready(self) -> None:
+        for name in self._ready():
+            record = self.steps[name]
+            executor = self._executor(record.target)
+            busy = sum(1 for n in self.running if self.steps[n].target == record.target)
+            if busy >= executor.slots:
+                if record.status != st.QUEUED:
+                    record.status = st.QUEUED
+                    self.store.update_step(self.run.id, name, status=st.QUEUED)
+                continue
+            self._launch(record, executor)
+
+    def _launch(self, record: StepRecord, executor: AbstractExecutor) -> None:
+        spec = StepSpec.from_dict(record.spec)
+        self._prepare(record, spec)
+        started = time.time()
+        self.store.update_step(self.run.id, record.name, status=st.RUNNING, started=started)
+        record.status = st.RUNNING
+        self.pending.discard(record.name)
+        try:
+            handle = executor.launch(spec)
+        except Exception as exc:  # a backend that cannot launch fails the step, not the run
+            self.results.put((record.name, StepResult(st.FAILED, None, f"cannot launch: {exc}")))
+            self.running[record.name] = _Done()
+            return
+        self.running[record.name] = handle
+
+        def wait() -> None:
+            try:
+                result = handle.wait()
+            except Exception as exc:
+                result = StepResult(st.FAILED, None, f"lost the step: {exc}")
+            self.results.put((record.name, result))
+
+        threading.Thread(target=wait, name=f"wait:{record.name}", daemon=True).start()
+
+    def _prepare(self, record: StepRecord, spec: StepSpec) -> None:
+        """Create the step's folders and write its manifest before it starts."""
+        step_dir = Path(spec.step_dir)
+        step_dir.mkdir(parents=True, exist_ok=True)
+        for out in spec.outputs.values():
+            Path(out["path"]).mkdir(parents=True, exist_ok=True)
+        StepManifest(
+            run_id=self.run.id, step_run_id=spec.step_run_id, step_name=spec.step_name,
+            experiment_name=self.run.experiment, workspace_dir=str(self.workspace.dir),
+            step_dir=str(step_dir), metrics_file=str(step_dir / "metrics.jsonl"),
+            files_dir=str(step_dir / "files"),
+            inputs={k: v["path"] for k, v in spec.inputs.items()},
+            outputs={k: v["path"] for k, v in spec.outputs.items()},
+            parameters=dict(self.run.parameters), tags=dict(self.run.tags),
+        ).write(step_dir / "manifest.json")
+
+    # -- completion ------------------------------------------------------------------
+    def _complete(self, name: str, result: StepResult) -> None:
+        self.running.pop(name, None)
+        record = self.steps[name]
+        spec = StepSpec.from_dict(record.spec)
+        self._ingest_metrics(record, spec)
+        if result.status == st.FINISHED:
+            try:
+                self._promote_outputs(spec)
+            except OSError as exc:
+                result = StepResult(st.FAILED, result.exit_code,
+                                    f"step {name!r} finished but its outputs could not be "
+                                    f"saved: {exc}")
+        self.store.update_step(self.run.id, name, status=result.status, ended=time.time(),
+                               exit_code=result.exit_code, error=result.error,
+                               message=_first_line(result.error))
+        record.status = result.status
+        self.finished[name] = result.status
+        if result.status == st.FAILED:
+            self.failed_step = self.failed_step or name
+            self._fail_downstream(name)
+
+    def _ingest_metrics(self, record: StepRecord, spec: StepSpec) -> None:
+        path = Path(spec.step_dir) / "metrics.jsonl"
+        if path.exists():
+            self.store.add_metrics(self.run.id, record.id, read_metrics(path))
+
+    @staticmethod
+    def _promote_outputs(spec: StepSpec) -> None:
+        """Make a successful step's outputs visible: ``outputs.partial`` becomes ``outputs``."""
+        if not spec.outputs:
+            return
+        staging = Path(spec.step_dir) / "outputs.partial"
+        final = Path(spec.step_dir) / "outputs"
+        nb_output = spec.env.get("JUPYTER_PIPELINES_OUTPUT_NOTEBOOK")
+        if nb_output and spec.output_notebook and Path(spec.output_notebook).exists():
+            shutil.copy2(spec.output_notebook, staging / nb_output)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+
+    def _fail_downstream(self, name: str) -> None:
+        for other in sorted(self.pending, key=lambda n: self.steps[n].position):
+            if name in self._ancestors(other):
+                self._settle(other, st.FAILED, f"not run: upstream step {name!r} failed")
+
+    def _ancestors(self, name: str) -> set[str]:
+        seen: set[str] = set()
+        stack = list(self.steps[name].depends)
+        while stack:
+            dep = stack.pop()
+            if dep not in seen:
+                seen.add(dep)
+                stack.extend(self.steps[dep].depends)
+        return seen
+
+    def _settle(self, name: str, status: str, reason: str) -> None:
+        self.pending.discard(name)
+        self.finished[name] = status
+        self.steps[name].status = status
+        self.store.update_step(self.run.id, name, status=status, error=reason, message=reason)
+
+    def _settle_unreachable(self) -> None:
+        """Nothing runs and nothing can start: close the remaining steps."""
+        if self.cancel_reason is not None:
+            reason = f"not run: {self.cancel_reason}"
+            status = st.CANCELED
+        else:
+            reason = (f"not run: step {self.failed_step!r} failed and continue_on_step_failure "
+                      "is False")
+            status = st.CANCELED
+        for name in sorted(self.pending, key=lambda n: self.steps[n].position):
+            self._settle(name, status, reason)
+
+    # -- cancel ----------------------------------------------------------------------
+    def request_cancel(self, reason: str) -> None:
+        """Ask the loop to stop every step (called from the signal handler)."""
+        if self.cancel_reason is None:
+            self.cancel_reason = reason
+
+    def _check_cancel_request(self) -> None:
+        if self.store.get_run(self.run.id).status == st.CANCEL_REQUESTED:
+            self.request_cancel("the run was canceled")
+
+    def _cancel_everything(self) -> None:
+        for name, handle in list(self.running.items()):
+            threading.Thread(target=handle.terminate, args=(self.cancel_reason or "canceled",),
+                             daemon=True).start()
+        self._settle_unreachable() if self.pending else None
+
+    # -- end -------------------------------------------------------------------------
+    def _finish(self) -> str:
+        statuses = set(self.finished.values())
+        if self.cancel_reason is not None:
+            status, error = st.CANCELED, self.cancel_reason
+        elif statuses <= {st.FINISHED}:
+            status, error = st.FINISHED, None
+        else:
+            failed = [n for n, s in self.finished.items() if s == st.FAILED]
+            status = st.FAILED
+            error = f"step {failed[0]!r} failed" if failed else "some steps did not finish"
+            if self.failed_step:
+                error = f"step {self.failed_step!r} failed: " + _first_line(
+                    self.store.get_step(self.run.id, self.failed_step).error)
+        self.store.update_run(self.run.id, status=status, ended=time.time(), error=error)
+        for executor in self.executors.values():
+            executor.close()
+        return status
+
+    def _executor(self, target: str) -> AbstractExecutor:
+        if target not in self.executors:
+            options: dict[str, Any] = {}
+            if target == "local" and os.environ.get(SLOTS_ENV):
+                options["slots"] = int(os.environ[SLOTS_ENV])
+            self.executors[target] = create_executor("local" if target == "local" else target,
+                                                     **options)
+        return self.executors[target]
+
+
+class _Done(StepHandle):
+    """Placeholder for a step whose result is already queued."""
+
+    def wait(self) -> StepResult:
+        raise RuntimeError("not waitable")
+
+    def terminate(self, reason: str) -> None:
+        pass
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the driver process."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m jupyter_pipelines.engine.driver WORKSPACE_DIR RUN_ID",
+              file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    workspace, run_id = Workspace(args[0]), args[1]
+    driver = RunDriver(workspace, run_id)
+    signal.signal(signal.SIGTERM, lambda *_: driver.request_cancel("the run was canceled"))
+    signal.signal(signal.SIGINT, lambda *_: driver.request_cancel("the run was interrupted"))
+    try:
+        status = driver.execute()
+    except Exception as exc:
+        traceback.print_exc()
+        for handle in driver.running.values():
+            handle.terminate("the run driver failed")
+        workspace.run_store.update_run(run_id, status=st.FAILED, ended=time.time(),
+                                       error=f"the run driver failed: {type(exc).__name__}: {exc}")
+        return 1
+    log.info("run %s ended: %s", run_id, status)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Planning: turn a validated pipeline and its parameter values into step run records.
+
+Each step gets a StepSpec with every path resolved: its folder under
+``runs/<run-id>/<step>/``, its outputs (written to ``outputs.partial/`` and renamed
+to ``outputs/`` when the step succeeds) and its inputs (the producers' final
+output folders).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import EngineError
+from ..executors.base import StepSpec
+from ..model.data import OutputData, StepInput
+from ..model.parameters import ParameterValue, PipelineParameter
+from ..model.pipeline import Pipeline
+from ..model.steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
+from ..model.validation import PLACEHOLDER
+from ..stores import status as st
+from ..stores.runstore import StepRecord
+
+MANIFEST_ENV = "JUPYTER_PIPELINES_STEP_MANIFEST"
+DEFAULT_TARGET = "local"
+
+
+def step_folder_name(name: str, taken: set[str]) -> str:
+    """A file-system-safe, unique folder name for a step."""
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "step"
+    folder, i = base, 2
+    while folder.lower() in taken:
+        folder, i = f"{base}_{i}", i + 1
+    taken.add(folder.lower())
+    return folder
+
+
+@dataclass
+class _StepPaths:
+    step_dir: Path
+    staging: dict[str, str]
+    final: dict[str, str]
+    inputs: dict[str, str]
+
+
+class Planner:
+    """Builds the StepRecords (with StepSpecs) of one run."""
+
+    def __init__(self, run_dir: Path, run_id: str, pipeline: Pipeline,
+                 parameters: dict[str, ParameterValue]) -> None:
+        self.run_dir = run_dir
+        self.run_id = run_id
+        self.pipeline = pipeline
+        self.parameters = parameters
+        self._final_outputs: dict[int, str] = {}  # id(OutputData) -> final folder
+        self._folders: set[str] = set()
+
+    def plan(self) -> list[StepRecord]:
+        graph = self.pipeline.graph
+        order = self.pipeline.topological_order()
+        return [self._record(graph.nodes[name]["step"], i, sorted(graph.predecessors(name)))
+                for i, name in enumerate(order)]
+
+    def _paths(self, step: PipelineStep) -> _StepPaths:
+        step_dir = self.run_dir / step_folder_name(step.name, self._folders)
+        staging, final = {}, {}
+        for out in step.outputs:
+            assert out.name is not None
+            staging[out.name] = str(step_dir / "outputs.partial" / out.name)
+            final[out.name] = str(step_dir / "outputs" / out.name)
+            self._final_outputs[id(out)] = final[out.name]
+        inputs = {}
+        for binding in step.inputs:
+            assert binding.name is not None
+            inputs[binding.name] = self._final_outputs[id(binding.data)]
+        return _StepPaths(step_dir, staging, final, inputs)
+
+    def _record(self, step: PipelineStep, position: int, depends: list[str]) -> StepRecord:
+        paths = self._paths(step)
+        spec = self._spec(step, paths)
+        return StepRecord(
+            id=spec.step_run_id, run_id=self.run_id, name=step.name, position=position,
+            status=st.NOT_STARTED, target=spec.target, depends=depends, spec=spec.to_dict(),
+            step_dir=str(paths.step_dir),
+            outputs={n: {"path": p} for n, p in paths.final.items()},
+        )
+
+    def _spec(self, step: PipelineStep, paths: _StepPaths) -> StepSpec:
+        step_dir = paths.step_dir
+        spec = StepSpec(
+            run_id=self.run_id, step_run_id=str(uuid.uuid4()), step_name=step.name,
+            kind="command", working_dir=str(step.source_path), step_dir=str(step_dir),
+            stdout_path=str(step_dir / "stdout.txt"), stderr_path=str(step_dir / "stderr.txt"),
+            env={**step.environment_variables, MANIFEST_ENV: str(step_dir / "manifest.json")},
+            inputs={n: {"path": p, "mode": b.mode} for n, p, b in self._bindings(step, paths)},
+            outputs={o.name: {"path": paths.staging[o.name], "final": paths.final[o.name],
+                              "mode": o.mode} for o in step.outputs if o.name},
+            timeout=step.timeout, resources=dict(step.resources),
+            target=step.compute_target or DEFAULT_TARGET,
+        )
+        if isinstance(step, NotebookStep):
+            self._notebook(step, spec, paths)
+        elif isinstance(step, PythonScriptStep):
+            args = [self._text(a, step, paths, quote=False) for a in step.arguments]
+            spec.argv = [sys.executable, step.script_name, *args]
+            for key, value in step.params.items():
+                spec.env[f"AML_PARAMETER_{key}"] = self._text(value, step, paths, quote=False)
+        elif isinstance(step, CommandStep):
+            if step.command is not None:
+                spec.argv = ["bash", "-c", self._text(step.command, step, paths, quote=True)]
+            else:
+                spec.argv = [self._text(a, step, paths, quote=False) for a in step.arguments]
+            for key, value in step.params.items():
+                spec.env[f"AML_PARAMETER_{key}"] = self._text(value, step, paths, quote=False)
+        else:
+            raise EngineError(f"step {step.name!r}: no way to run a {type(step).__name__}")
+        return spec
+
+    @staticmethod
+    def _bindings(step: PipelineStep, paths: _StepPaths) -> list[tuple[str, str, StepInput]]:
+        return [(b.name, paths.inputs[b.name], b) for b in step.inputs if b.name]
+
+    def _notebook(self, step: NotebookStep, spec: StepSpec, paths: _StepPaths) -> None:
+        nb_path = Path(step.notebook)
+        spec.kind = "notebook"
+        spec.notebook = str(nb_path if nb_path.is_absolute() else step.source_path / nb_path)
+        spec.output_notebook = str(paths.step_dir / nb_path.name)
+        spec.kernel_name = step.kernel_name
+        spec.cell_timeout = step.cell_timeout
+        spec.log_output = step.log_output
+        values: dict[str, Any] = {**paths.inputs, **paths.staging}
+        for key, value in step.params.items():
+            values[key] = self._value(value, step, paths)
+        spec.notebook_parameters = values
+        if step.output_notebook is not None and step.output_notebook.name:
+            spec.env["JUPYTER_PIPELINES_OUTPUT_NOTEBOOK"] = step.output_notebook.name
+
+    def _value(self, value: Any, step: PipelineStep, paths: _StepPaths) -> Any:
+        """A typed value (for notebook parameters): parameters keep their type."""
+        if isinstance(value, PipelineParameter):
+            return self.parameters[value.name]
+        if isinstance(value, OutputData | StepInput):
+            return self._text(value, step, paths, quote=False)
+        if isinstance(value, str) and PLACEHOLDER.fullmatch(value.strip()):
+            group, name = PLACEHOLDER.fullmatch(value.strip()).groups()  # type: ignore[union-attr]
+            if group == "parameters":
+                return self.parameters[name]
+        if isinstance(value, str):
+            return self._text(value, step, paths, quote=False)
+        return value
+
+    def _text(self, value: Any, step: PipelineStep, paths: _StepPaths, *, quote: bool) -> str:
+        """An argument as the text the step sees, with references resolved."""
+        if isinstance(value, PipelineParameter):
+            return str(self.parameters[value.name])
+        if isinstance(value, StepInput):
+            return paths.inputs[value.name or ""]
+        if isinstance(value, OutputData):
+            for binding in step.inputs:
+                if binding.data is value and binding.name:
+                    return paths.inputs[binding.name]
+            return paths.staging[value.name or ""]
+        if not isinstance(value, str):
+            return str(value)
+
+        def replace(match: re.Match[str]) -> str:
+            group, name = match.group(1), match.group(2)
+            text = {"inputs": paths.inputs, "outputs": paths.staging}.get(group, {}).get(name)
+            if group == "parameters":
+                text = str(self.parameters[name])
+            if text is None:
+                raise EngineError(f"step {step.name!r}: cannot resolve {match.group(0)}")
+            return shlex.quote(text) if quote else text
+
+        return PLACEHOLDER.sub(replace, value)

@@ -1,0 +1,101 @@
+"""Following a run live: a progress bar of step states, then each finished step's log tail.
+
+Used by ``PipelineRun.wait_for_completion`` and the CLI; reads only the run store,
+so it works from any process.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..executors.base import tail
+from ..stores import status as st
+
+if TYPE_CHECKING:
+    from .runs import PipelineRun
+
+POLL_SECONDS = 0.1
+TAIL_LINES = 5
+_MARK = {st.FINISHED: "✔", st.FAILED: "✘", st.CANCELED: "⊘"}
+
+
+def follow_run(run: PipelineRun, show_output: bool = True, timeout_seconds: float | None = None,
+               stream: TextIO | None = None) -> str:
+    """Block until ``run`` ends (or the timeout passes) and return its status."""
+    store = run._store
+    steps = {s.name: s for s in store.get_steps(run.id)}
+    done = {n for n, s in steps.items() if s.status in st.TERMINAL}
+    bar = _bar(run, len(steps), stream) if show_output else None
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    last_event, last_reap = 0, 0.0
+    running: set[str] = set()
+    try:
+        while True:
+            for event in store.events(run.id, after=last_event):
+                last_event = event["id"]
+                name, status = event["step"], event["status"]
+                if name is None or name not in steps:
+                    continue
+                if status == st.RUNNING:
+                    running.add(name)
+                elif status in st.TERMINAL and name not in done:
+                    running.discard(name)
+                    done.add(name)
+                    if bar is not None:
+                        _report_step(bar, store.get_step(run.id, name), show_output)
+                        bar.update(1)
+            if bar is not None:
+                bar.set_postfix_str(f"running: {', '.join(sorted(running)) or '-'}", refresh=True)
+            if time.monotonic() - last_reap > 1.0:
+                last_reap = time.monotonic()
+                if run.refresh().status in st.TERMINAL and not store.events(run.id, last_event):
+                    break
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            time.sleep(POLL_SECONDS)
+    finally:
+        if bar is not None:
+            bar.close()
+    status = run.refresh().status
+    if show_output:
+        _summary(run, status, stream)
+    return status
+
+
+def _bar(run: PipelineRun, total: int, stream: TextIO | None) -> Any:
+    from tqdm.auto import tqdm
+
+    out = stream or sys.stderr
+    # A bar redrawn into a log file is noise: show it on terminals and in notebooks only.
+    interactive = "ipykernel" in sys.modules or (hasattr(out, "isatty") and out.isatty())
+    return tqdm(total=total, desc=f"run {run.id[:8]}", unit="step", file=out,
+                dynamic_ncols=True, leave=True, disable=not interactive)
+
+
+def _report_step(bar: Any, step: Any, show_output: bool) -> None:
+    out = bar.fp if hasattr(bar, "fp") else None
+
+    def write(line: str) -> None:
+        bar.write(line, file=out)
+
+    took = f" in {step.ended - step.started:.1f}s" if step.started and step.ended else ""
+    reused = f" (reused {step.reused_from[:8]})" if step.reused_from else ""
+    write(f"{_MARK.get(step.status, '?')} {step.name}: {step.status}{took}{reused}")
+    if step.status == st.FAILED and step.error:
+        for line in step.error.splitlines()[:TAIL_LINES * 3]:
+            write(f"    {line}")
+    elif show_output and step.status == st.FINISHED and step.started:
+        text = tail(step.spec.get("stdout_path", ""), TAIL_LINES)
+        for line in text.splitlines():
+            write(f"    | {line}")
+
+
+def _summary(run: PipelineRun, status: str, stream: TextIO | None) -> None:
+    out = stream or sys.stderr
+    record = run._record
+    took = f" in {record.ended - record.started:.1f}s" if record.started and record.ended else ""
+    print(f"Run {run.id} {status}{took}", file=out)
+    if record.error and status != st.FINISHED:
+        print(f"  {record.error.splitlines()[0]}", file=out)

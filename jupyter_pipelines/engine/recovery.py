@@ -1,0 +1,35 @@
+"""Noticing runs whose driver died: such a run is marked failed, with that reason."""
+
+from __future__ import annotations
+
+import time
+
+from ..executors.processes import is_alive
+from ..stores import status as st
+from ..stores.runstore import RunRecord, RunStore
+
+#: A driver that has not recorded its pid this long after submit is considered lost.
+START_GRACE_SECONDS = 30.0
+
+
+def reap_if_orphaned(store: RunStore, run: RunRecord) -> RunRecord:
+    """Mark ``run`` failed when it is unfinished but its driver process is gone."""
+    if run.status in st.TERMINAL:
+        return run
+    if run.driver_pid is None:
+        if time.time() - run.created < START_GRACE_SECONDS:
+            return run
+        reason = "the run driver never started"
+    elif is_alive(run.driver_pid, run.driver_started):
+        return run
+    else:
+        reason = (f"the run driver (pid {run.driver_pid}) exited before the run ended; "
+                  f"see runs/{run.id}/driver.log")
+    active = set(st.ALL) - st.TERMINAL
+    if store.set_run_status_if(run.id, active, reason, status=st.FAILED, ended=time.time(),
+                               error=reason):
+        for step in store.get_steps(run.id):
+            if step.status not in st.TERMINAL:
+                store.update_step(run.id, step.name, status=st.FAILED, ended=time.time(),
+                                  error=reason, message=reason)
+    return store.get_run(run.id)

@@ -1,0 +1,113 @@
+"""What executors share: the StepSpec they run, the result they give, and the base class."""
+
+from __future__ import annotations
+
+import json
+import os
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..errors import ExecutorError
+
+
+@dataclass
+class StepSpec:
+    """Everything needed to run one step somewhere; plain data that serializes to JSON.
+
+    ``kind`` is ``"command"`` (run ``argv``) or ``"notebook"`` (execute ``notebook``
+    with papermill, writing the executed copy to ``output_notebook``).
+    """
+
+    run_id: str
+    step_run_id: str
+    step_name: str
+    kind: str
+    working_dir: str
+    step_dir: str
+    stdout_path: str
+    stderr_path: str
+    argv: list[str] = field(default_factory=list)
+    notebook: str | None = None
+    output_notebook: str | None = None
+    notebook_parameters: dict[str, Any] = field(default_factory=dict)
+    kernel_name: str | None = None
+    cell_timeout: float | None = None
+    log_output: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    timeout: float | None = None
+    resources: dict[str, Any] = field(default_factory=dict)
+    image: str | None = None
+    target: str = "local"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the spec."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepSpec:
+        """Rebuild a spec, ignoring keys this version does not know."""
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def check_serializable(self) -> None:
+        """Raise ExecutorError naming the step if the spec cannot cross a process boundary."""
+        try:
+            json.dumps(self.to_dict())
+        except (TypeError, ValueError) as exc:
+            raise ExecutorError(f"step {self.step_name!r} cannot be dispatched: {exc}") from exc
+
+
+@dataclass
+class StepResult:
+    """How a step ended."""
+
+    status: str  # Finished, Failed or Canceled
+    exit_code: int | None = None
+    error: str | None = None
+
+
+class StepHandle(ABC):
+    """A launched step that can be waited for and stopped."""
+
+    @abstractmethod
+    def wait(self) -> StepResult:
+        """Block until the step ends (or its timeout passes) and say how it ended."""
+
+    @abstractmethod
+    def terminate(self, reason: str) -> None:
+        """Stop the step and everything it started; ``wait`` then returns Canceled."""
+
+
+class AbstractExecutor(ABC):
+    """A compute target backend: launches StepSpecs and knows how many may run at once."""
+
+    #: The backend's name in the ``jupyter_pipelines.executors`` entry-point group.
+    name: str = ""
+
+    def __init__(self, slots: int | None = None, **options: Any) -> None:
+        self.slots = max(1, int(slots or os.cpu_count() or 1))
+        self.options = options
+
+    @abstractmethod
+    def launch(self, spec: StepSpec) -> StepHandle:
+        """Start ``spec`` and return at once."""
+
+    def close(self) -> None:
+        """Release what the executor holds (pools, clients); called when a run ends."""
+
+
+def tail(path: str, lines: int = 20, max_bytes: int = 16_384) -> str:
+    """The last ``lines`` lines of a log file ('' when it does not exist)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - max_bytes))
+            data = fh.read()
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])

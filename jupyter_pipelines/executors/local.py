@@ -1,0 +1,195 @@
+"""The local compute target: steps as process groups on this machine, notebooks via papermill.
+
+Notebooks run in the executor's own process (papermill is imported once), each in a
+kernel started here with the step's working directory and environment, so that a
+cancel or timeout can kill exactly that kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from typing import IO, Any
+
+from ..stores import status as st
+from .base import AbstractExecutor, StepHandle, StepResult, StepSpec, tail
+from .processes import kill_tree
+
+
+class LocalExecutor(AbstractExecutor):
+    """Runs steps on this machine, up to ``slots`` at once (default: the number of CPUs)."""
+
+    name = "local"
+
+    def launch(self, spec: StepSpec) -> StepHandle:
+        env = {**os.environ, **spec.env}
+        if spec.kind == "notebook":
+            return NotebookHandle(spec, env)
+        try:
+            return ProcessHandle(spec, env)
+        except OSError as exc:
+            what = spec.argv[0] if spec.argv else "(empty command)"
+            return FailedHandle(StepResult(st.FAILED, None, f"cannot start {what!r}: {exc}"))
+
+
+def _failure(spec: StepSpec, headline: str) -> str:
+    log = tail(spec.stderr_path) or tail(spec.stdout_path)
+    return f"{headline}\n{log}" if log else headline
+
+
+class FailedHandle(StepHandle):
+    """A step that could not even start."""
+
+    def __init__(self, result: StepResult) -> None:
+        self.result = result
+
+    def wait(self) -> StepResult:
+        return self.result
+
+    def terminate(self, reason: str) -> None:
+        pass
+
+
+class ProcessHandle(StepHandle):
+    """A command step: one process in its own session (and so its own process group)."""
+
+    def __init__(self, spec: StepSpec, env: dict[str, str]) -> None:
+        self.spec = spec
+        self._canceled: str | None = None
+        with open(spec.stdout_path, "ab") as out, open(spec.stderr_path, "ab") as err:
+            self.proc = subprocess.Popen(
+                spec.argv, cwd=spec.working_dir, env=env, stdin=subprocess.DEVNULL,
+                stdout=out, stderr=err, start_new_session=True,
+            )
+
+    def wait(self) -> StepResult:
+        spec = self.spec
+        try:
+            code = self.proc.wait(timeout=spec.timeout)
+        except subprocess.TimeoutExpired:
+            kill_tree(self.proc.pid)
+            self.proc.wait()
+            return StepResult(st.FAILED, None, _failure(
+                spec, f"step {spec.step_name!r} timed out after {spec.timeout:g} s and was stopped"
+            ))
+        if self._canceled is not None:
+            return StepResult(st.CANCELED, code, self._canceled)
+        if code == 0:
+            return StepResult(st.FINISHED, 0)
+        return StepResult(st.FAILED, code, _failure(
+            spec, f"step {spec.step_name!r} exited with code {code}"
+        ))
+
+    def terminate(self, reason: str) -> None:
+        self._canceled = reason
+        kill_tree(self.proc.pid)
+
+
+class NotebookHandle(StepHandle):
+    """A notebook step: papermill in a thread of this process, talking to its own kernel."""
+
+    def __init__(self, spec: StepSpec, env: dict[str, str]) -> None:
+        self.spec = spec
+        self.env = env
+        self._canceled: str | None = None
+        self._lock = threading.Lock()
+        self.km: Any = None
+        self.result: StepResult | None = None
+        self._thread = threading.Thread(target=self._run, name=f"notebook:{spec.step_name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def _start_kernel(self, kernel_name: str) -> None:
+        from jupyter_client.manager import KernelManager
+
+        with self._lock:
+            if self._canceled is not None:
+                raise _Canceled()
+            self.km = KernelManager(kernel_name=kernel_name)
+            log = open(os.path.join(self.spec.step_dir, "kernel.log"), "ab")  # noqa: SIM115
+            try:
+                self.km.start_kernel(cwd=self.spec.working_dir, env=self.env,
+                                     stdout=log, stderr=log)
+            finally:
+                log.close()
+
+    def _run(self) -> None:
+        spec = self.spec
+        try:
+            with open(spec.stdout_path, "a") as out, open(spec.stderr_path, "a") as err:
+                self._execute(out, err)
+            self.result = StepResult(st.FINISHED, 0)
+        except _Canceled:
+            self.result = StepResult(st.CANCELED, None, self._canceled)
+        except Exception as exc:  # papermill and kernel errors end the step, not the driver
+            self.result = self._classify(exc)
+        finally:
+            self._shutdown()
+
+    def _execute(self, out: IO[str], err: IO[str]) -> None:
+        import nbformat
+        import papermill
+
+        spec = self.spec
+        assert spec.notebook is not None
+        nb = nbformat.read(spec.notebook, as_version=4)
+        kernelspec = nb.metadata.get("kernelspec", {})
+        kernel_name = spec.kernel_name or kernelspec.get("name") or "python3"
+        language = nb.metadata.get("language_info", {}).get("name") or kernelspec.get(
+            "language") or "python"
+        self._start_kernel(kernel_name)
+        papermill.execute_notebook(
+            nb, spec.output_notebook, parameters=spec.notebook_parameters, km=self.km,
+            kernel_name=kernel_name, language=language, progress_bar=False,
+            log_output=spec.log_output, stdout_file=out, stderr_file=err,
+            execution_timeout=spec.cell_timeout, cwd=None,
+        )
+
+    def _classify(self, exc: Exception) -> StepResult:
+        if self._canceled is not None:
+            return StepResult(st.CANCELED, None, self._canceled)
+        name = type(exc).__name__
+        if name == "PapermillExecutionError":
+            cell = getattr(exc, "exec_count", "?")
+            headline = (f"notebook {os.path.basename(self.spec.notebook or '')!r} failed in "
+                        f"cell {cell}: {getattr(exc, 'ename', name)}: {getattr(exc, 'evalue', '')}")
+            return StepResult(st.FAILED, 1, _failure(self.spec, headline))
+        return StepResult(st.FAILED, None, _failure(
+            self.spec, f"notebook step {self.spec.step_name!r} failed: {name}: {exc}"))
+
+    def _shutdown(self) -> None:
+        km = self.km
+        if km is not None and km.has_kernel:
+            try:
+                km.shutdown_kernel(now=True)
+            except Exception:
+                self._kill_kernel()
+
+    def _kill_kernel(self) -> None:
+        km = self.km
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            kill_tree(process.pid)
+
+    def wait(self) -> StepResult:
+        spec = self.spec
+        self._thread.join(spec.timeout)
+        if self._thread.is_alive():
+            self._canceled = ""  # makes the papermill error read as ours, not the notebook's
+            self._kill_kernel()
+            self._thread.join(30)
+            return StepResult(st.FAILED, None, _failure(
+                spec, f"step {spec.step_name!r} timed out after {spec.timeout:g} s and was stopped"
+            ))
+        assert self.result is not None
+        return self.result
+
+    def terminate(self, reason: str) -> None:
+        with self._lock:
+            self._canceled = reason
+        self._kill_kernel()
+
+
+class _Canceled(Exception):
+    """Raised inside the notebook thread when a cancel came before the kernel started."""

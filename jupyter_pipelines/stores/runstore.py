@@ -1,0 +1,341 @@
+"""The run store: experiments, pipeline runs, step runs, events and metrics in SQLite (WAL).
+
+Several processes (kernels, the CLI, the server, run drivers) use one store at
+once; every change is one short ``BEGIN IMMEDIATE`` transaction, so a reader
+never sees half of a change.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError, UnknownRunError
+from . import status as st
+
+SCHEMA_VERSION = "1"
+_SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
+
+
+@dataclass
+class RunRecord:
+    """A pipeline run as stored."""
+
+    id: str
+    experiment: str
+    status: str
+    created: float
+    started: float | None
+    ended: float | None
+    description: str
+    pipeline_file: str | None
+    pipeline: dict[str, Any]
+    parameters: dict[str, Any]
+    tags: dict[str, Any]
+    options: dict[str, Any]
+    driver_pid: int | None
+    driver_started: float | None
+    error: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> RunRecord:
+        return cls(
+            id=row["id"], experiment=row["experiment"], status=row["status"],
+            created=row["created"], started=row["started"], ended=row["ended"],
+            description=row["description"], pipeline_file=row["pipeline_file"],
+            pipeline=json.loads(row["pipeline_json"]),
+            parameters=json.loads(row["parameters_json"]),
+            tags=json.loads(row["tags_json"]), options=json.loads(row["options_json"]),
+            driver_pid=row["driver_pid"], driver_started=row["driver_started"],
+            error=row["error"],
+        )
+
+
+@dataclass
+class StepRecord:
+    """A step run as stored."""
+
+    id: str
+    run_id: str
+    name: str
+    position: int
+    status: str
+    target: str
+    depends: list[str]
+    spec: dict[str, Any]
+    step_dir: str
+    started: float | None = None
+    ended: float | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    fingerprint: str | None = None
+    reused_from: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> StepRecord:
+        return cls(
+            id=row["id"], run_id=row["run_id"], name=row["name"], position=row["position"],
+            status=row["status"], target=row["target"],
+            depends=json.loads(row["depends_json"]), spec=json.loads(row["spec_json"]),
+            step_dir=row["step_dir"], started=row["started"], ended=row["ended"],
+            exit_code=row["exit_code"], error=row["error"], fingerprint=row["fingerprint"],
+            reused_from=row["reused_from"], outputs=json.loads(row["outputs_json"]),
+        )
+
+
+class RunStore:
+    """Access to one workspace's ``workspace.db``; safe to share between threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        conn = self._connect()
+        if self._needs_schema(conn):
+            try:
+                conn.executescript(_SCHEMA)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot create run store {str(self.path)!r}: {exc}") from exc
+            with self.transaction() as tx:
+                tx.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (SCHEMA_VERSION,),
+                )
+
+    # -- connections -----------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA busy_timeout=30000")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open run store {str(self.path)!r}: {exc}") from exc
+            self._local.conn = conn
+        return conn
+
+    @staticmethod
+    def _needs_schema(conn: sqlite3.Connection) -> bool:
+        row = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='runs'"
+        ).fetchone()
+        return row is None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: all of it is committed, or none of it."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"run store {str(self.path)!r} is not writable: {exc}") from exc
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._connect().execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"run store query failed: {exc}") from exc
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- runs ------------------------------------------------------------------------
+    def create_run(self, run: RunRecord, steps: list[StepRecord]) -> None:
+        """Record a new run and all its step runs in one transaction."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO experiments (name, created) VALUES (?, ?)",
+                (run.experiment, run.created),
+            )
+            conn.execute(
+                "INSERT INTO runs (id, experiment, status, created, description, pipeline_file,"
+                " pipeline_json, parameters_json, tags_json, options_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run.id, run.experiment, run.status, run.created, run.description,
+                 run.pipeline_file, json.dumps(run.pipeline), json.dumps(run.parameters),
+                 json.dumps(run.tags), json.dumps(run.options)),
+            )
+            conn.executemany(
+                "INSERT INTO step_runs (id, run_id, name, position, status, target,"
+                " depends_json, spec_json, step_dir, fingerprint, reused_from, outputs_json,"
+                " started, ended, exit_code, error)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(s.id, s.run_id, s.name, s.position, s.status, s.target,
+                  json.dumps(s.depends), json.dumps(s.spec), s.step_dir, s.fingerprint,
+                  s.reused_from, json.dumps(s.outputs), s.started, s.ended, s.exit_code,
+                  s.error) for s in steps],
+            )
+            self._event(conn, run.id, None, "run", run.status, "run submitted")
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run with id ``run_id`` or a unique prefix of it."""
+        rows = self._query("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if not rows and run_id:
+            rows = self._query(
+                "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                (run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+            )
+            if len(rows) > 1:
+                raise UnknownRunError(f"run id prefix {run_id!r} is ambiguous; give more of it")
+        if not rows:
+            raise UnknownRunError(
+                f"no run {run_id!r} in {str(self.path)!r}; list runs with 'jupyter-pipelines runs'"
+            )
+        return RunRecord.from_row(rows[0])
+
+    def list_runs(
+        self, experiment: str | None = None, status: str | None = None,
+        limit: int = 50, offset: int = 0, pipeline_file: str | None = None,
+    ) -> list[RunRecord]:
+        """Runs, newest first, optionally filtered."""
+        where, args = [], []
+        for column, value in (("experiment", experiment), ("status", status),
+                              ("pipeline_file", pipeline_file)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = "SELECT * FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created DESC LIMIT ? OFFSET ?"
+        return [RunRecord.from_row(r) for r in self._query(sql, (*args, limit, offset))]
+
+    def list_experiments(self) -> list[str]:
+        """Names of all experiments, oldest first."""
+        return [r["name"] for r in self._query("SELECT name FROM experiments ORDER BY created")]
+
+    def update_run(self, run_id: str, *, event: str | None = None, **fields: Any) -> None:
+        """Change fields of a run; a status change is also recorded as an event."""
+        with self.transaction() as conn:
+            self._update(conn, "runs", "id = ?", (run_id,), fields)
+            if "status" in fields:
+                self._event(conn, run_id, None, "run", fields["status"], event or fields.get("error"))
+
+    def set_run_status_if(
+        self, run_id: str, expected: frozenset[str] | set[str], message: str | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Change a run's fields only if its status is in ``expected``; True when changed."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None or row["status"] not in expected:
+                return False
+            self._update(conn, "runs", "id = ?", (run_id,), fields)
+            if "status" in fields:
+                self._event(conn, run_id, None, "run", fields["status"], message)
+            return True
+
+    # -- steps -----------------------------------------------------------------------
+    def get_steps(self, run_id: str) -> list[StepRecord]:
+        """The step runs of a run, in pipeline order."""
+        rows = self._query("SELECT * FROM step_runs WHERE run_id = ? ORDER BY position", (run_id,))
+        return [StepRecord.from_row(r) for r in rows]
+
+    def get_step(self, run_id: str, name: str) -> StepRecord:
+        """One step run of a run, by step name."""
+        rows = self._query("SELECT * FROM step_runs WHERE run_id = ? AND name = ?", (run_id, name))
+        if not rows:
+            from ..errors import did_you_mean
+
+            names = [s.name for s in self.get_steps(run_id)]
+            raise UnknownRunError(f"run {run_id!r} has no step {name!r}{did_you_mean(name, names)}")
+        return StepRecord.from_row(rows[0])
+
+    def get_step_run(self, step_run_id: str) -> StepRecord:
+        """A step run by its own id."""
+        rows = self._query("SELECT * FROM step_runs WHERE id = ?", (step_run_id,))
+        if not rows:
+            raise UnknownRunError(f"no step run {step_run_id!r}")
+        return StepRecord.from_row(rows[0])
+
+    def update_step(
+        self, run_id: str, name: str, *, message: str | None = None, **fields: Any
+    ) -> None:
+        """Change fields of a step run; a status change is also recorded as an event."""
+        with self.transaction() as conn:
+            self._update(conn, "step_runs", "run_id = ? AND name = ?", (run_id, name), fields)
+            if "status" in fields:
+                self._event(conn, run_id, name, "step", fields["status"], message)
+
+    # -- events and metrics ----------------------------------------------------------
+    def events(self, run_id: str, after: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Events of a run with an id greater than ``after``, oldest first."""
+        rows = self._query(
+            "SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (run_id, after, limit),
+        )
+        return [dict(r) for r in rows]
+
+    def add_metrics(self, run_id: str, step_run_id: str, records: list[Mapping[str, Any]]) -> None:
+        """Store metric records logged by a step (see runtime.metrics)."""
+        if not records:
+            return
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO metrics (run_id, step_run_id, name, kind, value_json, description, ts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, step_run_id, str(r["name"]), str(r.get("kind", "scalar")),
+                  json.dumps(r.get("value")), str(r.get("description") or ""),
+                  float(r.get("ts") or time.time())) for r in records],
+            )
+
+    def get_metrics(self, step_run_id: str) -> list[dict[str, Any]]:
+        """Metric records of a step run, in logging order."""
+        rows = self._query(
+            "SELECT name, kind, value_json, description, ts FROM metrics"
+            " WHERE step_run_id = ? ORDER BY id", (step_run_id,),
+        )
+        return [{"name": r["name"], "kind": r["kind"], "value": json.loads(r["value_json"]),
+                 "description": r["description"], "ts": r["ts"]} for r in rows]
+
+    # -- helpers ---------------------------------------------------------------------
+    @staticmethod
+    def _update(
+        conn: sqlite3.Connection, table: str, where: str, args: tuple[Any, ...],
+        fields: Mapping[str, Any],
+    ) -> None:
+        if not fields:
+            return
+        cols, values = [], []
+        for key, value in fields.items():
+            if key in ("outputs", "tags", "options", "parameters"):
+                key, value = f"{key}_json", json.dumps(value)
+            cols.append(f"{key} = ?")
+            values.append(value)
+        cur = conn.execute(f"UPDATE {table} SET {', '.join(cols)} WHERE {where}", (*values, *args))
+        if cur.rowcount == 0:
+            raise UnknownRunError(f"no {table[:-1].replace('_', ' ')} matches {args!r}")
+
+    @staticmethod
+    def _event(
+        conn: sqlite3.Connection, run_id: str, step: str | None, kind: str,
+        status: str | None, message: str | None,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO events (run_id, step, ts, kind, status, message) VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, step, time.time(), kind, status, message),
+        )
+
+
+__all__ = ["RunRecord", "RunStore", "StepRecord", "st"]

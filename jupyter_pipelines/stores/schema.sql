@@ -1,0 +1,71 @@
+-- The run store of a workspace (workspace.db). Version 1.
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS experiments (
+    name    TEXT PRIMARY KEY,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id              TEXT PRIMARY KEY,
+    experiment      TEXT NOT NULL REFERENCES experiments(name),
+    status          TEXT NOT NULL,
+    created         REAL NOT NULL,
+    started         REAL,
+    ended           REAL,
+    description     TEXT NOT NULL DEFAULT '',
+    pipeline_file   TEXT,
+    pipeline_json   TEXT NOT NULL,
+    parameters_json TEXT NOT NULL,
+    tags_json       TEXT NOT NULL,
+    options_json    TEXT NOT NULL,
+    driver_pid      INTEGER,
+    driver_started  REAL,
+    error           TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created DESC);
+CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (experiment, created DESC);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, created DESC);
+CREATE TABLE IF NOT EXISTS step_runs (
+    id           TEXT PRIMARY KEY,
+    run_id       TEXT NOT NULL REFERENCES runs(id),
+    name         TEXT NOT NULL,
+    position     INTEGER NOT NULL,
+    status       TEXT NOT NULL,
+    target       TEXT NOT NULL,
+    depends_json TEXT NOT NULL,
+    spec_json    TEXT NOT NULL,
+    step_dir     TEXT NOT NULL,
+    started      REAL,
+    ended        REAL,
+    exit_code    INTEGER,
+    error        TEXT,
+    fingerprint  TEXT,
+    reused_from  TEXT,
+    outputs_json TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (run_id, name)
+);
+CREATE INDEX IF NOT EXISTS step_runs_by_run ON step_runs (run_id, position);
+CREATE TABLE IF NOT EXISTS events (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id  TEXT NOT NULL,
+    step    TEXT,
+    ts      REAL NOT NULL,
+    kind    TEXT NOT NULL,
+    status  TEXT,
+    message TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
+CREATE TABLE IF NOT EXISTS metrics (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id      TEXT NOT NULL,
+    step_run_id TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    value_json  TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    ts          REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_by_step ON metrics (step_run_id, id);
+CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, id);
