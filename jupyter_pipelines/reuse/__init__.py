@@ -1,1 +1,1 @@
-"""reuse layer."""
+"""Reuse: snapshots of step source folders, content hashes and step fingerprints."""

@@ -1,0 +1,270 @@
+"""Snapshots: content-addressed copies of step source folders.
+
+A snapshot is a manifest (relative path -> content hash, size, executable bit)
+stored under ``snapshots/manifests/<id>.json``; file contents are stored once
+under ``snapshots/objects/<hash[:2]>/<hash>``, however many snapshots hold them.
+The folder is filtered by its ``.amlignore`` (else ``.gitignore``); some folders
+are always left out.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import os
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pathspec
+from blake3 import blake3
+
+from ..errors import PipelinesError
+from .hashing import canonical_json, hash_bytes, hash_file
+from .statcache import StatCache, StatKey
+
+log = logging.getLogger(__name__)
+
+ALWAYS_IGNORED = frozenset({".ipynb_checkpoints", "__pycache__", ".git", ".pipelines",
+                            ".jupyter_pipelines_offline"})
+DEFAULT_MAX_FILES = int(os.environ.get("JUPYTER_PIPELINES_SNAPSHOT_MAX_FILES", "2000"))
+DEFAULT_MAX_BYTES = int(os.environ.get("JUPYTER_PIPELINES_SNAPSHOT_MAX_MB", "300")) << 20
+
+
+class SnapshotError(PipelinesError):
+    """A source folder cannot be snapshotted, or a stored snapshot is damaged."""
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of a snapshot."""
+
+    path: str  # relative, with '/' separators
+    hash: str
+    size: int
+    executable: bool
+
+
+@dataclass
+class Snapshot:
+    """A filtered source folder, frozen: its id is the hash of its manifest."""
+
+    id: str
+    root: str
+    files: dict[str, FileEntry] = field(default_factory=dict)
+
+    def manifest(self) -> dict[str, Any]:
+        return {"version": 1, "files": {p: [e.hash, e.size, e.executable]
+                                        for p, e in sorted(self.files.items())}}
+
+    def code_hash(self, hash_paths: list[str] | None = None) -> str:
+        """The hash of the code that reuse compares: all files, or only ``hash_paths``."""
+        if not hash_paths:
+            return self.id
+        spec = pathspec.PathSpec.from_lines("gitwildmatch", [_as_pattern(p) for p in hash_paths])
+        chosen = {p: e.hash for p, e in self.files.items() if spec.match_file(p)}
+        return hash_bytes(canonical_json({"hash_paths": sorted(hash_paths), "files": chosen}))
+
+
+def _as_pattern(path: str) -> str:
+    """A hash_paths entry as an anchored pattern: a folder covers everything inside it."""
+    text = path.strip().replace(os.sep, "/").removeprefix("./")
+    return "/" + text.strip("/") if text not in ("", ".") else "/**"
+
+
+def load_ignore(root: Path) -> pathspec.PathSpec[Any] | None:
+    """The ``.amlignore`` rules of ``root``, else its ``.gitignore`` rules, else None."""
+    for name in (".amlignore", ".gitignore"):
+        path = root / name
+        if path.is_file():
+            try:
+                lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError as exc:
+                raise SnapshotError(f"cannot read {str(path)!r}: {exc}") from exc
+            return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return None
+
+
+@dataclass
+class _Scan:
+    files: list[tuple[str, str, os.stat_result]] = field(default_factory=list)  # rel, abs, st
+    total: int = 0
+
+
+def scan(root: Path, max_files: int = DEFAULT_MAX_FILES, max_bytes: int = DEFAULT_MAX_BYTES
+         ) -> list[tuple[str, str, os.stat_result]]:
+    """List the files of ``root`` that belong in its snapshot, enforcing the size limits."""
+    if not root.is_dir():
+        raise SnapshotError(f"source directory {str(root)!r} does not exist")
+    ignore = load_ignore(root)
+    result = _Scan()
+    _walk(root, "", ignore, result)
+    if len(result.files) > max_files or result.total > max_bytes:
+        biggest = heapq.nlargest(5, result.files, key=lambda f: f[2].st_size)
+        names = ", ".join(f"{rel} ({st.st_size / 1e6:.1f} MB)" for rel, _, st in biggest)
+        raise SnapshotError(
+            f"source directory {str(root)!r} is too big to snapshot: {len(result.files)} files, "
+            f"{result.total / 1e6:.1f} MB (limits: {max_files} files, {max_bytes / 1e6:.0f} MB). "
+            f"Biggest: {names}. List data folders in an .amlignore file there, or raise "
+            "JUPYTER_PIPELINES_SNAPSHOT_MAX_FILES / JUPYTER_PIPELINES_SNAPSHOT_MAX_MB"
+        )
+    return result.files
+
+
+def _walk(folder: Path, rel: str, ignore: pathspec.PathSpec[Any] | None, out: _Scan) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as exc:
+        raise SnapshotError(f"cannot list {str(folder)!r}: {exc}; fix its permissions or "
+                            "list it in .amlignore") from exc
+    for entry in sorted(entries, key=lambda e: e.name):
+        if entry.name in ALWAYS_IGNORED:
+            continue
+        relpath = f"{rel}{entry.name}"
+        try:
+            is_dir = entry.is_dir()  # follows symlinks
+        except OSError:
+            is_dir = False
+        if ignore is not None and ignore.match_file(relpath + ("/" if is_dir else "")):
+            continue
+        if is_dir:
+            _walk(Path(entry.path), relpath + "/", ignore, out)
+            continue
+        try:
+            st = os.stat(entry.path)
+        except FileNotFoundError:
+            kind = "dangling symlink" if entry.is_symlink() else "file that vanished"
+            log.warning("snapshot of %s: skipping %s %r", folder, kind, relpath)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        out.files.append((relpath, entry.path, st))
+        out.total += st.st_size
+
+
+class SnapshotStore:
+    """The workspace's content-addressed store of source snapshots."""
+
+    def __init__(self, directory: str | os.PathLike[str], stat_cache: StatCache | None = None):
+        self.dir = Path(directory)
+        self.objects = self.dir / "objects"
+        self.manifests = self.dir / "manifests"
+        self.stat_cache = stat_cache or StatCache(self.dir / "statcache.db")
+
+    def object_path(self, digest: str) -> Path:
+        return self.objects / digest[:2] / digest
+
+    def take(self, root: str | os.PathLike[str], max_files: int = DEFAULT_MAX_FILES,
+             max_bytes: int = DEFAULT_MAX_BYTES) -> Snapshot:
+        """Snapshot the folder ``root``; unchanged files are neither read nor copied."""
+        base = Path(root).resolve()
+        listed = scan(base, max_files, max_bytes)
+        cached = self.stat_cache.load_prefix(str(base))
+        files: dict[str, FileEntry] = {}
+        fresh: list[tuple[str, StatKey, str]] = []
+        for rel, path, st in listed:
+            key = StatKey.of(st)
+            hit = cached.get(path)
+            digest: str | None
+            if hit is not None and hit[0] == key and self.object_path(hit[1]).exists():
+                digest = hit[1]
+            else:
+                digest = self._store_object(path, rel)
+                if digest is None:
+                    continue
+                fresh.append((path, key, digest))
+            files[rel] = FileEntry(rel, digest, st.st_size, bool(st.st_mode & stat.S_IXUSR))
+        self.stat_cache.store(fresh)
+        snapshot = Snapshot(id="", root=str(base), files=files)
+        snapshot.id = hash_bytes(canonical_json(snapshot.manifest()))
+        self._write_manifest(snapshot)
+        return snapshot
+
+    def _store_object(self, path: str, rel: str) -> str | None:
+        """Copy a file into the object store, hashing exactly the bytes copied."""
+        self.objects.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.objects, prefix=".incoming-")
+        hasher = blake3()
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                while chunk := src.read(1 << 20):
+                    hasher.update(chunk)
+                    out.write(chunk)
+            digest = hasher.hexdigest()
+            target = self.object_path(digest)
+            if target.exists():
+                os.unlink(tmp)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, target)
+            return digest
+        except FileNotFoundError:
+            os.unlink(tmp)
+            log.warning("snapshot: %r vanished while it was copied; left out", rel)
+            return None
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise SnapshotError(f"cannot read {path!r} for the snapshot: {exc}; fix its "
+                                "permissions or list it in .amlignore") from exc
+
+    def _write_manifest(self, snapshot: Snapshot) -> None:
+        path = self.manifests / f"{snapshot.id}.json"
+        if path.exists():
+            return
+        self.manifests.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.manifests, prefix=".incoming-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(canonical_json(snapshot.manifest()))
+        os.replace(tmp, path)
+
+    def load(self, snapshot_id: str) -> Snapshot:
+        """A stored snapshot; a missing or corrupt manifest is a SnapshotError."""
+        path = self.manifests / f"{snapshot_id}.json"
+        try:
+            data = json.loads(path.read_bytes())
+            files = {p: FileEntry(p, h, s, x) for p, (h, s, x) in data["files"].items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SnapshotError(
+                f"snapshot {snapshot_id[:12]} is missing or corrupt: {exc}"
+            ) from exc
+        snapshot = Snapshot(snapshot_id, "", files)
+        if hash_bytes(canonical_json(snapshot.manifest())) != snapshot_id:
+            raise SnapshotError(f"snapshot {snapshot_id[:12]} is corrupt (its content does not "
+                                "match its id)")
+        return snapshot
+
+    def materialize(self, snapshot_id: str, dest: str | os.PathLike[str]) -> Path:
+        """Write the files of a snapshot into the new folder ``dest`` (copies, not links)."""
+        snapshot = self.load(snapshot_id)
+        target = Path(dest)
+        target.mkdir(parents=True, exist_ok=True)
+        for rel, entry in snapshot.files.items():
+            src = self.object_path(entry.hash)
+            out = target / rel
+            out.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                shutil.copyfile(src, out)
+            except FileNotFoundError:
+                raise SnapshotError(f"snapshot {snapshot_id[:12]} is damaged: the content of "
+                                    f"{rel!r} is missing from the object store") from None
+            if entry.executable:
+                os.chmod(out, 0o755)
+        return target
+
+
+def hash_tree(root: str | os.PathLike[str]) -> str:
+    """The content hash of a folder (an output): relative paths and file hashes, no ignores."""
+    base = Path(root)
+    files: dict[str, str] = {}
+    if base.is_dir():
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                if os.path.isfile(full):
+                    files[os.path.relpath(full, base).replace(os.sep, "/")] = hash_file(full)
+    return hash_bytes(canonical_json({"files": files}))
