@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "PipelinesError": "jupyter_pipelines.errors",
     "PipelineValidationError": "jupyter_pipelines.errors",
     "ParameterError": "jupyter_pipelines.errors",
+    "RunFailedError": "jupyter_pipelines.errors",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -45,8 +45,9 @@ class RunDriver:
         self.steps: dict[str, StepRecord] = {s.name: s for s in self.store.get_steps(run_id)}
         self.pending = {n for n, s in self.steps.items() if s.status not in st.TERMINAL}
         self.running: dict[str, StepHandle] = {}
-        self.finished: dict[str, str] = {n: s.status for n, s in self.steps.items()
-                                         if s.status in st.TERMINAL}
+        self.finished: dict[str, str] = {
+            n: s.status for n, s in self.steps.items() if s.status in st.TERMINAL
+        }
         self.executors: dict[str, AbstractExecutor] = {}
         self.results: queue.Queue[tuple[str, StepResult]] = queue.Queue()
         self.cancel_reason: str | None = None
@@ -56,9 +57,17 @@ class RunDriver:
     # -- the loop --------------------------------------------------------------------
     def execute(self) -> str:
         """Run every step and return the run's final status."""
-        self.store.update_run(self.run.id, status=st.RUNNING, started=time.time(),
-                              driver_pid=os.getpid(),
-                              driver_started=process_start_time(os.getpid()))
+        # Only a run still waiting becomes Running: a cancel that came before the driver
+        # got here stays requested, and the first loop turn below acts on it.
+        self.store.update_run(
+            self.run.id,
+            started=time.time(),
+            driver_pid=os.getpid(),
+            driver_started=process_start_time(os.getpid()),
+        )
+        self.store.set_run_status_if(
+            self.run.id, {st.NOT_STARTED, st.QUEUED}, "run started", status=st.RUNNING
+        )
         last_check = 0.0
         while self.pending or self.running:
             if self.cancel_reason is None and time.monotonic() - last_check > 0.5:
@@ -83,8 +92,11 @@ class RunDriver:
             return []
         if self.failed_step is not None and not self.continue_on_failure:
             return []
-        return [n for n in sorted(self.pending, key=lambda n: self.steps[n].position)
-                if all(self.finished.get(d) == st.FINISHED for d in self.steps[n].depends)]
+        return [
+            n
+            for n in sorted(self.pending, key=lambda n: self.steps[n].position)
+            if all(self.finished.get(d) == st.FINISHED for d in self.steps[n].depends)
+        ]
 
     def _launch_ready(self) -> None:
         for name in self._ready():
@@ -129,13 +141,18 @@ class RunDriver:
         for out in spec.outputs.values():
             Path(out["path"]).mkdir(parents=True, exist_ok=True)
         StepManifest(
-            run_id=self.run.id, step_run_id=spec.step_run_id, step_name=spec.step_name,
-            experiment_name=self.run.experiment, workspace_dir=str(self.workspace.dir),
-            step_dir=str(step_dir), metrics_file=str(step_dir / "metrics.jsonl"),
+            run_id=self.run.id,
+            step_run_id=spec.step_run_id,
+            step_name=spec.step_name,
+            experiment_name=self.run.experiment,
+            workspace_dir=str(self.workspace.dir),
+            step_dir=str(step_dir),
+            metrics_file=str(step_dir / "metrics.jsonl"),
             files_dir=str(step_dir / "files"),
             inputs={k: v["path"] for k, v in spec.inputs.items()},
             outputs={k: v["path"] for k, v in spec.outputs.items()},
-            parameters=dict(self.run.parameters), tags=dict(self.run.tags),
+            parameters=dict(self.run.parameters),
+            tags=dict(self.run.tags),
         ).write(step_dir / "manifest.json")
 
     # -- completion ------------------------------------------------------------------
@@ -148,12 +165,20 @@ class RunDriver:
             try:
                 self._promote_outputs(spec)
             except OSError as exc:
-                result = StepResult(st.FAILED, result.exit_code,
-                                    f"step {name!r} finished but its outputs could not be "
-                                    f"saved: {exc}")
-        self.store.update_step(self.run.id, name, status=result.status, ended=time.time(),
-                               exit_code=result.exit_code, error=result.error,
-                               message=_first_line(result.error))
+                result = StepResult(
+                    st.FAILED,
+                    result.exit_code,
+                    f"step {name!r} finished but its outputs could not be saved: {exc}",
+                )
+        self.store.update_step(
+            self.run.id,
+            name,
+            status=result.status,
+            ended=time.time(),
+            exit_code=result.exit_code,
+            error=result.error,
+            message=_first_line(result.error),
+        )
         record.status = result.status
         self.finished[name] = result.status
         if result.status == st.FAILED:
@@ -163,7 +188,12 @@ class RunDriver:
     def _ingest_metrics(self, record: StepRecord, spec: StepSpec) -> None:
         path = Path(spec.step_dir) / "metrics.jsonl"
         if path.exists():
-            self.store.add_metrics(self.run.id, record.id, read_metrics(path))
+            records = read_metrics(path)
+            # ``run.parent.log(...)`` inside a step files the metric under the pipeline run.
+            mine = [r for r in records if r.get("run_id") in (None, record.id)]
+            parent = [r for r in records if r.get("run_id") == self.run.id]
+            self.store.add_metrics(self.run.id, record.id, mine)
+            self.store.add_metrics(self.run.id, self.run.id, parent)
 
     @staticmethod
     def _promote_outputs(spec: StepSpec) -> None:
@@ -206,8 +236,9 @@ class RunDriver:
             reason = f"not run: {self.cancel_reason}"
             status = st.CANCELED
         else:
-            reason = (f"not run: step {self.failed_step!r} failed and continue_on_step_failure "
-                      "is False")
+            reason = (
+                f"not run: step {self.failed_step!r} failed and continue_on_step_failure is False"
+            )
             status = st.CANCELED
         for name in sorted(self.pending, key=lambda n: self.steps[n].position):
             self._settle(name, status, reason)
@@ -223,10 +254,12 @@ class RunDriver:
             self.request_cancel("the run was canceled")
 
     def _cancel_everything(self) -> None:
-        for name, handle in list(self.running.items()):
-            threading.Thread(target=handle.terminate, args=(self.cancel_reason or "canceled",),
-                             daemon=True).start()
-        self._settle_unreachable() if self.pending else None
+        for handle in list(self.running.values()):
+            threading.Thread(
+                target=handle.terminate, args=(self.cancel_reason or "canceled",), daemon=True
+            ).start()
+        if self.pending:
+            self._settle_unreachable()
 
     # -- end -------------------------------------------------------------------------
     def _finish(self) -> str:
@@ -241,7 +274,8 @@ class RunDriver:
             error = f"step {failed[0]!r} failed" if failed else "some steps did not finish"
             if self.failed_step:
                 error = f"step {self.failed_step!r} failed: " + _first_line(
-                    self.store.get_step(self.run.id, self.failed_step).error)
+                    self.store.get_step(self.run.id, self.failed_step).error
+                )
         self.store.update_run(self.run.id, status=status, ended=time.time(), error=error)
         for executor in self.executors.values():
             executor.close()
@@ -252,8 +286,9 @@ class RunDriver:
             options: dict[str, Any] = {}
             if target == "local" and os.environ.get(SLOTS_ENV):
                 options["slots"] = int(os.environ[SLOTS_ENV])
-            self.executors[target] = create_executor("local" if target == "local" else target,
-                                                     **options)
+            self.executors[target] = create_executor(
+                "local" if target == "local" else target, **options
+            )
         return self.executors[target]
 
 
@@ -275,8 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the driver process."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m jupyter_pipelines.engine.driver WORKSPACE_DIR RUN_ID",
-              file=sys.stderr)
+        print(
+            "usage: python -m jupyter_pipelines.engine.driver WORKSPACE_DIR RUN_ID", file=sys.stderr
+        )
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     workspace, run_id = Workspace(args[0]), args[1]
@@ -289,8 +325,12 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         for handle in driver.running.values():
             handle.terminate("the run driver failed")
-        workspace.run_store.update_run(run_id, status=st.FAILED, ended=time.time(),
-                                       error=f"the run driver failed: {type(exc).__name__}: {exc}")
+        workspace.run_store.update_run(
+            run_id,
+            status=st.FAILED,
+            ended=time.time(),
+            error=f"the run driver failed: {type(exc).__name__}: {exc}",
+        )
         return 1
     log.info("run %s ended: %s", run_id, status)
     return 0

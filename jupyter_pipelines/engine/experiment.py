@@ -26,8 +26,9 @@ class Experiment:
         self.workspace = workspace
         self.name = name
 
-    def submit(self, config: Pipeline, tags: dict[str, Any] | None = None,
-               **kwargs: Any) -> PipelineRun:
+    def submit(
+        self, config: Pipeline, tags: dict[str, Any] | None = None, **kwargs: Any
+    ) -> PipelineRun:
         """Validate and start a run of ``config`` (a Pipeline); return at once.
 
         Keyword arguments: ``pipeline_parameters``, ``continue_on_step_failure``,
@@ -35,12 +36,18 @@ class Experiment:
         """
         if not isinstance(config, Pipeline):
             raise EngineError(f"Experiment.submit expects a Pipeline, got {type(config).__name__}")
-        allowed = {"pipeline_parameters", "continue_on_step_failure", "regenerate_outputs",
-                   "description"}
+        allowed = {
+            "pipeline_parameters",
+            "continue_on_step_failure",
+            "regenerate_outputs",
+            "description",
+        }
         unknown = set(kwargs) - allowed
         if unknown:
-            raise EngineError(f"unknown submit argument(s): {', '.join(sorted(unknown))}; "
-                              f"accepted: {', '.join(sorted(allowed))}")
+            raise EngineError(
+                f"unknown submit argument(s): {', '.join(sorted(unknown))}; "
+                f"accepted: {', '.join(sorted(allowed))}"
+            )
         run_id = submit_pipeline(self.workspace, self.name, config, tags=tags, **kwargs)
         return PipelineRun(self, run_id)
 

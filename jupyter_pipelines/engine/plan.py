@@ -51,8 +51,9 @@ class _StepPaths:
 class Planner:
     """Builds the StepRecords (with StepSpecs) of one run."""
 
-    def __init__(self, run_dir: Path, run_id: str, pipeline: Pipeline,
-                 parameters: dict[str, ParameterValue]) -> None:
+    def __init__(
+        self, run_dir: Path, run_id: str, pipeline: Pipeline, parameters: dict[str, ParameterValue]
+    ) -> None:
         self.run_dir = run_dir
         self.run_id = run_id
         self.pipeline = pipeline
@@ -63,8 +64,10 @@ class Planner:
     def plan(self) -> list[StepRecord]:
         graph = self.pipeline.graph
         order = self.pipeline.topological_order()
-        return [self._record(graph.nodes[name]["step"], i, sorted(graph.predecessors(name)))
-                for i, name in enumerate(order)]
+        return [
+            self._record(graph.nodes[name]["step"], i, sorted(graph.predecessors(name)))
+            for i, name in enumerate(order)
+        ]
 
     def _paths(self, step: PipelineStep) -> _StepPaths:
         step_dir = self.run_dir / step_folder_name(step.name, self._folders)
@@ -84,8 +87,14 @@ class Planner:
         paths = self._paths(step)
         spec = self._spec(step, paths)
         return StepRecord(
-            id=spec.step_run_id, run_id=self.run_id, name=step.name, position=position,
-            status=st.NOT_STARTED, target=spec.target, depends=depends, spec=spec.to_dict(),
+            id=spec.step_run_id,
+            run_id=self.run_id,
+            name=step.name,
+            position=position,
+            status=st.NOT_STARTED,
+            target=spec.target,
+            depends=depends,
+            spec=spec.to_dict(),
             step_dir=str(paths.step_dir),
             outputs={n: {"path": p} for n, p in paths.final.items()},
         )
@@ -93,14 +102,27 @@ class Planner:
     def _spec(self, step: PipelineStep, paths: _StepPaths) -> StepSpec:
         step_dir = paths.step_dir
         spec = StepSpec(
-            run_id=self.run_id, step_run_id=str(uuid.uuid4()), step_name=step.name,
-            kind="command", working_dir=str(step.source_path), step_dir=str(step_dir),
-            stdout_path=str(step_dir / "stdout.txt"), stderr_path=str(step_dir / "stderr.txt"),
+            run_id=self.run_id,
+            step_run_id=str(uuid.uuid4()),
+            step_name=step.name,
+            kind="command",
+            working_dir=str(step.source_path),
+            step_dir=str(step_dir),
+            stdout_path=str(step_dir / "stdout.txt"),
+            stderr_path=str(step_dir / "stderr.txt"),
             env={**step.environment_variables, MANIFEST_ENV: str(step_dir / "manifest.json")},
             inputs={n: {"path": p, "mode": b.mode} for n, p, b in self._bindings(step, paths)},
-            outputs={o.name: {"path": paths.staging[o.name], "final": paths.final[o.name],
-                              "mode": o.mode} for o in step.outputs if o.name},
-            timeout=step.timeout, resources=dict(step.resources),
+            outputs={
+                o.name: {
+                    "path": paths.staging[o.name],
+                    "final": paths.final[o.name],
+                    "mode": o.mode,
+                }
+                for o in step.outputs
+                if o.name
+            },
+            timeout=step.timeout,
+            resources=dict(step.resources),
             target=step.compute_target or DEFAULT_TARGET,
         )
         if isinstance(step, NotebookStep):

@@ -21,8 +21,12 @@ TAIL_LINES = 5
 _MARK = {st.FINISHED: "✔", st.FAILED: "✘", st.CANCELED: "⊘"}
 
 
-def follow_run(run: PipelineRun, show_output: bool = True, timeout_seconds: float | None = None,
-               stream: TextIO | None = None) -> str:
+def follow_run(
+    run: PipelineRun,
+    show_output: bool = True,
+    timeout_seconds: float | None = None,
+    stream: TextIO | None = None,
+) -> str:
     """Block until ``run`` ends (or the timeout passes) and return its status."""
     store = run._store
     steps = {s.name: s for s in store.get_steps(run.id)}
@@ -37,6 +41,8 @@ def follow_run(run: PipelineRun, show_output: bool = True, timeout_seconds: floa
                 last_event = event["id"]
                 name, status = event["step"], event["status"]
                 if name is None or name not in steps:
+                    if name is None and status in st.TERMINAL:
+                        last_reap = 0.0  # the run ended: confirm it now, not up to 1 s later
                     continue
                 if status == st.RUNNING:
                     running.add(name)
@@ -44,7 +50,9 @@ def follow_run(run: PipelineRun, show_output: bool = True, timeout_seconds: floa
                     running.discard(name)
                     done.add(name)
                     if bar is not None:
-                        _report_step(bar, store.get_step(run.id, name), show_output)
+                        _report_step(
+                            bar, store.get_step(run.id, name), show_output, stream or sys.stderr
+                        )
                         bar.update(1)
             if bar is not None:
                 bar.set_postfix_str(f"running: {', '.join(sorted(running)) or '-'}", refresh=True)
@@ -70,13 +78,20 @@ def _bar(run: PipelineRun, total: int, stream: TextIO | None) -> Any:
     out = stream or sys.stderr
     # A bar redrawn into a log file is noise: show it on terminals and in notebooks only.
     interactive = "ipykernel" in sys.modules or (hasattr(out, "isatty") and out.isatty())
-    return tqdm(total=total, desc=f"run {run.id[:8]}", unit="step", file=out,
-                dynamic_ncols=True, leave=True, disable=not interactive)
+    return tqdm(
+        total=total,
+        desc=f"run {run.id[:8]}",
+        unit="step",
+        file=out,
+        dynamic_ncols=True,
+        leave=True,
+        disable=not interactive,
+    )
 
 
-def _report_step(bar: Any, step: Any, show_output: bool) -> None:
-    out = bar.fp if hasattr(bar, "fp") else None
-
+def _report_step(bar: Any, step: Any, show_output: bool, out: TextIO) -> None:
+    # The bar's own stream: a disabled bar (not a terminal) has none, and tqdm.write
+    # would otherwise fall back to stdout while the summary goes to stderr.
     def write(line: str) -> None:
         bar.write(line, file=out)
 
@@ -84,7 +99,7 @@ def _report_step(bar: Any, step: Any, show_output: bool) -> None:
     reused = f" (reused {step.reused_from[:8]})" if step.reused_from else ""
     write(f"{_MARK.get(step.status, '?')} {step.name}: {step.status}{took}{reused}")
     if step.status == st.FAILED and step.error:
-        for line in step.error.splitlines()[:TAIL_LINES * 3]:
+        for line in step.error.splitlines()[: TAIL_LINES * 3]:
             write(f"    {line}")
     elif show_output and step.status == st.FINISHED and step.started:
         text = tail(step.spec.get("stdout_path", ""), TAIL_LINES)

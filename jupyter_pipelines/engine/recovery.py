@@ -23,13 +23,22 @@ def reap_if_orphaned(store: RunStore, run: RunRecord) -> RunRecord:
     elif is_alive(run.driver_pid, run.driver_started):
         return run
     else:
-        reason = (f"the run driver (pid {run.driver_pid}) exited before the run ended; "
-                  f"see runs/{run.id}/driver.log")
+        reason = (
+            f"the run driver (pid {run.driver_pid}) exited before the run ended; "
+            f"see runs/{run.id}/driver.log"
+        )
     active = set(st.ALL) - st.TERMINAL
-    if store.set_run_status_if(run.id, active, reason, status=st.FAILED, ended=time.time(),
-                               error=reason):
+    if store.set_run_status_if(
+        run.id, active, reason, status=st.FAILED, ended=time.time(), error=reason
+    ):
         for step in store.get_steps(run.id):
             if step.status not in st.TERMINAL:
-                store.update_step(run.id, step.name, status=st.FAILED, ended=time.time(),
-                                  error=reason, message=reason)
+                store.update_step(
+                    run.id,
+                    step.name,
+                    status=st.FAILED,
+                    ended=time.time(),
+                    error=reason,
+                    message=reason,
+                )
     return store.get_run(run.id)

@@ -101,8 +101,9 @@ class StepRun:
         if name not in outputs:
             from ..errors import did_you_mean
 
-            raise UnknownRunError(f"step {self.name!r} has no output {name!r}"
-                                  f"{did_you_mean(name, outputs)}")
+            raise UnknownRunError(
+                f"step {self.name!r} has no output {name!r}{did_you_mean(name, outputs)}"
+            )
         return Path(outputs[name]["path"])
 
     def get_metrics(self) -> dict[str, Any]:
@@ -113,10 +114,18 @@ class StepRun:
         """A summary dict in the spirit of v1 ``get_details()``."""
         r = self._record
         return {
-            "runId": r.id, "name": r.name, "status": r.status, "target": r.target,
-            "startTimeUtc": _iso(r.started), "endTimeUtc": _iso(r.ended),
-            "exitCode": r.exit_code, "error": r.error, "dependsOn": r.depends,
-            "reusedFrom": r.reused_from, "outputs": r.outputs, "stepDir": r.step_dir,
+            "runId": r.id,
+            "name": r.name,
+            "status": r.status,
+            "target": r.target,
+            "startTimeUtc": _iso(r.started),
+            "endTimeUtc": _iso(r.ended),
+            "exitCode": r.exit_code,
+            "error": r.error,
+            "dependsOn": r.depends,
+            "reusedFrom": r.reused_from,
+            "outputs": r.outputs,
+            "stepDir": r.step_dir,
         }
 
     def __repr__(self) -> str:
@@ -212,13 +221,24 @@ class PipelineRun:
         """A summary dict in the spirit of v1 ``get_details()``."""
         r = self.refresh()._record
         return {
-            "runId": r.id, "experiment": r.experiment, "status": r.status,
-            "startTimeUtc": _iso(r.started), "endTimeUtc": _iso(r.ended),
-            "submittedTimeUtc": _iso(r.created), "description": r.description,
-            "pipelineFile": r.pipeline_file, "parameters": r.parameters, "tags": r.tags,
-            "options": r.options, "error": r.error,
+            "runId": r.id,
+            "experiment": r.experiment,
+            "status": r.status,
+            "startTimeUtc": _iso(r.started),
+            "endTimeUtc": _iso(r.ended),
+            "submittedTimeUtc": _iso(r.created),
+            "description": r.description,
+            "pipelineFile": r.pipeline_file,
+            "parameters": r.parameters,
+            "tags": r.tags,
+            "options": r.options,
+            "error": r.error,
             "steps": {s.name: s.status for s in self.get_steps()},
         }
+
+    def get_metrics(self) -> dict[str, Any]:
+        """Metrics logged on the pipeline run itself (``Run.get_context().parent.log``)."""
+        return shape_metrics(self._store.get_metrics(self.id))
 
     def get_tags(self) -> dict[str, Any]:
         """The run's tags."""
@@ -237,16 +257,23 @@ class PipelineRun:
         if record.status in st.TERMINAL:
             return
         changed = self._store.set_run_status_if(
-            self.id, set(st.ALL) - st.TERMINAL, "cancel requested", status=st.CANCEL_REQUESTED)
-        if changed and record.driver_pid:
+            self.id, set(st.ALL) - st.TERMINAL, "cancel requested", status=st.CANCEL_REQUESTED
+        )
+        # A driver that has not started the run yet may not handle SIGTERM yet (it would
+        # die and leave the run Failed); it reads the request from the store instead.
+        if changed and record.driver_pid and record.status != st.NOT_STARTED:
             try:
                 os.kill(record.driver_pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
         self.refresh()
 
-    def wait_for_completion(self, show_output: bool = True, timeout_seconds: float | None = None,
-                            raise_on_error: bool = True) -> str:
+    def wait_for_completion(
+        self,
+        show_output: bool = True,
+        timeout_seconds: float | None = None,
+        raise_on_error: bool = True,
+    ) -> str:
         """Wait until the run ends; with ``show_output``, show live progress and log tails."""
         from .progress import follow_run
 
@@ -256,5 +283,7 @@ class PipelineRun:
         return status
 
     def __repr__(self) -> str:
-        return (f"PipelineRun(id={self.id!r}, experiment={self.experiment.name!r}, "
-                f"status={self.status!r})")
+        return (
+            f"PipelineRun(id={self.id!r}, experiment={self.experiment.name!r}, "
+            f"status={self.status!r})"
+        )

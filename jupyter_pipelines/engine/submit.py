@@ -38,11 +38,16 @@ def check_pipeline(workspace: Workspace, pipeline: Pipeline) -> list[ValidationI
     targets = known_targets(workspace)
     for step in pipeline.steps:
         if step.compute_target and step.compute_target not in targets:
-            issues.append(ValidationIssue(
-                "error", step.name, "compute_target",
-                f"unknown compute target {step.compute_target!r}"
-                f"{did_you_mean(step.compute_target, targets)}; known: {', '.join(sorted(targets))}",
-            ))
+            issues.append(
+                ValidationIssue(
+                    "error",
+                    step.name,
+                    "compute_target",
+                    f"unknown compute target {step.compute_target!r}"
+                    f"{did_you_mean(step.compute_target, targets)}; "
+                    f"known: {', '.join(sorted(targets))}",
+                )
+            )
     return issues
 
 
@@ -68,14 +73,24 @@ def submit_pipeline(
     steps = Planner(run_dir, run_id, pipeline, values).plan()
     base = Path(pipeline.source_path).parent if pipeline.source_path else Path.cwd()
     run = RunRecord(
-        id=run_id, experiment=experiment, status=st.NOT_STARTED, created=time.time(),
-        started=None, ended=None, description=description or pipeline.description or "",
+        id=run_id,
+        experiment=experiment,
+        status=st.NOT_STARTED,
+        created=time.time(),
+        started=None,
+        ended=None,
+        description=description or pipeline.description or "",
         pipeline_file=str(Path(pipeline.source_path).resolve()) if pipeline.source_path else None,
-        pipeline=pipeline_to_document(pipeline, base), parameters=values,
+        pipeline=pipeline_to_document(pipeline, base),
+        parameters=values,
         tags={str(k): v for k, v in (tags or {}).items()},
-        options={"continue_on_step_failure": bool(continue_on_step_failure),
-                 "regenerate_outputs": bool(regenerate_outputs)},
-        driver_pid=None, driver_started=None, error=None,
+        options={
+            "continue_on_step_failure": bool(continue_on_step_failure),
+            "regenerate_outputs": bool(regenerate_outputs),
+        },
+        driver_pid=None,
+        driver_started=None,
+        error=None,
     )
     workspace.run_store.create_run(run, steps)
     if start:
@@ -90,17 +105,29 @@ def start_driver(workspace: Workspace, run_id: str) -> int:
     try:
         with open(run_dir / "driver.log", "ab") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "jupyter_pipelines.engine.driver", str(workspace.dir),
-                 run_id],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                close_fds=True, cwd=str(workspace.root), env=dict(os.environ),
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyter_pipelines.engine.driver",
+                    str(workspace.dir),
+                    run_id,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                close_fds=True,
+                cwd=str(workspace.root),
+                env=dict(os.environ),
             )
     except OSError as exc:
-        workspace.run_store.update_run(run_id, status=st.FAILED, ended=time.time(),
-                                       error=f"cannot start the run driver: {exc}")
+        workspace.run_store.update_run(
+            run_id, status=st.FAILED, ended=time.time(), error=f"cannot start the run driver: {exc}"
+        )
         raise EngineError(f"cannot start the run driver for run {run_id!r}: {exc}") from exc
-    workspace.run_store.update_run(run_id, driver_pid=proc.pid,
-                                   driver_started=process_start_time(proc.pid))
+    workspace.run_store.update_run(
+        run_id, driver_pid=proc.pid, driver_started=process_start_time(proc.pid)
+    )
     # Reap the driver when it ends while this process lives (no zombie left behind).
     threading.Thread(target=proc.wait, name=f"reap-driver-{run_id[:8]}", daemon=True).start()
     return proc.pid

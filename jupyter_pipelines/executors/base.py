@@ -97,6 +97,7 @@ class AbstractExecutor(ABC):
 
     def close(self) -> None:
         """Release what the executor holds (pools, clients); called when a run ends."""
+        return None
 
 
 def tail(path: str, lines: int = 20, max_bytes: int = 16_384) -> str:

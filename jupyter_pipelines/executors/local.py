@@ -8,6 +8,7 @@ cancel or timeout can kill exactly that kernel.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 from typing import IO, Any
@@ -59,8 +60,13 @@ class ProcessHandle(StepHandle):
         self._canceled: str | None = None
         with open(spec.stdout_path, "ab") as out, open(spec.stderr_path, "ab") as err:
             self.proc = subprocess.Popen(
-                spec.argv, cwd=spec.working_dir, env=env, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=err, start_new_session=True,
+                spec.argv,
+                cwd=spec.working_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
             )
 
     def wait(self) -> StepResult:
@@ -70,16 +76,21 @@ class ProcessHandle(StepHandle):
         except subprocess.TimeoutExpired:
             kill_tree(self.proc.pid)
             self.proc.wait()
-            return StepResult(st.FAILED, None, _failure(
-                spec, f"step {spec.step_name!r} timed out after {spec.timeout:g} s and was stopped"
-            ))
+            return StepResult(
+                st.FAILED,
+                None,
+                _failure(
+                    spec,
+                    f"step {spec.step_name!r} timed out after {spec.timeout:g} s and was stopped",
+                ),
+            )
         if self._canceled is not None:
             return StepResult(st.CANCELED, code, self._canceled)
         if code == 0:
             return StepResult(st.FINISHED, 0)
-        return StepResult(st.FAILED, code, _failure(
-            spec, f"step {spec.step_name!r} exited with code {code}"
-        ))
+        return StepResult(
+            st.FAILED, code, _failure(spec, f"step {spec.step_name!r} exited with code {code}")
+        )
 
     def terminate(self, reason: str) -> None:
         self._canceled = reason
@@ -96,21 +107,27 @@ class NotebookHandle(StepHandle):
         self._lock = threading.Lock()
         self.km: Any = None
         self.result: StepResult | None = None
-        self._thread = threading.Thread(target=self._run, name=f"notebook:{spec.step_name}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"notebook:{spec.step_name}", daemon=True
+        )
         self._thread.start()
 
     def _start_kernel(self, kernel_name: str) -> None:
-        from jupyter_client.manager import KernelManager
+        # An async manager gives nbclient an async client: with a blocking one, nbclient
+        # waits for the kernel's output in a blocking call that never notices the kernel
+        # was killed (cancel, timeout), and the step hangs.
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
 
         with self._lock:
             if self._canceled is not None:
                 raise _Canceled()
-            self.km = KernelManager(kernel_name=kernel_name)
+            self.km = AsyncKernelManager(kernel_name=kernel_name)
             log = open(os.path.join(self.spec.step_dir, "kernel.log"), "ab")  # noqa: SIM115
             try:
-                self.km.start_kernel(cwd=self.spec.working_dir, env=self.env,
-                                     stdout=log, stderr=log)
+                run_sync(self.km.start_kernel)(
+                    cwd=self.spec.working_dir, env=self.env, stdout=log, stderr=log
+                )
             finally:
                 log.close()
 
@@ -129,21 +146,35 @@ class NotebookHandle(StepHandle):
 
     def _execute(self, out: IO[str], err: IO[str]) -> None:
         import nbformat
-        import papermill
 
         spec = self.spec
         assert spec.notebook is not None
         nb = nbformat.read(spec.notebook, as_version=4)
         kernelspec = nb.metadata.get("kernelspec", {})
         kernel_name = spec.kernel_name or kernelspec.get("name") or "python3"
-        language = nb.metadata.get("language_info", {}).get("name") or kernelspec.get(
-            "language") or "python"
+        language = (
+            nb.metadata.get("language_info", {}).get("name")
+            or kernelspec.get("language")
+            or "python"
+        )
         self._start_kernel(kernel_name)
+        # Imported once the kernel is booting, so that the first notebook step of a run
+        # overlaps papermill's import (a few tenths of a second) with the kernel's start.
+        import papermill
+
         papermill.execute_notebook(
-            nb, spec.output_notebook, parameters=spec.notebook_parameters, km=self.km,
-            kernel_name=kernel_name, language=language, progress_bar=False,
-            log_output=spec.log_output, stdout_file=out, stderr_file=err,
-            execution_timeout=spec.cell_timeout, cwd=None,
+            nb,
+            spec.output_notebook,
+            parameters=spec.notebook_parameters,
+            km=self.km,
+            kernel_name=kernel_name,
+            language=language,
+            progress_bar=False,
+            log_output=spec.log_output,
+            stdout_file=out,
+            stderr_file=err,
+            execution_timeout=spec.cell_timeout,
+            cwd=None,
         )
 
     def _classify(self, exc: Exception) -> StepResult:
@@ -152,19 +183,47 @@ class NotebookHandle(StepHandle):
         name = type(exc).__name__
         if name == "PapermillExecutionError":
             cell = getattr(exc, "exec_count", "?")
-            headline = (f"notebook {os.path.basename(self.spec.notebook or '')!r} failed in "
-                        f"cell {cell}: {getattr(exc, 'ename', name)}: {getattr(exc, 'evalue', '')}")
+            headline = (
+                f"notebook {os.path.basename(self.spec.notebook or '')!r} failed in "
+                f"cell {cell}: {getattr(exc, 'ename', name)}: {getattr(exc, 'evalue', '')}"
+            )
             return StepResult(st.FAILED, 1, _failure(self.spec, headline))
-        return StepResult(st.FAILED, None, _failure(
-            self.spec, f"notebook step {self.spec.step_name!r} failed: {name}: {exc}"))
+        return StepResult(
+            st.FAILED,
+            None,
+            _failure(self.spec, f"notebook step {self.spec.step_name!r} failed: {name}: {exc}"),
+        )
 
     def _shutdown(self) -> None:
         km = self.km
         if km is not None and km.has_kernel:
+            self._reap_kernel()
             try:
-                km.shutdown_kernel(now=True)
+                from jupyter_core.utils import run_sync
+
+                run_sync(km.shutdown_kernel)(now=True)
             except Exception:
                 self._kill_kernel()
+
+    def _reap_kernel(self) -> None:
+        """SIGKILL the kernel's process group and reap it at once.
+
+        ``shutdown_kernel(now=True)`` kills too, but then polls the kernel every 0.1 s;
+        a kernel already reaped costs it nothing, so each notebook step ends ~0.1 s sooner.
+        """
+        provisioner = getattr(self.km, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        if process is None or process.poll() is not None:
+            return
+        pgid = getattr(provisioner, "pgid", None)
+        try:
+            if pgid and pgid != os.getpgrp():
+                os.killpg(pgid, signal.SIGKILL)
+            else:
+                process.kill()
+            process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass  # shutdown_kernel (or _kill_kernel) deals with what is left
 
     def _kill_kernel(self) -> None:
         km = self.km
@@ -179,9 +238,14 @@ class NotebookHandle(StepHandle):
             self._canceled = ""  # makes the papermill error read as ours, not the notebook's
             self._kill_kernel()
             self._thread.join(30)
-            return StepResult(st.FAILED, None, _failure(
-                spec, f"step {spec.step_name!r} timed out after {spec.timeout:g} s and was stopped"
-            ))
+            return StepResult(
+                st.FAILED,
+                None,
+                _failure(
+                    spec,
+                    f"step {spec.step_name!r} timed out after {spec.timeout:g} s and was stopped",
+                ),
+            )
         assert self.result is not None
         return self.result
 

@@ -337,6 +337,7 @@ def flatten_steps(items: Iterable[Any] | PipelineStep | StepSequence) -> list[Pi
         # v1 allows ``Pipeline(workspace=ws, steps=step_sequence)`` and a single step.
         items = [items]
     result: list[PipelineStep] = []
+    seen: set[int] = set()  # ids of the steps in result: O(1) repeat checks
     for item in items:
         if isinstance(item, PipelineStep):
             found = [item]
@@ -346,5 +347,8 @@ def flatten_steps(items: Iterable[Any] | PipelineStep | StepSequence) -> list[Pi
             found = flatten_steps(item)
         else:
             raise ModelError(f"a pipeline's steps must be steps, got {item!r}")
-        result.extend(s for s in found if all(s is not r for r in result))
+        for s in found:
+            if id(s) not in seen:
+                seen.add(id(s))
+                result.append(s)
     return result

@@ -52,10 +52,13 @@ def validate_pipeline(pipeline: Pipeline) -> list[ValidationIssue]:
     issues += _duplicate_names(steps)
     issues += _cycles(pipeline.graph)
     issues += _parameter_conflicts(pipeline)
+    # Computed once, not per step: both are O(steps) to build.
+    members = {id(s) for s in steps}
+    parameter_names = set(pipeline.parameters)
     for step in steps:
         issues += _files(step)
-        issues += _step_data(step, pipeline)
-        issues += _placeholders(step, pipeline)
+        issues += _step_data(step, members)
+        issues += _placeholders(step, parameter_names)
     return issues
 
 
@@ -129,7 +132,8 @@ def _files(step: PipelineStep) -> list[ValidationIssue]:
     return []
 
 
-def _step_data(step: PipelineStep, pipeline: Pipeline) -> list[ValidationIssue]:
+def _step_data(step: PipelineStep, members: set[int]) -> list[ValidationIssue]:
+    """Problems of a step's inputs, outputs and arguments; ``members``: ids of the steps."""
     issues = []
     in_names = Counter(b.name for b in step.inputs)
     out_names = Counter(o.name for o in step.outputs)
@@ -147,7 +151,6 @@ def _step_data(step: PipelineStep, pipeline: Pipeline) -> list[ValidationIssue]:
             issues.append(
                 _error(step.name, f"outputs.{name}", f"output name {name!r} is used {n} times")
             )
-    members = {id(s) for s in pipeline.steps}
     for binding in step.inputs:
         producer = binding.data.producer
         if producer is None:
@@ -192,7 +195,7 @@ def _step_data(step: PipelineStep, pipeline: Pipeline) -> list[ValidationIssue]:
     return issues
 
 
-def _placeholders(step: PipelineStep, pipeline: Pipeline) -> list[ValidationIssue]:
+def _placeholders(step: PipelineStep, parameter_names: set[str]) -> list[ValidationIssue]:
     texts: list[tuple[str, str]] = [
         (f"arguments[{i}]", a) for i, a in enumerate(step.arguments) if isinstance(a, str)
     ]
@@ -202,7 +205,7 @@ def _placeholders(step: PipelineStep, pipeline: Pipeline) -> list[ValidationIssu
     known: dict[str, set[str | None]] = {
         "inputs": {b.name for b in step.inputs},
         "outputs": {o.name for o in step.outputs},
-        "parameters": {n for n in pipeline.parameters},
+        "parameters": set(parameter_names),
     }
     issues = []
     for field, text in texts:

@@ -19,8 +19,20 @@ from .hashing import hash_document
 FINGERPRINT_VERSION = 1
 
 #: Step document keys that do not change a step's result.
-VOLATILE = frozenset({"source_directory", "allow_reuse", "hash_paths", "timeout", "run_after",
-                      "compute_target", "resources", "log_output", "cell_timeout", "inputs"})
+VOLATILE = frozenset(
+    {
+        "source_directory",
+        "allow_reuse",
+        "hash_paths",
+        "timeout",
+        "run_after",
+        "compute_target",
+        "resources",
+        "log_output",
+        "cell_timeout",
+        "inputs",
+    }
+)
 
 _PARAM = re.compile(r"\$\{\{\s*parameters\.([^}\s]+)\s*\}\}")
 
@@ -39,14 +51,27 @@ def _resolve(value: Any, parameters: dict[str, Any]) -> Any:
     return value
 
 
-def base_document(step_doc: dict[str, Any], code_hash: str, parameters: dict[str, Any],
-                  environment: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+def base_document(
+    step_doc: dict[str, Any],
+    code_hash: str,
+    parameters: dict[str, Any],
+    environment: dict[str, Any],
+    target: dict[str, Any],
+) -> dict[str, Any]:
     """The fingerprint document of a step, with input contents still unknown (None)."""
     semantic = {k: _resolve(v, parameters) for k, v in step_doc.items() if k not in VOLATILE}
-    inputs = {name: {"mode": ref.get("mode", "mount"), "content": None}
-              for name, ref in step_doc.get("inputs", {}).items()}
-    return {"version": FINGERPRINT_VERSION, "step": semantic, "code": code_hash,
-            "inputs": inputs, "environment": environment, "target": target}
+    inputs = {
+        name: {"mode": ref.get("mode", "mount"), "content": None}
+        for name, ref in step_doc.get("inputs", {}).items()
+    }
+    return {
+        "version": FINGERPRINT_VERSION,
+        "step": semantic,
+        "code": code_hash,
+        "inputs": inputs,
+        "environment": environment,
+        "target": target,
+    }
 
 
 def complete_document(base: dict[str, Any], input_hashes: dict[str, str]) -> dict[str, Any]:
@@ -54,8 +79,9 @@ def complete_document(base: dict[str, Any], input_hashes: dict[str, str]) -> dic
     missing = set(base["inputs"]) - set(input_hashes)
     if missing:
         raise ValueError(f"content hash missing for input(s) {sorted(missing)}")
-    inputs = {name: {**spec, "content": input_hashes[name]}
-              for name, spec in base["inputs"].items()}
+    inputs = {
+        name: {**spec, "content": input_hashes[name]} for name, spec in base["inputs"].items()
+    }
     return {**base, "inputs": inputs}
 
 
@@ -77,9 +103,12 @@ class Difference:
         return self.detail or f"{self.component} changed: {self.old!r} -> {self.new!r}"
 
 
-def explain(old: dict[str, Any], new: dict[str, Any],
-            old_files: dict[str, str] | None = None,
-            new_files: dict[str, str] | None = None) -> list[Difference]:
+def explain(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    old_files: dict[str, str] | None = None,
+    new_files: dict[str, str] | None = None,
+) -> list[Difference]:
     """The components that differ between two fingerprint documents.
 
     ``old_files`` / ``new_files`` (path -> hash of the code snapshots) name the
@@ -87,8 +116,11 @@ def explain(old: dict[str, Any], new: dict[str, Any],
     """
     diffs: list[Difference] = []
     if old.get("version") != new.get("version"):
-        diffs.append(Difference("version", old.get("version"), new.get("version"),
-                                "the fingerprint format changed"))
+        diffs.append(
+            Difference(
+                "version", old.get("version"), new.get("version"), "the fingerprint format changed"
+            )
+        )
     if old.get("code") != new.get("code"):
         diffs.append(_code_difference(old.get("code"), new.get("code"), old_files, new_files))
     old_step, new_step = old.get("step", {}), new.get("step", {})
@@ -105,8 +137,13 @@ def explain(old: dict[str, Any], new: dict[str, Any],
     for name in sorted(set(old.get("inputs", {})) | set(new.get("inputs", {}))):
         a, b = old.get("inputs", {}).get(name), new.get("inputs", {}).get(name)
         if a != b:
-            detail = (f"input {name!r} is new" if a is None else f"input {name!r} was removed"
-                      if b is None else f"input {name!r} changed content or mode")
+            detail = (
+                f"input {name!r} is new"
+                if a is None
+                else f"input {name!r} was removed"
+                if b is None
+                else f"input {name!r} changed content or mode"
+            )
             diffs.append(Difference(f"inputs.{name}", a, b, detail))
     for key in ("environment", "target"):
         if old.get(key) != new.get(key):
@@ -114,16 +151,18 @@ def explain(old: dict[str, Any], new: dict[str, Any],
     return diffs
 
 
-def _code_difference(old: Any, new: Any, old_files: dict[str, str] | None,
-                     new_files: dict[str, str] | None) -> Difference:
+def _code_difference(
+    old: Any, new: Any, old_files: dict[str, str] | None, new_files: dict[str, str] | None
+) -> Difference:
     if old_files is None or new_files is None:
         return Difference("code", old, new, "the code changed")
     added = sorted(set(new_files) - set(old_files))
     removed = sorted(set(old_files) - set(new_files))
     changed = sorted(p for p in set(old_files) & set(new_files) if old_files[p] != new_files[p])
-    parts = [f"{label}: {', '.join(names[:10])}{' ...' if len(names) > 10 else ''}"
-             for label, names in (("changed", changed), ("added", added), ("removed", removed))
-             if names]
+    parts = [
+        f"{label}: {', '.join(names[:10])}{' ...' if len(names) > 10 else ''}"
+        for label, names in (("changed", changed), ("added", added), ("removed", removed))
+        if names
+    ]
     detail = "the code changed (" + "; ".join(parts) + ")" if parts else "the code changed"
-    return Difference("code", {"changed": changed, "added": added, "removed": removed},
-                      new, detail)
+    return Difference("code", {"changed": changed, "added": added, "removed": removed}, new, detail)

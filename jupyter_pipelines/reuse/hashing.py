@@ -38,8 +38,9 @@ def hash_file(path: str | os.PathLike[str]) -> str:
 
 def canonical_json(doc: Any) -> bytes:
     """The canonical JSON bytes of ``doc``: sorted keys, no spaces, UTF-8."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(
+        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def hash_document(doc: Any) -> str:

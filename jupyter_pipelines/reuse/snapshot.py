@@ -29,8 +29,9 @@ from .statcache import StatCache, StatKey
 
 log = logging.getLogger(__name__)
 
-ALWAYS_IGNORED = frozenset({".ipynb_checkpoints", "__pycache__", ".git", ".pipelines",
-                            ".jupyter_pipelines_offline"})
+ALWAYS_IGNORED = frozenset(
+    {".ipynb_checkpoints", "__pycache__", ".git", ".pipelines", ".jupyter_pipelines_offline"}
+)
 DEFAULT_MAX_FILES = int(os.environ.get("JUPYTER_PIPELINES_SNAPSHOT_MAX_FILES", "2000"))
 DEFAULT_MAX_BYTES = int(os.environ.get("JUPYTER_PIPELINES_SNAPSHOT_MAX_MB", "300")) << 20
 
@@ -58,8 +59,10 @@ class Snapshot:
     files: dict[str, FileEntry] = field(default_factory=dict)
 
     def manifest(self) -> dict[str, Any]:
-        return {"version": 1, "files": {p: [e.hash, e.size, e.executable]
-                                        for p, e in sorted(self.files.items())}}
+        return {
+            "version": 1,
+            "files": {p: [e.hash, e.size, e.executable] for p, e in sorted(self.files.items())},
+        }
 
     def code_hash(self, hash_paths: list[str] | None = None) -> str:
         """The hash of the code that reuse compares: all files, or only ``hash_paths``."""
@@ -95,8 +98,9 @@ class _Scan:
     total: int = 0
 
 
-def scan(root: Path, max_files: int = DEFAULT_MAX_FILES, max_bytes: int = DEFAULT_MAX_BYTES
-         ) -> list[tuple[str, str, os.stat_result]]:
+def scan(
+    root: Path, max_files: int = DEFAULT_MAX_FILES, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[tuple[str, str, os.stat_result]]:
     """List the files of ``root`` that belong in its snapshot, enforcing the size limits."""
     if not root.is_dir():
         raise SnapshotError(f"source directory {str(root)!r} does not exist")
@@ -119,8 +123,9 @@ def _walk(folder: Path, rel: str, ignore: pathspec.PathSpec[Any] | None, out: _S
     try:
         entries = list(os.scandir(folder))
     except OSError as exc:
-        raise SnapshotError(f"cannot list {str(folder)!r}: {exc}; fix its permissions or "
-                            "list it in .amlignore") from exc
+        raise SnapshotError(
+            f"cannot list {str(folder)!r}: {exc}; fix its permissions or list it in .amlignore"
+        ) from exc
     for entry in sorted(entries, key=lambda e: e.name):
         if entry.name in ALWAYS_IGNORED:
             continue
@@ -158,8 +163,12 @@ class SnapshotStore:
     def object_path(self, digest: str) -> Path:
         return self.objects / digest[:2] / digest
 
-    def take(self, root: str | os.PathLike[str], max_files: int = DEFAULT_MAX_FILES,
-             max_bytes: int = DEFAULT_MAX_BYTES) -> Snapshot:
+    def take(
+        self,
+        root: str | os.PathLike[str],
+        max_files: int = DEFAULT_MAX_FILES,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> Snapshot:
         """Snapshot the folder ``root``; unchanged files are neither read nor copied."""
         base = Path(root).resolve()
         listed = scan(base, max_files, max_bytes)
@@ -208,8 +217,10 @@ class SnapshotStore:
             return None
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
-            raise SnapshotError(f"cannot read {path!r} for the snapshot: {exc}; fix its "
-                                "permissions or list it in .amlignore") from exc
+            raise SnapshotError(
+                f"cannot read {path!r} for the snapshot: {exc}; fix its "
+                "permissions or list it in .amlignore"
+            ) from exc
 
     def _write_manifest(self, snapshot: Snapshot) -> None:
         path = self.manifests / f"{snapshot.id}.json"
@@ -233,8 +244,9 @@ class SnapshotStore:
             ) from exc
         snapshot = Snapshot(snapshot_id, "", files)
         if hash_bytes(canonical_json(snapshot.manifest())) != snapshot_id:
-            raise SnapshotError(f"snapshot {snapshot_id[:12]} is corrupt (its content does not "
-                                "match its id)")
+            raise SnapshotError(
+                f"snapshot {snapshot_id[:12]} is corrupt (its content does not match its id)"
+            )
         return snapshot
 
     def materialize(self, snapshot_id: str, dest: str | os.PathLike[str]) -> Path:
@@ -249,8 +261,10 @@ class SnapshotStore:
             try:
                 shutil.copyfile(src, out)
             except FileNotFoundError:
-                raise SnapshotError(f"snapshot {snapshot_id[:12]} is damaged: the content of "
-                                    f"{rel!r} is missing from the object store") from None
+                raise SnapshotError(
+                    f"snapshot {snapshot_id[:12]} is damaged: the content of "
+                    f"{rel!r} is missing from the object store"
+                ) from None
             if entry.executable:
                 os.chmod(out, 0o755)
         return target

@@ -56,8 +56,9 @@ class StatCache:
         if self._conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                       check_same_thread=False)
+                conn = sqlite3.connect(
+                    self.path, timeout=30, isolation_level=None, check_same_thread=False
+                )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.executescript(_SCHEMA)
@@ -77,7 +78,8 @@ class StatCache:
             try:
                 rows = conn.execute(
                     "SELECT path, size, mtime, ctime, inode, hash FROM stat"
-                    " WHERE path >= ? AND path < ?", (prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
+                    " WHERE path >= ? AND path < ?",
+                    (prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
                 ).fetchall()
             except sqlite3.Error as exc:
                 log.warning("stat cache read failed (%s); treating as empty", exc)
@@ -87,8 +89,11 @@ class StatCache:
     def store(self, entries: list[tuple[str, StatKey, str]]) -> None:
         """Remember hashes of files that are not racily recent."""
         now_ns = time.time_ns()
-        keep = [(p, k.size, k.mtime, k.ctime, k.inode, h) for p, k, h in entries
-                if now_ns - max(k.mtime, k.ctime) > RACY_SECONDS * 1e9]
+        keep = [
+            (p, k.size, k.mtime, k.ctime, k.inode, h)
+            for p, k, h in entries
+            if now_ns - max(k.mtime, k.ctime) > RACY_SECONDS * 1e9
+        ]
         if not keep:
             return
         with self._lock:

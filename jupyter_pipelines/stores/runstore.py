@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,13 +47,20 @@ class RunRecord:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> RunRecord:
         return cls(
-            id=row["id"], experiment=row["experiment"], status=row["status"],
-            created=row["created"], started=row["started"], ended=row["ended"],
-            description=row["description"], pipeline_file=row["pipeline_file"],
+            id=row["id"],
+            experiment=row["experiment"],
+            status=row["status"],
+            created=row["created"],
+            started=row["started"],
+            ended=row["ended"],
+            description=row["description"],
+            pipeline_file=row["pipeline_file"],
             pipeline=json.loads(row["pipeline_json"]),
             parameters=json.loads(row["parameters_json"]),
-            tags=json.loads(row["tags_json"]), options=json.loads(row["options_json"]),
-            driver_pid=row["driver_pid"], driver_started=row["driver_started"],
+            tags=json.loads(row["tags_json"]),
+            options=json.loads(row["options_json"]),
+            driver_pid=row["driver_pid"],
+            driver_started=row["driver_started"],
             error=row["error"],
         )
 
@@ -82,12 +89,22 @@ class StepRecord:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StepRecord:
         return cls(
-            id=row["id"], run_id=row["run_id"], name=row["name"], position=row["position"],
-            status=row["status"], target=row["target"],
-            depends=json.loads(row["depends_json"]), spec=json.loads(row["spec_json"]),
-            step_dir=row["step_dir"], started=row["started"], ended=row["ended"],
-            exit_code=row["exit_code"], error=row["error"], fingerprint=row["fingerprint"],
-            reused_from=row["reused_from"], outputs=json.loads(row["outputs_json"]),
+            id=row["id"],
+            run_id=row["run_id"],
+            name=row["name"],
+            position=row["position"],
+            status=row["status"],
+            target=row["target"],
+            depends=json.loads(row["depends_json"]),
+            spec=json.loads(row["spec_json"]),
+            step_dir=row["step_dir"],
+            started=row["started"],
+            ended=row["ended"],
+            exit_code=row["exit_code"],
+            error=row["error"],
+            fingerprint=row["fingerprint"],
+            reused_from=row["reused_from"],
+            outputs=json.loads(row["outputs_json"]),
         )
 
 
@@ -172,19 +189,45 @@ class RunStore:
                 "INSERT INTO runs (id, experiment, status, created, description, pipeline_file,"
                 " pipeline_json, parameters_json, tags_json, options_json)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run.id, run.experiment, run.status, run.created, run.description,
-                 run.pipeline_file, json.dumps(run.pipeline), json.dumps(run.parameters),
-                 json.dumps(run.tags), json.dumps(run.options)),
+                (
+                    run.id,
+                    run.experiment,
+                    run.status,
+                    run.created,
+                    run.description,
+                    run.pipeline_file,
+                    json.dumps(run.pipeline),
+                    json.dumps(run.parameters),
+                    json.dumps(run.tags),
+                    json.dumps(run.options),
+                ),
             )
             conn.executemany(
                 "INSERT INTO step_runs (id, run_id, name, position, status, target,"
                 " depends_json, spec_json, step_dir, fingerprint, reused_from, outputs_json,"
                 " started, ended, exit_code, error)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(s.id, s.run_id, s.name, s.position, s.status, s.target,
-                  json.dumps(s.depends), json.dumps(s.spec), s.step_dir, s.fingerprint,
-                  s.reused_from, json.dumps(s.outputs), s.started, s.ended, s.exit_code,
-                  s.error) for s in steps],
+                [
+                    (
+                        s.id,
+                        s.run_id,
+                        s.name,
+                        s.position,
+                        s.status,
+                        s.target,
+                        json.dumps(s.depends),
+                        json.dumps(s.spec),
+                        s.step_dir,
+                        s.fingerprint,
+                        s.reused_from,
+                        json.dumps(s.outputs),
+                        s.started,
+                        s.ended,
+                        s.exit_code,
+                        s.error,
+                    )
+                    for s in steps
+                ],
             )
             self._event(conn, run.id, None, "run", run.status, "run submitted")
 
@@ -205,13 +248,20 @@ class RunStore:
         return RunRecord.from_row(rows[0])
 
     def list_runs(
-        self, experiment: str | None = None, status: str | None = None,
-        limit: int = 50, offset: int = 0, pipeline_file: str | None = None,
+        self,
+        experiment: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        pipeline_file: str | None = None,
     ) -> list[RunRecord]:
         """Runs, newest first, optionally filtered."""
         where, args = [], []
-        for column, value in (("experiment", experiment), ("status", status),
-                              ("pipeline_file", pipeline_file)):
+        for column, value in (
+            ("experiment", experiment),
+            ("status", status),
+            ("pipeline_file", pipeline_file),
+        ):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
@@ -230,10 +280,14 @@ class RunStore:
         with self.transaction() as conn:
             self._update(conn, "runs", "id = ?", (run_id,), fields)
             if "status" in fields:
-                self._event(conn, run_id, None, "run", fields["status"], event or fields.get("error"))
+                message = event or fields.get("error")
+                self._event(conn, run_id, None, "run", fields["status"], message)
 
     def set_run_status_if(
-        self, run_id: str, expected: frozenset[str] | set[str], message: str | None = None,
+        self,
+        run_id: str,
+        expected: frozenset[str] | set[str],
+        message: str | None = None,
         **fields: Any,
     ) -> bool:
         """Change a run's fields only if its status is in ``expected``; True when changed."""
@@ -287,7 +341,9 @@ class RunStore:
         )
         return [dict(r) for r in rows]
 
-    def add_metrics(self, run_id: str, step_run_id: str, records: list[Mapping[str, Any]]) -> None:
+    def add_metrics(
+        self, run_id: str, step_run_id: str, records: Sequence[Mapping[str, Any]]
+    ) -> None:
         """Store metric records logged by a step (see runtime.metrics)."""
         if not records:
             return
@@ -295,24 +351,45 @@ class RunStore:
             conn.executemany(
                 "INSERT INTO metrics (run_id, step_run_id, name, kind, value_json, description, ts)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, step_run_id, str(r["name"]), str(r.get("kind", "scalar")),
-                  json.dumps(r.get("value")), str(r.get("description") or ""),
-                  float(r.get("ts") or time.time())) for r in records],
+                [
+                    (
+                        run_id,
+                        step_run_id,
+                        str(r["name"]),
+                        str(r.get("kind", "scalar")),
+                        json.dumps(r.get("value")),
+                        str(r.get("description") or ""),
+                        float(r.get("ts") or time.time()),
+                    )
+                    for r in records
+                ],
             )
 
     def get_metrics(self, step_run_id: str) -> list[dict[str, Any]]:
         """Metric records of a step run, in logging order."""
         rows = self._query(
             "SELECT name, kind, value_json, description, ts FROM metrics"
-            " WHERE step_run_id = ? ORDER BY id", (step_run_id,),
+            " WHERE step_run_id = ? ORDER BY id",
+            (step_run_id,),
         )
-        return [{"name": r["name"], "kind": r["kind"], "value": json.loads(r["value_json"]),
-                 "description": r["description"], "ts": r["ts"]} for r in rows]
+        return [
+            {
+                "name": r["name"],
+                "kind": r["kind"],
+                "value": json.loads(r["value_json"]),
+                "description": r["description"],
+                "ts": r["ts"],
+            }
+            for r in rows
+        ]
 
     # -- helpers ---------------------------------------------------------------------
     @staticmethod
     def _update(
-        conn: sqlite3.Connection, table: str, where: str, args: tuple[Any, ...],
+        conn: sqlite3.Connection,
+        table: str,
+        where: str,
+        args: tuple[Any, ...],
         fields: Mapping[str, Any],
     ) -> None:
         if not fields:
@@ -329,11 +406,16 @@ class RunStore:
 
     @staticmethod
     def _event(
-        conn: sqlite3.Connection, run_id: str, step: str | None, kind: str,
-        status: str | None, message: str | None,
+        conn: sqlite3.Connection,
+        run_id: str,
+        step: str | None,
+        kind: str,
+        status: str | None,
+        message: str | None,
     ) -> None:
         conn.execute(
-            "INSERT INTO events (run_id, step, ts, kind, status, message) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (run_id, step, ts, kind, status, message)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (run_id, step, time.time(), kind, status, message),
         )
 

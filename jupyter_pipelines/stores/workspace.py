@@ -21,23 +21,32 @@ class Workspace:
     creates the workspace when it does not exist yet.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, name: str | None = None,
-                 **_v1_arguments: Any) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        name: str | None = None,
+        **_v1_arguments: Any,
+    ) -> None:
         root = Path(path) if path is not None else Path.cwd()
         root = root.expanduser().resolve()
         self.dir = root if root.name == WORKSPACE_DIRNAME else root / WORKSPACE_DIRNAME
         self.root = self.dir.parent
         self.name = name or self.root.name
         try:
-            for sub in ("runs", "snapshots", "datastores/workspaceblobstore",
-                        "datastores/workspacefilestore"):
+            for sub in (
+                "runs",
+                "snapshots",
+                "datastores/workspaceblobstore",
+                "datastores/workspacefilestore",
+            ):
                 (self.dir / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create workspace in {str(self.dir)!r}: {exc}") from exc
 
     @classmethod
-    def from_config(cls, path: str | os.PathLike[str] | None = None, **_v1_arguments: Any
-                    ) -> Workspace:
+    def from_config(
+        cls, path: str | os.PathLike[str] | None = None, **_v1_arguments: Any
+    ) -> Workspace:
         """The nearest workspace from ``path`` (default: the current folder) upwards.
 
         ``$JUPYTER_PIPELINES_WORKSPACE`` wins when set; when no ``.pipelines`` folder

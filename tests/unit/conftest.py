@@ -21,10 +21,16 @@ SCRIPTS = ("prep.py", "train.py", "score.py", "merge.py", "shard.py")
 NOTEBOOKS = ("train.ipynb", "features.ipynb")
 
 
-def write_notebook(path: Path, parameters: str = "alpha = 0.1\n", body: str = "print(alpha)\n") -> Path:
+def write_notebook(
+    path: Path, parameters: str = "alpha = 0.1\n", body: str = "print(alpha)\n"
+) -> Path:
     """Write a minimal valid notebook whose first cell is tagged ``parameters``."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
         nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(body),
@@ -150,8 +156,16 @@ def fan_out_fan_in(project: Project) -> Pipeline:
         PythonScriptStep(
             "shard.py",
             name=f"shard_{i}",
-            arguments=["--index", i, "--seed", seed, "--in", shards.as_input(), "--out",
-                       PipelineData("result")],
+            arguments=[
+                "--index",
+                i,
+                "--seed",
+                seed,
+                "--in",
+                shards.as_input(),
+                "--out",
+                PipelineData("result"),
+            ],
             source_directory="src",
         )
         for i in range(3)

@@ -17,8 +17,14 @@ from jupyter_pipelines.model.parameters import (
 
 @pytest.mark.parametrize(
     ("default", "type_name"),
-    [("text", "string"), ("", "string"), (3, "int"), (0.5, "float"), (True, "bool"),
-     (False, "bool")],
+    [
+        ("text", "string"),
+        ("", "string"),
+        (3, "int"),
+        (0.5, "float"),
+        (True, "bool"),
+        (False, "bool"),
+    ],
 )
 def test_type_is_taken_from_the_default(default: object, type_name: str) -> None:
     param = PipelineParameter("p", default)
@@ -119,7 +125,9 @@ def test_wrong_values_name_the_parameter_and_type(
 @pytest.mark.parametrize(("default", "value"), [(1, True), (1, False), (0.5, True), ("s", True)])
 def test_a_bool_is_not_accepted_as_a_number_or_string(default: object, value: bool) -> None:
     type_name = type_name_of(default)
-    with pytest.raises(ParameterError, match=rf"expects a {type_name} value, got {value!r} \(bool\)"):
+    with pytest.raises(
+        ParameterError, match=rf"expects a {type_name} value, got {value!r} \(bool\)"
+    ):
         PipelineParameter("p", default).coerce(value)  # type: ignore[arg-type]
 
 
@@ -182,7 +190,7 @@ def test_resolve_reports_every_problem_at_once() -> None:
     with pytest.raises(ParameterError, match=r"unknown pipeline parameter 'epocs'") as info:
         resolve_parameter_values(DECLARED, overrides)
     message = str(info.value)
-    assert 'unknown pipeline parameter \'epocs\' (did you mean "epochs"?)' in message
+    assert "unknown pipeline parameter 'epocs' (did you mean \"epochs\"?)" in message
     assert "parameter 'learning_rate' expects a float value, got 'fast'" in message
     assert "parameter 'use_gpu' expects a bool value, got 'maybe'" in message
     assert "unknown pipeline parameter 'batch'" in message

@@ -570,7 +570,9 @@ def test_pipeline_needs_a_step() -> None:
 
 def test_pipeline_step_lookup_suggests_a_name(chain: Pipeline) -> None:
     assert chain.step("train").name == "train"
-    with pytest.raises(ModelError, match=r"pipeline has no step 'trian' \(did you mean \"train\"\?\)"):
+    with pytest.raises(
+        ModelError, match=r"pipeline has no step 'trian' \(did you mean \"train\"\?\)"
+    ):
         chain.step("trian")
 
 
@@ -635,9 +637,19 @@ def test_repr_names_the_steps(chain: Pipeline) -> None:
 
 
 def test_model_names_are_importable_from_the_package() -> None:
-    for cls in (PythonScriptStep, NotebookStep, CommandStep, StepSequence, NotebookRunnerStep,
-                NotebookRunConfig, AzureMLNotebookHandler, Pipeline, PipelineData,
-                OutputFileDatasetConfig, PipelineParameter):
+    for cls in (
+        PythonScriptStep,
+        NotebookStep,
+        CommandStep,
+        StepSequence,
+        NotebookRunnerStep,
+        NotebookRunConfig,
+        AzureMLNotebookHandler,
+        Pipeline,
+        PipelineData,
+        OutputFileDatasetConfig,
+        PipelineParameter,
+    ):
         assert getattr(jupyter_pipelines, cls.__name__) is cls
 
 

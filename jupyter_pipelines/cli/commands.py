@@ -1,0 +1,156 @@
+"""The CLI's commands: each parses nothing, calls the engine and presents the result."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..engine.experiment import Experiment
+from ..engine.runs import PipelineRun
+from ..engine.submit import check_pipeline
+from ..errors import ModelError
+from ..model.pipeline import Pipeline
+from ..stores import status as st
+from ..stores.workspace import Workspace
+from . import output
+
+
+def _workspace(args: argparse.Namespace) -> Workspace:
+    return Workspace(args.workspace) if args.workspace else Workspace.from_config()
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ModelError(f"{what} {item!r} must be written NAME=VALUE")
+        pairs[key] = value
+    return pairs
+
+
+def _experiment_name(pipeline: Pipeline, file: str) -> str:
+    import re
+
+    stem = Path(file).name.split(".")[0]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", pipeline.name or stem).strip("_.-")
+    return name or "default"
+
+
+def _submit(args: argparse.Namespace) -> PipelineRun:
+    ws = _workspace(args)
+    pipeline = Pipeline.load(args.file, workspace=ws)
+    experiment = Experiment(ws, args.experiment or _experiment_name(pipeline, args.file))
+    return experiment.submit(
+        pipeline,
+        tags=_pairs(args.tag, "tag"),
+        pipeline_parameters=_pairs(args.param, "parameter"),
+        continue_on_step_failure=args.continue_on_step_failure,
+    )
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    run = _submit(args)
+    if args.json:
+        output.print_json({"run_id": run.id, "experiment": run.experiment.name})
+    else:
+        print(run.id)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    run = _submit(args)
+    if not args.json and not args.quiet:
+        print(f"Run {run.id} (experiment {run.experiment.name!r}) submitted", file=sys.stderr)
+    status = run.wait_for_completion(
+        show_output=not (args.json or args.quiet), raise_on_error=False
+    )
+    if args.json:
+        output.print_json(output.run_document(run))
+    return 0 if status == st.FINISHED else 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    pipeline = Pipeline.load(args.file)
+    issues = check_pipeline(_workspace(args), pipeline)
+    errors = [i for i in issues if i.severity == "error"]
+    if args.json:
+        output.print_json(
+            {"file": args.file, "valid": not errors, "issues": [i.to_dict() for i in issues]}
+        )
+    elif issues:
+        for issue in issues:
+            print(f"{args.file}: {issue}")
+    else:
+        print(f"{args.file}: valid ({len(pipeline.steps)} steps)")
+    return 1 if errors else 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    pipeline = Pipeline.load(args.file)
+    doc = output.describe_pipeline(pipeline)
+    if args.json:
+        output.print_json(doc)
+    else:
+        output.print_description(doc)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    records = ws.run_store.list_runs(
+        experiment=args.experiment, status=args.status, limit=args.limit
+    )
+    rows = [output.run_row(ws, r) for r in records]
+    if args.json:
+        output.print_json(rows)
+    else:
+        output.print_table(rows, ["id", "experiment", "status", "submitted", "duration", "steps"])
+    return 0
+
+
+def _run(args: argparse.Namespace) -> PipelineRun:
+    ws = _workspace(args)
+    record = ws.run_store.get_run(args.run)
+    return PipelineRun(Experiment(ws, record.experiment), record.id)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    run = _run(args).refresh()
+    doc = output.run_document(run)
+    if args.json:
+        output.print_json(doc)
+    else:
+        output.print_run(doc)
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    run = _run(args)
+    steps = [run.get_step_run(args.step)] if args.step else run.get_steps()
+    streams = ["stdout", "stderr"]
+    if args.stdout != args.stderr:
+        streams = ["stdout"] if args.stdout else ["stderr"]
+    for step in steps:
+        logs: dict[str, Any] = step.get_logs()
+        for stream in streams:
+            text = logs[stream]
+            if args.tail:
+                text = "\n".join(text.splitlines()[-args.tail :])
+            if len(steps) > 1 or len(streams) > 1:
+                print(f"==> {step.name} {stream} <==")
+            print(text, end="" if text.endswith("\n") or not text else "\n")
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    run = _run(args)
+    before = run.get_status()
+    run.cancel()
+    if before in st.TERMINAL:
+        print(f"run {run.id} already ended: {before}")
+    else:
+        print(f"run {run.id}: cancel requested")
+    return 0

@@ -1,0 +1,130 @@
+"""The ``jupyter-pipelines`` command line (also ``jupyter pipelines``): parsing and exit codes.
+
+Only argparse is imported up front so that ``--help`` answers fast; each command
+imports what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+#: Exit codes: every error class maps to one, in this one place.
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of all commands."""
+    parser = argparse.ArgumentParser(
+        prog="jupyter-pipelines",
+        description="Run Azure ML v1-style pipelines of notebooks, scripts and commands locally.",
+    )
+    parser.add_argument(
+        "--workspace",
+        "-w",
+        metavar="PATH",
+        help="workspace folder (default: nearest .pipelines/ upwards)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text)
+
+    for name, text in (
+        ("run", "submit a pipeline file and follow it to the end"),
+        ("submit", "submit a pipeline file, print the run id and return"),
+    ):
+        p = command(name, text)
+        p.add_argument("file", help="NAME.pipeline.yaml or an Elyra .pipeline file")
+        p.add_argument(
+            "--param",
+            "-p",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="set a pipeline parameter (repeatable)",
+        )
+        p.add_argument(
+            "--tag",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="tag the run (repeatable)",
+        )
+        p.add_argument("--experiment", "-e", help="experiment name (default: pipeline name)")
+        p.add_argument(
+            "--continue-on-step-failure",
+            action="store_true",
+            help="let independent branches finish when a step fails",
+        )
+        p.add_argument("--json", action="store_true", help="print JSON")
+        if name == "run":
+            p.add_argument("--quiet", "-q", action="store_true", help="no live progress")
+
+    p = command("validate", "check a pipeline file and list every problem")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("describe", "show a pipeline's steps, data flow and parameters")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("runs", "list runs, newest first")
+    p.add_argument("--experiment", "-e")
+    p.add_argument("--status")
+    p.add_argument("--limit", "-n", type=int, default=20)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("show", "show a run and its steps")
+    p.add_argument("run", help="run id (a unique prefix is enough)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("logs", "print the logs of a run's step (or of every step)")
+    p.add_argument("run")
+    p.add_argument("step", nargs="?")
+    p.add_argument("--stderr", action="store_true", help="only stderr")
+    p.add_argument("--stdout", action="store_true", help="only stdout")
+    p.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+
+    p = command("cancel", "cancel a run: stop its running steps, skip the rest")
+    p.add_argument("run")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    from ..errors import (
+        ModelError,
+        ParameterError,
+        PipelinesError,
+        PipelineValidationError,
+        UnknownRunError,
+    )
+    from . import commands
+
+    try:
+        return int(getattr(commands, f"cmd_{args.command}")(args))
+    except PipelineValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (ModelError, ParameterError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UnknownRunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except PipelinesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(
+            "interrupted (the run goes on; stop it with 'jupyter-pipelines cancel RUN')",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

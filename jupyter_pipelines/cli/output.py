@@ -1,0 +1,137 @@
+"""How the CLI presents pipelines and runs: plain-text tables and JSON documents."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+from ..engine.runs import PipelineRun
+from ..model.pipeline import Pipeline
+from ..stores.runstore import RunRecord
+from ..stores.workspace import Workspace
+
+
+def print_json(doc: Any) -> None:
+    print(json.dumps(doc, indent=2, default=str))
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+def _took(start: float | None, end: float | None) -> str:
+    if not start:
+        return "-"
+    return f"{(end or time.time()) - start:.1f}s"
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    if not rows:
+        print("(none)")
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for row in rows:
+        print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def run_row(ws: Workspace, record: RunRecord) -> dict[str, Any]:
+    steps = ws.run_store.get_steps(record.id)
+    done = sum(1 for s in steps if s.status == "Finished")
+    return {
+        "id": record.id,
+        "experiment": record.experiment,
+        "status": record.status,
+        "submitted": _when(record.created),
+        "duration": _took(record.started, record.ended),
+        "steps": f"{done}/{len(steps)}",
+        "pipeline_file": record.pipeline_file,
+    }
+
+
+def run_document(run: PipelineRun) -> dict[str, Any]:
+    details = run.get_details()
+    details["steps"] = [s.get_details() for s in run.get_steps()]
+    return details
+
+
+def print_run(doc: dict[str, Any]) -> None:
+    print(f"Run        {doc['runId']}")
+    print(f"Experiment {doc['experiment']}")
+    print(f"Status     {doc['status']}")
+    print(f"Submitted  {doc['submittedTimeUtc']}")
+    if doc.get("pipelineFile"):
+        print(f"Pipeline   {doc['pipelineFile']}")
+    if doc.get("parameters"):
+        print("Parameters " + ", ".join(f"{k}={v!r}" for k, v in doc["parameters"].items()))
+    if doc.get("error"):
+        print(f"Error      {doc['error'].splitlines()[0]}")
+    print()
+    rows = []
+    for s in doc["steps"]:
+        start = datetime.fromisoformat(s["startTimeUtc"]).timestamp() if s["startTimeUtc"] else None
+        end = datetime.fromisoformat(s["endTimeUtc"]).timestamp() if s["endTimeUtc"] else None
+        rows.append(
+            {
+                "step": s["name"],
+                "status": s["status"],
+                "duration": _took(start, end),
+                "exit": "" if s["exitCode"] is None else s["exitCode"],
+                "note": (s["error"] or "").splitlines()[0] if s["error"] else "",
+            }
+        )
+    print_table(rows, ["step", "status", "duration", "exit", "note"])
+
+
+def describe_pipeline(pipeline: Pipeline) -> dict[str, Any]:
+    graph = pipeline.graph
+    steps = []
+    for step in pipeline.steps:
+        steps.append(
+            {
+                "name": step.name,
+                "type": step.kind,
+                "entry": step.entry,
+                "source_directory": str(step.source_path),
+                "depends_on": sorted(graph.predecessors(step.name)),
+                "inputs": {
+                    b.name: f"{b.data.producer.name if b.data.producer else '?'}.{b.data.name}"
+                    for b in step.inputs
+                },
+                "outputs": [o.name for o in step.outputs],
+                "compute_target": step.compute_target or "local",
+                "allow_reuse": step.allow_reuse,
+            }
+        )
+    return {
+        "name": pipeline.name,
+        "description": pipeline.description,
+        "parameters": {
+            n: {"type": p.type_name, "default": p.default_value}
+            for n, p in pipeline.parameters.items()
+        },
+        "steps": steps,
+        "order": pipeline.topological_order()
+        if not any(i.field == "inputs" and "cycle" in i.message for i in pipeline.validate())
+        else [],
+    }
+
+
+def print_description(doc: dict[str, Any]) -> None:
+    print(f"Pipeline {doc['name'] or '(unnamed)'}: {len(doc['steps'])} steps")
+    if doc["description"]:
+        print(f"  {doc['description']}")
+    if doc["parameters"]:
+        print("Parameters:")
+        for name, p in doc["parameters"].items():
+            print(f"  {name} ({p['type']}) = {p['default']!r}")
+    print("Steps:")
+    for s in doc["steps"]:
+        after = f" after {', '.join(s['depends_on'])}" if s["depends_on"] else ""
+        print(f"  {s['name']} [{s['type']}] {s['entry']}{after}")
+        for name, src in s["inputs"].items():
+            print(f"      in  {name} <- {src}")
+        for name in s["outputs"]:
+            print(f"      out {name}")
