@@ -74,7 +74,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     pipeline = Pipeline.load(args.file)
-    issues = check_pipeline(_workspace(args), pipeline)
+    # Validating only reads: use an existing workspace, never create one.
+    ws = Workspace(args.workspace) if args.workspace else Workspace.find()
+    issues = check_pipeline(ws, pipeline)
     errors = [i for i in issues if i.severity == "error"]
     if args.json:
         output.print_json(

@@ -27,12 +27,12 @@ from ..stores.workspace import Workspace
 from .plan import DEFAULT_TARGET, Planner
 
 
-def known_targets(workspace: Workspace) -> set[str]:
+def known_targets(workspace: Workspace | None) -> set[str]:
     """Names of compute targets steps may use in this workspace."""
     return {DEFAULT_TARGET}
 
 
-def check_pipeline(workspace: Workspace, pipeline: Pipeline) -> list[ValidationIssue]:
+def check_pipeline(workspace: Workspace | None, pipeline: Pipeline) -> list[ValidationIssue]:
     """Model validation plus what only the workspace knows (compute target names)."""
     issues = pipeline.validate()
     targets = known_targets(workspace)

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import PipelineFileError, did_you_mean
+from ..errors import ModelError, PipelineFileError, did_you_mean
 from .data import OutputData, OutputFileDatasetConfig, PipelineData, StepInput
 from .parameters import PARAMETER_TYPES, PipelineParameter, coerce_value, type_name_of
 from .pipeline import Pipeline
@@ -227,6 +227,47 @@ def document_to_pipeline(doc: Any, base_dir: str | os.PathLike[str], source: str
     return _Builder(doc, Path(base_dir), source).build()
 
 
+#: Step keys that a step type does not use, and what to write instead.
+_NOT_FOR: dict[str, frozenset[str]] = {
+    "python_script": frozenset(
+        {
+            "notebook",
+            "command",
+            "parameters",
+            "kernel_name",
+            "output_notebook",
+            "cell_timeout",
+            "log_output",
+        }
+    ),
+    "notebook": frozenset({"script", "command", "arguments", "params"}),
+    "command": frozenset(
+        {
+            "script",
+            "notebook",
+            "arguments",
+            "parameters",
+            "kernel_name",
+            "output_notebook",
+            "cell_timeout",
+            "log_output",
+        }
+    ),
+}
+_INSTEAD = {
+    ("notebook", "params"): "use 'parameters'",
+    ("notebook", "arguments"): "notebooks take 'parameters'",
+    ("python_script", "parameters"): "use 'params' (environment variables) or 'arguments'",
+    ("command", "parameters"): "use 'params' or ${{parameters.NAME}} in the command",
+    ("command", "arguments"): "write the arguments into 'command'",
+}
+
+
+def _placeholder_step(name: str, base_dir: Path) -> PipelineStep:
+    """Stands in for a step that could not be built, so that all problems are collected."""
+    return CommandStep("true", name=name, base_dir=base_dir)
+
+
 class _Builder:
     """Turns a document into step objects, wiring outputs to inputs by reference."""
 
@@ -264,7 +305,14 @@ class _Builder:
             for out, o in spec.get("outputs", {}).items():
                 if o.get("mode") == "upload":
                     self.outputs[name][out].as_upload()
-        steps = {name: self._step(name, spec) for name, spec in steps_doc.items()}
+        steps = {}
+        for name, spec in steps_doc.items():
+            self._check_keys(name, spec)
+            try:
+                steps[name] = self._step(name, spec)
+            except ModelError as exc:
+                self.problems.append(f"steps.{name}: {exc}")
+                steps[name] = _placeholder_step(name, self.base_dir)
         for name, spec in steps_doc.items():
             for before in spec.get("run_after", []):
                 if before in steps:
@@ -284,6 +332,14 @@ class _Builder:
             layout=self.doc.get("layout"),
             resolve_closure=False,
         )
+
+    def _check_keys(self, name: str, spec: dict[str, Any]) -> None:
+        """Keys the schema allows on some step types but that mean nothing on this one."""
+        for key in sorted(set(spec) & _NOT_FOR.get(spec["type"], frozenset())):
+            self.problems.append(
+                f"steps.{name}.{key}: {spec['type']} steps do not use {key!r} "
+                f"({_INSTEAD.get((spec['type'], key), 'remove it')})"
+            )
 
     def _unknown_step(self, step: str, field: str, name: str) -> None:
         hint = did_you_mean(name, self.doc["steps"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -63,7 +62,7 @@ class Pipeline:
         names = [s.name for s in self._steps]
         raise ModelError(f"pipeline has no step {name!r}{did_you_mean(name, names)}")
 
-    @cached_property
+    @property
     def graph(self) -> nx.DiGraph:
         """The DAG of step names; an edge means the target step waits for the source."""
         graph = nx.DiGraph()

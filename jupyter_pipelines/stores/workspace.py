@@ -64,6 +64,19 @@ class Workspace:
                 return cls(folder)
         return cls(start)
 
+    @classmethod
+    def find(cls, path: str | os.PathLike[str] | None = None) -> Workspace | None:
+        """The nearest existing workspace from ``path`` upwards, without creating one."""
+        env = os.environ.get(ENV_VAR)
+        if env and path is None:
+            return cls(env)
+        start = Path(path) if path is not None else Path.cwd()
+        start = start.expanduser().resolve()
+        for folder in (start, *start.parents):
+            if (folder / WORKSPACE_DIRNAME).is_dir():
+                return cls(folder)
+        return None
+
     @cached_property
     def run_store(self) -> RunStore:
         """The workspace's SQLite run store."""

@@ -229,3 +229,23 @@ def test_help(project: Project) -> None:
     assert "usage: jupyter-pipelines" in proc.stdout
     assert "submit" in proc.stdout
     assert project.cli("frobnicate").returncode == 2  # argparse's own usage error
+
+
+def test_validate_does_not_create_a_workspace(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    (folder / "s.py").write_text("pass\n")
+    (folder / "p.pipeline.yaml").write_text(
+        "version: 1\nsteps:\n  s:\n    type: python_script\n    script: s.py\n"
+    )
+    cli = Path(sys.executable).with_name("jupyter-pipelines")
+    done = subprocess.run(
+        [str(cli), "validate", "p.pipeline.yaml"], cwd=folder, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "valid (1 steps)" in done.stdout
+    assert not (folder / ".pipelines").exists()

@@ -708,3 +708,25 @@ def test_golden_file_text(project: Project) -> None:
     reloaded = project.root / "again.pipeline.yaml"
     Pipeline.load(path).save(reloaded)
     assert reloaded.read_text() == GOLDEN
+
+
+def test_keys_that_a_step_type_does_not_use_are_reported(tmp_path):
+    (tmp_path / "a.ipynb").write_text("{}")
+    path = tmp_path / "x.pipeline.yaml"
+    path.write_text(
+        "version: 1\nsteps:\n  nb:\n    type: notebook\n    notebook: a.ipynb\n"
+        "    params: {a: 1}\n  sh:\n    type: command\n    command: echo\n"
+        "    arguments: [x]\n"
+    )
+    with pytest.raises(PipelineFileError) as info:
+        Pipeline.load(path)
+    message = str(info.value)
+    assert "steps.nb.params: notebook steps do not use 'params' (use 'parameters')" in message
+    assert "steps.sh.arguments: command steps do not use 'arguments'" in message
+
+
+def test_a_step_that_cannot_be_built_is_reported_with_the_file(tmp_path):
+    path = tmp_path / "x.pipeline.yaml"
+    path.write_text("version: 1\nsteps:\n  sh:\n    type: command\n    command: '   '\n")
+    with pytest.raises(PipelineFileError, match=r"x\.pipeline\.yaml.*\n.*steps\.sh: .*non-empty"):
+        Pipeline.load(path)
