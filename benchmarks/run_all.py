@@ -19,7 +19,12 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-MODULES = ["bench_step_overhead", "bench_notebook_fanout", "bench_plan_1000"]
+MODULES = [
+    "bench_cli_help",
+    "bench_step_overhead",
+    "bench_notebook_fanout",
+    "bench_plan_1000",
+]
 
 
 def check(value: Any, op: str, limit: float) -> bool:
