@@ -43,12 +43,20 @@ def _submit(args: argparse.Namespace) -> PipelineRun:
     ws = _workspace(args)
     pipeline = Pipeline.load(args.file, workspace=ws)
     experiment = Experiment(ws, args.experiment or _experiment_name(pipeline, args.file))
-    return experiment.submit(
+    run = experiment.submit(
         pipeline,
         tags=_pairs(args.tag, "tag"),
         pipeline_parameters=_pairs(args.param, "parameter"),
         continue_on_step_failure=args.continue_on_step_failure,
+        regenerate_outputs=args.regenerate,
+        steps=args.step or None,
+        from_steps=args.from_step or None,
+        to_steps=args.to_step or None,
+        show_output=False,
     )
+    if not args.json and not getattr(args, "quiet", False):
+        print(run.describe_plan(), file=sys.stderr)
+    return run
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
@@ -144,6 +152,16 @@ def cmd_logs(args: argparse.Namespace) -> int:
             if len(steps) > 1 or len(streams) > 1:
                 print(f"==> {step.name} {stream} <==")
             print(text, end="" if text.endswith("\n") or not text else "\n")
+    return 0
+
+
+def cmd_why(args: argparse.Namespace) -> int:
+    step = _run(args).get_step_run(args.step)
+    info = step.get_reuse_info()
+    if args.json:
+        output.print_json(info)
+    else:
+        output.print_reuse_info(info)
     return 0
 
 

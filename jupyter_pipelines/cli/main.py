@@ -59,6 +59,34 @@ def build_parser() -> argparse.ArgumentParser:
             help="let independent branches finish when a step fails",
         )
         p.add_argument("--json", action="store_true", help="print JSON")
+        p.add_argument(
+            "--regenerate",
+            action="store_true",
+            help="run every step, reusing nothing (v1 regenerate_outputs)",
+        )
+        p.add_argument(
+            "--step",
+            action="append",
+            default=[],
+            metavar="STEP",
+            help="run only this step (repeatable); upstream results are reused",
+        )
+        p.add_argument(
+            "--from",
+            dest="from_step",
+            action="append",
+            default=[],
+            metavar="STEP",
+            help="run this step and everything downstream of it",
+        )
+        p.add_argument(
+            "--to",
+            dest="to_step",
+            action="append",
+            default=[],
+            metavar="STEP",
+            help="run everything up to and including this step",
+        )
         if name == "run":
             p.add_argument("--quiet", "-q", action="store_true", help="no live progress")
 
@@ -86,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stderr", action="store_true", help="only stderr")
     p.add_argument("--stdout", action="store_true", help="only stdout")
     p.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+
+    p = command("why", "explain why a step of a run was reused or ran")
+    p.add_argument("run", help="run id (a unique prefix is enough)")
+    p.add_argument("step")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("cancel", "cancel a run: stop its running steps, skip the rest")
     p.add_argument("run")

@@ -135,3 +135,31 @@ def print_description(doc: dict[str, Any]) -> None:
             print(f"      in  {name} <- {src}")
         for name in s["outputs"]:
             print(f"      out {name}")
+
+
+def print_reuse_info(info: dict[str, Any]) -> None:
+    """Why a step was reused or ran, and what changed since its previous run."""
+    if info["reused"]:
+        print(
+            f"{info['step']}: reused step run {info['reused_from']} "
+            f"(of run {info.get('source_run') or '?'})"
+        )
+    else:
+        print(f"{info['step']}: ran ({info.get('reason') or info['decision']})")
+    if info.get("mode") and info["mode"] != "normal":
+        print(f"  mode: {info['mode']}")
+    if info.get("fingerprint"):
+        print(f"  fingerprint: {info['fingerprint']}")
+    if info.get("git"):
+        git = info["git"]
+        dirty = " (dirty)" if git.get("dirty") else ""
+        print(f"  git: {git.get('branch')} {str(git.get('commit'))[:12]}{dirty}")
+    compared = info.get("compared_with")
+    if compared is None:
+        print("  no earlier run of this step to compare with")
+    elif not info["differences"]:
+        print(f"  same fingerprint as step run {compared['step_run_id']}")
+    else:
+        print(f"  differences from step run {compared['step_run_id']} (run {compared['run_id']}):")
+        for diff in info["differences"]:
+            print(f"    - {diff['detail']}")

@@ -23,11 +23,13 @@ from typing import Any
 from ..executors.base import AbstractExecutor, StepHandle, StepResult, StepSpec
 from ..executors.processes import process_start_time
 from ..executors.registry import create_executor
+from ..reuse.snapshot import SnapshotStore
 from ..runtime.manifest import StepManifest
 from ..runtime.metrics import read_metrics
 from ..stores import status as st
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
+from .reuse import PINNED, ReuseIndex, hash_outputs, input_hashes, mark_reused
 
 log = logging.getLogger("jupyter_pipelines.driver")
 
@@ -53,6 +55,8 @@ class RunDriver:
         self.cancel_reason: str | None = None
         self.failed_step: str | None = None
         self.continue_on_failure = bool(self.run.options.get("continue_on_step_failure"))
+        self.snapshots = SnapshotStore(workspace.snapshots_dir)
+        self.index = ReuseIndex(self.store, self.snapshots)
 
     # -- the loop --------------------------------------------------------------------
     def execute(self) -> str:
@@ -108,7 +112,46 @@ class RunDriver:
                     record.status = st.QUEUED
                     self.store.update_step(self.run.id, name, status=st.QUEUED)
                 continue
+            if self._reused(record):
+                continue
             self._launch(record, executor)
+
+    def _reused(self, record: StepRecord) -> bool:
+        """Decide a step whose inputs just became known; True when it reuses a result."""
+        if record.fingerprint is not None or record.reuse.get("mode") == PINNED:
+            return False
+        hashes = input_hashes(record, self.steps)
+        if hashes is None:  # an upstream step ran without hashing (older record): run
+            return False
+        decision = self.index.decide(record, hashes, self.run.experiment, self.run.created)
+        if decision.reuse is None:
+            record.fingerprint, record.fingerprint_doc = decision.fingerprint, decision.document
+            record.reuse = {**record.reuse, "reason": decision.reason}
+            self.store.update_step(
+                self.run.id,
+                record.name,
+                fingerprint=record.fingerprint,
+                fingerprint_doc=record.fingerprint_doc,
+                reuse=record.reuse,
+            )
+            return False
+        mark_reused(record, decision.reuse, decision.reason, decision.document)
+        self.store.update_step(
+            self.run.id,
+            record.name,
+            status=st.FINISHED,
+            started=record.started,
+            ended=record.ended,
+            reused_from=record.reused_from,
+            outputs=record.outputs,
+            fingerprint=record.fingerprint,
+            fingerprint_doc=record.fingerprint_doc,
+            reuse=record.reuse,
+            message=f"reuses step run {record.reused_from}",
+        )
+        self.pending.discard(record.name)
+        self.finished[record.name] = st.FINISHED
+        return True
 
     def _launch(self, record: StepRecord, executor: AbstractExecutor) -> None:
         spec = StepSpec.from_dict(record.spec)
@@ -124,6 +167,11 @@ class RunDriver:
             self.running[record.name] = _Done()
             return
         self.running[record.name] = handle
+        pid = getattr(handle, "pid", None)
+        if pid is not None:
+            self.store.update_step(
+                self.run.id, record.name, pid=pid, pid_started=process_start_time(pid)
+            )
 
         def wait() -> None:
             try:
@@ -140,6 +188,9 @@ class RunDriver:
         step_dir.mkdir(parents=True, exist_ok=True)
         for out in spec.outputs.values():
             Path(out["path"]).mkdir(parents=True, exist_ok=True)
+        if record.snapshot_id:
+            self.snapshots.materialize(record.snapshot_id, spec.working_dir)
+        self._link_reused_inputs(record, spec)
         StepManifest(
             run_id=self.run.id,
             step_run_id=spec.step_run_id,
@@ -155,6 +206,16 @@ class RunDriver:
             tags=dict(self.run.tags),
         ).write(step_dir / "manifest.json")
 
+    def _link_reused_inputs(self, record: StepRecord, spec: StepSpec) -> None:
+        """Inputs from reused steps live in earlier runs: link them where the step looks."""
+        for name, ref in record.reuse.get("inputs", {}).items():
+            planned = Path(spec.inputs[name]["path"])
+            producer = self.steps.get(ref["step"])
+            if planned.exists() or producer is None or producer.reused_from is None:
+                continue
+            planned.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(producer.outputs[ref["output"]]["path"], planned)
+
     # -- completion ------------------------------------------------------------------
     def _complete(self, name: str, result: StepResult) -> None:
         self.running.pop(name, None)
@@ -164,6 +225,7 @@ class RunDriver:
         if result.status == st.FINISHED:
             try:
                 self._promote_outputs(spec)
+                record.outputs = hash_outputs(record.outputs)
             except OSError as exc:
                 result = StepResult(
                     st.FAILED,
@@ -177,6 +239,8 @@ class RunDriver:
             ended=time.time(),
             exit_code=result.exit_code,
             error=result.error,
+            outputs=record.outputs,
+            reuse={**record.reuse, "decision": "ran"},
             message=_first_line(result.error),
         )
         record.status = result.status

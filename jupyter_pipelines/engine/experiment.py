@@ -32,7 +32,9 @@ class Experiment:
         """Validate and start a run of ``config`` (a Pipeline); return at once.
 
         Keyword arguments: ``pipeline_parameters``, ``continue_on_step_failure``,
-        ``regenerate_outputs``, ``description``.
+        ``regenerate_outputs``, ``description``; for a partial run ``steps``,
+        ``from_steps`` and ``to_steps`` (see engine/selection.py); ``show_output=False``
+        silences the per-step "will run" / "reuses" lines printed at submit.
         """
         if not isinstance(config, Pipeline):
             raise EngineError(f"Experiment.submit expects a Pipeline, got {type(config).__name__}")
@@ -41,6 +43,10 @@ class Experiment:
             "continue_on_step_failure",
             "regenerate_outputs",
             "description",
+            "steps",
+            "from_steps",
+            "to_steps",
+            "show_output",
         }
         unknown = set(kwargs) - allowed
         if unknown:
@@ -48,8 +54,12 @@ class Experiment:
                 f"unknown submit argument(s): {', '.join(sorted(unknown))}; "
                 f"accepted: {', '.join(sorted(allowed))}"
             )
+        show = kwargs.pop("show_output", True)
         run_id = submit_pipeline(self.workspace, self.name, config, tags=tags, **kwargs)
-        return PipelineRun(self, run_id)
+        run = PipelineRun(self, run_id)
+        if show:
+            print(run.describe_plan())
+        return run
 
     def get_runs(self) -> list[PipelineRun]:
         """Runs of this experiment, newest first."""

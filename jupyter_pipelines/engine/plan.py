@@ -28,6 +28,8 @@ from ..stores.runstore import StepRecord
 
 MANIFEST_ENV = "JUPYTER_PIPELINES_STEP_MANIFEST"
 DEFAULT_TARGET = "local"
+#: Where a step's code snapshot is written for it to run from.
+CODE_FOLDER = "code"
 
 
 def step_folder_name(name: str, taken: set[str]) -> str:
@@ -106,7 +108,7 @@ class Planner:
             step_run_id=str(uuid.uuid4()),
             step_name=step.name,
             kind="command",
-            working_dir=str(step.source_path),
+            working_dir=str(step_dir / CODE_FOLDER),
             step_dir=str(step_dir),
             stdout_path=str(step_dir / "stdout.txt"),
             stderr_path=str(step_dir / "stderr.txt"),
@@ -150,7 +152,7 @@ class Planner:
     def _notebook(self, step: NotebookStep, spec: StepSpec, paths: _StepPaths) -> None:
         nb_path = Path(step.notebook)
         spec.kind = "notebook"
-        spec.notebook = str(nb_path if nb_path.is_absolute() else step.source_path / nb_path)
+        spec.notebook = str(nb_path if nb_path.is_absolute() else Path(spec.working_dir) / nb_path)
         spec.output_notebook = str(paths.step_dir / nb_path.name)
         spec.kernel_name = step.kernel_name
         spec.cell_timeout = step.cell_timeout

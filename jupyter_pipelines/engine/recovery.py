@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..executors.processes import is_alive
+from ..executors.processes import is_alive, kill_tree
 from ..stores import status as st
 from ..stores.runstore import RunRecord, RunStore
 
@@ -33,6 +33,9 @@ def reap_if_orphaned(store: RunStore, run: RunRecord) -> RunRecord:
     ):
         for step in store.get_steps(run.id):
             if step.status not in st.TERMINAL:
+                # Its driver is gone: stop what the step left running.
+                if step.pid and is_alive(step.pid, step.pid_started):
+                    kill_tree(step.pid)
                 store.update_step(
                     run.id,
                     step.name,

@@ -81,9 +81,62 @@ class StepRun:
         """The step run's folder: logs, manifest, executed notebook, outputs."""
         return Path(self._record.step_dir)
 
+    @property
+    def reused_from(self) -> str | None:
+        """The id of the step run whose results this one reuses (None when it ran)."""
+        return self._record.reused_from
+
+    @property
+    def is_reused(self) -> bool:
+        return self._record.reused_from is not None
+
+    def _origin(self) -> StepRecord:
+        """The record that holds the logs and files: the reused step run, or this one."""
+        if self._record.reused_from is None:
+            return self._record
+        return self.parent._store.get_step_run(self._record.reused_from)
+
+    def get_reuse_info(self) -> dict[str, Any]:
+        """Whether the step was reused, from where, and why it ran or was reused.
+
+        ``differences`` lists what changed since the latest earlier run of the same
+        step (files, arguments, parameter values, inputs).
+        """
+        from ..reuse.snapshot import SnapshotStore
+        from .reuse import ReuseIndex
+
+        r = self.refresh()._record
+        run = self.parent._record
+        info: dict[str, Any] = {
+            "step": r.name,
+            "reused": r.reused_from is not None,
+            "reused_from": r.reused_from,
+            "source_run": r.reuse.get("source_run"),
+            "mode": r.reuse.get("mode", "normal"),
+            "decision": r.reuse.get("decision", "pending"),
+            "reason": r.reuse.get("reason"),
+            "fingerprint": r.fingerprint,
+            "git": r.git,
+            "differences": [],
+        }
+        if r.fingerprint_doc is None:
+            return info
+        index = ReuseIndex(self.parent._store, SnapshotStore(self.parent.workspace.snapshots_dir))
+        earlier = self.parent._store.latest_step_run(run.experiment, r.name, before=run.created)
+        diffs = index.differences(
+            r.name, r.fingerprint_doc, r.snapshot_id, run.experiment, run.created
+        )
+        if earlier is not None:
+            info["compared_with"] = {"step_run_id": earlier.id, "run_id": earlier.run_id}
+        info["differences"] = [
+            {"component": d.component, "old": d.old, "new": d.new, "detail": str(d)}
+            for d in diffs or []
+        ]
+        return info
+
     def get_logs(self) -> dict[str, str]:
-        """The step's stdout and stderr, as text."""
-        spec = self._record.spec
+        """The step's stdout and stderr, as text (those of the reused run when reused)."""
+        spec = self._origin().spec
         logs = {}
         for key in ("stdout", "stderr"):
             path = Path(spec[f"{key}_path"])
@@ -92,7 +145,7 @@ class StepRun:
 
     def get_notebook_path(self) -> Path | None:
         """The executed copy of a notebook step (None for other steps or before it ran)."""
-        path = self._record.spec.get("output_notebook")
+        path = self._origin().spec.get("output_notebook")
         return Path(path) if path and Path(path).exists() else None
 
     def get_output_path(self, name: str) -> Path:
@@ -108,7 +161,7 @@ class StepRun:
 
     def get_metrics(self) -> dict[str, Any]:
         """Metrics logged by the step, shaped as in v1 (a series becomes a list)."""
-        return shape_metrics(self.parent._store.get_metrics(self.id))
+        return shape_metrics(self.parent._store.get_metrics(self._origin().id))
 
     def get_details(self) -> dict[str, Any]:
         """A summary dict in the spirit of v1 ``get_details()``."""
@@ -216,6 +269,22 @@ class PipelineRun:
     def get_step_run(self, name: str) -> StepRun:
         """The step run of step ``name``."""
         return StepRun(self, self._store.get_step(self.id, name))
+
+    def describe_plan(self) -> str:
+        """One line per step: "will run (reason)" or "reuses step run ID", as at submit."""
+        lines = [f"Submitted run {self.id} (experiment {self.experiment.name!r})"]
+        for step in self._store.get_steps(self.id):
+            reason = step.reuse.get("reason") or ""
+            if step.reused_from is not None:
+                what = f"reuses step run {step.reused_from}"
+                if step.reuse.get("mode") == "pinned":
+                    what += " (pinned: not selected in this partial run)"
+            elif reason.startswith("decided when"):
+                what = f"will run unless reused: {reason}"
+            else:
+                what = f"will run ({reason})" if reason else "will run"
+            lines.append(f"  {step.name}: {what}")
+        return "\n".join(lines)
 
     def get_details(self) -> dict[str, Any]:
         """A summary dict in the spirit of v1 ``get_details()``."""

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,23 @@ from ..executors.processes import process_start_time
 from ..model.fileformat import pipeline_to_document
 from ..model.parameters import resolve_parameter_values
 from ..model.pipeline import Pipeline
+from ..model.steps import PipelineStep
 from ..model.validation import ValidationIssue
 from ..stores import status as st
-from ..stores.runstore import RunRecord
+from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
 from .plan import DEFAULT_TARGET, Planner
+from .reuse import (
+    FORCED,
+    NORMAL,
+    PINNED,
+    CodeSnapshots,
+    ReuseIndex,
+    base_fingerprint,
+    input_hashes,
+    mark_reused,
+)
+from .selection import select_steps
 
 
 def known_targets(workspace: Workspace | None) -> set[str]:
@@ -62,23 +74,39 @@ def submit_pipeline(
     regenerate_outputs: bool = False,
     description: str | None = None,
     start: bool = True,
+    steps: Iterable[str] | str | None = None,
+    from_steps: Iterable[str] | str | None = None,
+    to_steps: Iterable[str] | str | None = None,
 ) -> str:
-    """Record a new run of ``pipeline`` and start its driver; return the run id."""
+    """Record a new run of ``pipeline`` and start its driver; return the run id.
+
+    Steps whose result can be reused are decided here when their inputs are known;
+    a run whose every step is reused is recorded finished without a driver.
+    """
     errors = [i for i in check_pipeline(workspace, pipeline) if i.severity == "error"]
     if errors:
         raise PipelineValidationError(errors, source=pipeline.source_path)
     values = resolve_parameter_values(pipeline.parameters, pipeline_parameters)
+    selection = select_steps(pipeline.graph, steps, from_steps, to_steps)
     run_id = str(uuid.uuid4())
-    run_dir = workspace.runs_dir / run_id
-    steps = Planner(run_dir, run_id, pipeline, values).plan()
+    created = time.time()
+    records = [
+        r
+        for r in Planner(workspace.runs_dir / run_id, run_id, pipeline, values).plan()
+        if r.name in selection
+    ]
     base = Path(pipeline.source_path).parent if pipeline.source_path else Path.cwd()
+    SubmitDecisions(workspace, pipeline, experiment, created, values, base).apply(
+        records, selection, regenerate_outputs
+    )
+    done = all(r.status in st.TERMINAL for r in records)
     run = RunRecord(
         id=run_id,
         experiment=experiment,
-        status=st.NOT_STARTED,
-        created=time.time(),
-        started=None,
-        ended=None,
+        status=st.FINISHED if done else st.NOT_STARTED,
+        created=created,
+        started=created if done else None,
+        ended=time.time() if done else None,
         description=description or pipeline.description or "",
         pipeline_file=str(Path(pipeline.source_path).resolve()) if pipeline.source_path else None,
         pipeline=pipeline_to_document(pipeline, base),
@@ -87,15 +115,99 @@ def submit_pipeline(
         options={
             "continue_on_step_failure": bool(continue_on_step_failure),
             "regenerate_outputs": bool(regenerate_outputs),
+            "selection": {k: v for k, v in selection.items() if v != NORMAL},
         },
         driver_pid=None,
         driver_started=None,
         error=None,
     )
-    workspace.run_store.create_run(run, steps)
-    if start:
+    workspace.run_store.create_run(run, records)
+    if start and not done:
         start_driver(workspace, run_id)
     return run_id
+
+
+class SubmitDecisions:
+    """Snapshots, fingerprints and the reuse decisions that can be made at submit."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        pipeline: Pipeline,
+        experiment: str,
+        created: float,
+        values: dict[str, Any],
+        base: Path,
+    ) -> None:
+        self.store = workspace.run_store
+        self.graph = pipeline.graph
+        self.experiment = experiment
+        self.created = created
+        self.values = values
+        self.base = base
+        self.snapshots = CodeSnapshots(workspace)
+        self.index = ReuseIndex(self.store, self.snapshots.store)
+
+    def apply(self, records: list[StepRecord], selection: dict[str, str], regenerate: bool) -> None:
+        by_name: dict[str, StepRecord] = {}
+        for record in records:
+            step: PipelineStep = self.graph.nodes[record.name]["step"]
+            snapshot = self.snapshots.of(step)
+            record.snapshot_id = snapshot.id
+            record.git = self.snapshots.git(step)
+            record.fingerprint_doc = base_fingerprint(step, snapshot, self.base, self.values)
+            record.reuse = self._mode(step, selection[record.name], regenerate)
+            if record.reuse["mode"] == PINNED:
+                self._pin(record)
+            else:
+                self._decide(record, by_name)
+            by_name[record.name] = record
+
+    @staticmethod
+    def _mode(step: PipelineStep, mode: str, regenerate: bool) -> dict[str, Any]:
+        reason = None
+        if mode != PINNED:
+            if regenerate:
+                mode, reason = FORCED, "regenerate_outputs=True"
+            elif not step.allow_reuse:
+                mode, reason = FORCED, "allow_reuse=False"
+            elif mode == FORCED:
+                reason = "selected to run"
+        inputs = {
+            b.name: {"step": b.data.producer.name, "output": b.data.name}
+            for b in step.inputs
+            if b.data.producer is not None
+        }
+        return {"mode": mode, "reason": reason, "inputs": inputs}
+
+    def _pin(self, record: StepRecord) -> None:
+        source = self.store.latest_step_run(self.experiment, record.name, successful=True)
+        if source is None or not all(Path(o["path"]).is_dir() for o in source.outputs.values()):
+            raise EngineError(
+                f"step {record.name!r} has no successful earlier run in experiment "
+                f"{self.experiment!r} whose results can be used; run it first "
+                f"(include it with steps=[{record.name!r}] or from_steps=...)"
+            )
+        mark_reused(record, source, "pinned to its latest successful result")
+
+    def _decide(self, record: StepRecord, by_name: dict[str, StepRecord]) -> None:
+        hashes = input_hashes(record, by_name)
+        if hashes is None and record.reuse["mode"] == FORCED:
+            return
+        if hashes is None:
+            waiting = sorted({ref["step"] for ref in record.reuse["inputs"].values()})
+            record.reuse["reason"] = (
+                f"decided when {', '.join(map(repr, waiting))} finish(es): reused if "
+                "its inputs come out unchanged"
+            )
+            return
+        decision = self.index.decide(record, hashes, self.experiment, self.created)
+        if decision.reuse is not None:
+            mark_reused(record, decision.reuse, decision.reason, decision.document)
+            return
+        record.fingerprint = decision.fingerprint
+        record.fingerprint_doc = decision.document
+        record.reuse["reason"] = decision.reason
 
 
 def start_driver(workspace: Workspace, run_id: str) -> int:

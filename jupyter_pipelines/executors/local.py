@@ -68,6 +68,9 @@ class ProcessHandle(StepHandle):
                 stderr=err,
                 start_new_session=True,
             )
+        #: The step's process (and process group) id, recorded so that an orphaned
+        #: step can be stopped when its driver dies.
+        self.pid = self.proc.pid
 
     def wait(self) -> StepResult:
         spec = self.spec

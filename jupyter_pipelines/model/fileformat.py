@@ -46,7 +46,7 @@ def pipeline_to_document(pipeline: Pipeline, base_dir: str | os.PathLike[str]) -
     params = pipeline.parameters
     if params:
         doc["parameters"] = {n: _parameter_doc(p) for n, p in params.items()}
-    doc["steps"] = {s.name: _step_doc(s, Path(base_dir)) for s in pipeline.steps}
+    doc["steps"] = {s.name: step_to_document(s, Path(base_dir)) for s in pipeline.steps}
     if pipeline.layout:
         doc["layout"] = pipeline.layout
     return doc
@@ -73,7 +73,7 @@ def _ref(value: Any, step: PipelineStep) -> Any:
     return value
 
 
-def _step_doc(step: PipelineStep, base_dir: Path) -> dict[str, Any]:
+def step_to_document(step: PipelineStep, base_dir: Path) -> dict[str, Any]:
     doc: dict[str, Any] = {"type": step.kind}
     if isinstance(step, PythonScriptStep):
         doc["script"] = step.script_name

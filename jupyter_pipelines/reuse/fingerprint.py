@@ -137,18 +137,23 @@ def explain(
     for name in sorted(set(old.get("inputs", {})) | set(new.get("inputs", {}))):
         a, b = old.get("inputs", {}).get(name), new.get("inputs", {}).get(name)
         if a != b:
-            detail = (
-                f"input {name!r} is new"
-                if a is None
-                else f"input {name!r} was removed"
-                if b is None
-                else f"input {name!r} changed content or mode"
-            )
+            detail = _input_detail(name, a, b)
             diffs.append(Difference(f"inputs.{name}", a, b, detail))
     for key in ("environment", "target"):
         if old.get(key) != new.get(key):
             diffs.append(Difference(key, old.get(key), new.get(key)))
     return diffs
+
+
+def _input_detail(name: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
+    if old is None:
+        return f"input {name!r} is new"
+    if new is None:
+        return f"input {name!r} was removed"
+    if old.get("mode") != new.get("mode"):
+        return f"input {name!r} changed mode: {old.get('mode')} -> {new.get('mode')}"
+    short = [str(v.get("content"))[:12] for v in (old, new)]
+    return f"input {name!r} changed content: {short[0]} -> {short[1]}"
 
 
 def _code_difference(

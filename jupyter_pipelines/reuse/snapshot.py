@@ -68,7 +68,7 @@ class Snapshot:
         """The hash of the code that reuse compares: all files, or only ``hash_paths``."""
         if not hash_paths:
             return self.id
-        spec = pathspec.PathSpec.from_lines("gitwildmatch", [_as_pattern(p) for p in hash_paths])
+        spec = pathspec.GitIgnoreSpec.from_lines([_as_pattern(p) for p in hash_paths])
         chosen = {p: e.hash for p, e in self.files.items() if spec.match_file(p)}
         return hash_bytes(canonical_json({"hash_paths": sorted(hash_paths), "files": chosen}))
 
@@ -88,7 +88,7 @@ def load_ignore(root: Path) -> pathspec.PathSpec[Any] | None:
                 lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError as exc:
                 raise SnapshotError(f"cannot read {str(path)!r}: {exc}") from exc
-            return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+            return pathspec.GitIgnoreSpec.from_lines(lines)
     return None
 
 

@@ -20,7 +20,21 @@ from typing import Any
 from ..errors import StoreError, UnknownRunError
 from . import status as st
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+
+#: Columns added after version 1, for stores created by an older jupyter_pipelines.
+MIGRATIONS: list[tuple[str, str, str]] = [
+    ("step_runs", "snapshot_id", "TEXT"),
+    ("step_runs", "fingerprint_json", "TEXT"),
+    ("step_runs", "reuse_json", "TEXT NOT NULL DEFAULT '{}'"),
+    ("step_runs", "git_json", "TEXT NOT NULL DEFAULT '{}'"),
+    ("step_runs", "pid", "INTEGER"),
+    ("step_runs", "pid_started", "REAL"),
+]
+_INDEXES_V2 = (
+    "CREATE INDEX IF NOT EXISTS step_runs_by_fingerprint ON step_runs (fingerprint, status);"
+    "CREATE INDEX IF NOT EXISTS step_runs_by_name ON step_runs (name, status);"
+)
 _SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 
 
@@ -85,6 +99,12 @@ class StepRecord:
     fingerprint: str | None = None
     reused_from: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    snapshot_id: str | None = None
+    fingerprint_doc: dict[str, Any] | None = None
+    reuse: dict[str, Any] = field(default_factory=dict)
+    git: dict[str, Any] = field(default_factory=dict)
+    pid: int | None = None
+    pid_started: float | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StepRecord:
@@ -105,7 +125,40 @@ class StepRecord:
             fingerprint=row["fingerprint"],
             reused_from=row["reused_from"],
             outputs=json.loads(row["outputs_json"]),
+            snapshot_id=row["snapshot_id"],
+            fingerprint_doc=json.loads(row["fingerprint_json"])
+            if row["fingerprint_json"]
+            else None,
+            reuse=json.loads(row["reuse_json"]),
+            git=json.loads(row["git_json"]),
+            pid=row["pid"],
+            pid_started=row["pid_started"],
         )
+
+
+def _step_row(s: StepRecord) -> tuple[Any, ...]:
+    return (
+        s.id,
+        s.run_id,
+        s.name,
+        s.position,
+        s.status,
+        s.target,
+        json.dumps(s.depends),
+        json.dumps(s.spec),
+        s.step_dir,
+        s.fingerprint,
+        s.reused_from,
+        json.dumps(s.outputs),
+        s.started,
+        s.ended,
+        s.exit_code,
+        s.error,
+        s.snapshot_id,
+        json.dumps(s.fingerprint_doc) if s.fingerprint_doc is not None else None,
+        json.dumps(s.reuse),
+        json.dumps(s.git),
+    )
 
 
 class RunStore:
@@ -125,6 +178,30 @@ class RunStore:
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                     (SCHEMA_VERSION,),
                 )
+        else:
+            self._migrate(conn)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring a store written by an older version up to SCHEMA_VERSION."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is not None and row["value"] == SCHEMA_VERSION:
+            return
+        if row is not None and int(row["value"]) > int(SCHEMA_VERSION):
+            raise StoreError(
+                f"run store {str(self.path)!r} was written by a newer jupyter_pipelines "
+                f"(schema {row['value']}, this one reads {SCHEMA_VERSION}); upgrade it"
+            )
+        with self.transaction() as tx:
+            for table, column, decl in MIGRATIONS:
+                have = {r["name"] for r in tx.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+            for statement in filter(None, _INDEXES_V2.split(";")):
+                tx.execute(statement)
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,),
+            )
 
     # -- connections -----------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -205,29 +282,9 @@ class RunStore:
             conn.executemany(
                 "INSERT INTO step_runs (id, run_id, name, position, status, target,"
                 " depends_json, spec_json, step_dir, fingerprint, reused_from, outputs_json,"
-                " started, ended, exit_code, error)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        s.id,
-                        s.run_id,
-                        s.name,
-                        s.position,
-                        s.status,
-                        s.target,
-                        json.dumps(s.depends),
-                        json.dumps(s.spec),
-                        s.step_dir,
-                        s.fingerprint,
-                        s.reused_from,
-                        json.dumps(s.outputs),
-                        s.started,
-                        s.ended,
-                        s.exit_code,
-                        s.error,
-                    )
-                    for s in steps
-                ],
+                " started, ended, exit_code, error, snapshot_id, fingerprint_json, reuse_json,"
+                " git_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [_step_row(s) for s in steps],
             )
             self._event(conn, run.id, None, "run", run.status, "run submitted")
 
@@ -332,6 +389,42 @@ class RunStore:
             if "status" in fields:
                 self._event(conn, run_id, name, "step", fields["status"], message)
 
+    # -- reuse -----------------------------------------------------------------------
+    def reuse_candidates(self, fingerprint: str, limit: int = 5) -> list[StepRecord]:
+        """Successful step runs that computed ``fingerprint`` themselves, newest first."""
+        rows = self._query(
+            "SELECT * FROM step_runs WHERE fingerprint = ? AND status = ? AND reused_from IS NULL"
+            " ORDER BY ended DESC LIMIT ?",
+            (fingerprint, st.FINISHED, limit),
+        )
+        return [StepRecord.from_row(r) for r in rows]
+
+    def latest_step_run(
+        self,
+        experiment: str,
+        step_name: str,
+        before: float | None = None,
+        successful: bool = False,
+        exclude_run: str | None = None,
+    ) -> StepRecord | None:
+        """The newest step run of ``step_name`` in ``experiment`` (submitted before ``before``)."""
+        sql = (
+            "SELECT s.* FROM step_runs s JOIN runs r ON r.id = s.run_id"
+            " WHERE r.experiment = ? AND s.name = ? AND s.fingerprint_json IS NOT NULL"
+        )
+        args: list[Any] = [experiment, step_name]
+        if before is not None:
+            sql += " AND r.created < ?"
+            args.append(before)
+        if successful:
+            sql += " AND s.status = ?"
+            args.append(st.FINISHED)
+        if exclude_run is not None:
+            sql += " AND r.id != ?"
+            args.append(exclude_run)
+        rows = self._query(sql + " ORDER BY r.created DESC LIMIT 1", tuple(args))
+        return StepRecord.from_row(rows[0]) if rows else None
+
     # -- events and metrics ----------------------------------------------------------
     def events(self, run_id: str, after: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
         """Events of a run with an id greater than ``after``, oldest first."""
@@ -396,8 +489,10 @@ class RunStore:
             return
         cols, values = [], []
         for key, value in fields.items():
-            if key in ("outputs", "tags", "options", "parameters"):
+            if key in ("outputs", "tags", "options", "parameters", "reuse", "git"):
                 key, value = f"{key}_json", json.dumps(value)
+            elif key == "fingerprint_doc":
+                key, value = "fingerprint_json", json.dumps(value)
             cols.append(f"{key} = ?")
             values.append(value)
         cur = conn.execute(f"UPDATE {table} SET {', '.join(cols)} WHERE {where}", (*values, *args))

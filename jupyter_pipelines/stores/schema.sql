@@ -1,4 +1,4 @@
--- The run store of a workspace (workspace.db). Version 1.
+-- The run store of a workspace (workspace.db). Version 2 (see MIGRATIONS in runstore.py).
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -44,9 +44,17 @@ CREATE TABLE IF NOT EXISTS step_runs (
     fingerprint  TEXT,
     reused_from  TEXT,
     outputs_json TEXT NOT NULL DEFAULT '{}',
+    snapshot_id  TEXT,
+    fingerprint_json TEXT,
+    reuse_json   TEXT NOT NULL DEFAULT '{}',
+    git_json     TEXT NOT NULL DEFAULT '{}',
+    pid          INTEGER,
+    pid_started  REAL,
     UNIQUE (run_id, name)
 );
 CREATE INDEX IF NOT EXISTS step_runs_by_run ON step_runs (run_id, position);
+CREATE INDEX IF NOT EXISTS step_runs_by_fingerprint ON step_runs (fingerprint, status);
+CREATE INDEX IF NOT EXISTS step_runs_by_name ON step_runs (name, status);
 CREATE TABLE IF NOT EXISTS events (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id  TEXT NOT NULL,
