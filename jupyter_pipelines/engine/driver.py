@@ -29,6 +29,7 @@ from ..runtime.metrics import read_metrics
 from ..stores import status as st
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
+from .files import collect_sources, stage_inputs
 from .reuse import PINNED, ReuseIndex, hash_outputs, input_hashes, mark_reused
 
 log = logging.getLogger("jupyter_pipelines.driver")
@@ -191,6 +192,7 @@ class RunDriver:
         if record.snapshot_id:
             self.snapshots.materialize(record.snapshot_id, spec.working_dir)
         self._link_reused_inputs(record, spec)
+        stage_inputs(spec)
         StepManifest(
             run_id=self.run.id,
             step_run_id=spec.step_run_id,
@@ -224,6 +226,7 @@ class RunDriver:
         self._ingest_metrics(record, spec)
         if result.status == st.FINISHED:
             try:
+                collect_sources(spec)
                 self._promote_outputs(spec)
                 record.outputs = hash_outputs(record.outputs)
             except OSError as exc:

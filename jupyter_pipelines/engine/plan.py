@@ -42,6 +42,17 @@ def step_folder_name(name: str, taken: set[str]) -> str:
     return folder
 
 
+def _placed(path_on_compute: str | None) -> dict[str, str]:
+    return {"path_on_compute": path_on_compute} if path_on_compute else {}
+
+
+def _sources(data: OutputData) -> dict[str, list[str]]:
+    source = getattr(data, "source", None)
+    if not source:
+        return {}
+    return {"source": [source] if isinstance(source, str) else list(source)}
+
+
 @dataclass
 class _StepPaths:
     step_dir: Path
@@ -113,12 +124,16 @@ class Planner:
             stdout_path=str(step_dir / "stdout.txt"),
             stderr_path=str(step_dir / "stderr.txt"),
             env={**step.environment_variables, MANIFEST_ENV: str(step_dir / "manifest.json")},
-            inputs={n: {"path": p, "mode": b.mode} for n, p, b in self._bindings(step, paths)},
+            inputs={
+                n: {"path": p, "mode": b.mode, **_placed(b.path_on_compute)}
+                for n, p, b in self._bindings(step, paths)
+            },
             outputs={
                 o.name: {
                     "path": paths.staging[o.name],
                     "final": paths.final[o.name],
                     "mode": o.mode,
+                    **_sources(o),
                 }
                 for o in step.outputs
                 if o.name

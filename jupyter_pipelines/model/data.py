@@ -79,10 +79,12 @@ class OutputFileDatasetConfig(OutputData):
         self,
         name: str | None = None,
         destination: Any = None,
-        source: str | None = None,
+        source: str | list[str] | None = None,
     ) -> None:
         super().__init__(name)
         self.destination = destination
+        #: Files (globs, relative to the step's working folder) copied into the output
+        #: when the step succeeds, as v1 copies ``source`` from the compute target.
         self.source = source
 
 
@@ -97,6 +99,8 @@ class StepInput:
         self.data = data
         self._name = name
         self.mode = mode
+        #: With ``as_download``: where in the step's working folder the files are placed.
+        self.path_on_compute: str | None = None
 
     @property
     def name(self) -> str | None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from pathlib import Path
 from typing import Any
 
 from ..errors import PipelineFileError
+from .data import OutputFileDatasetConfig
 from .pipeline import Pipeline
 from .steps import NotebookStep, PipelineStep, PythonScriptStep
 
@@ -91,6 +93,7 @@ class _Loader:
                         f"node {step.name!r} links to unknown node id {upstream!r} ({field})"
                     )
                 step.run_after(steps[upstream])
+        _pass_declared_files(list(steps.values()))
 
         name = props.get("name") or app_data.get("name") or self.source.stem
         return Pipeline(
@@ -231,6 +234,37 @@ class _Loader:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+#: The output that carries a node's declared ``outputs`` files to the nodes after it.
+FILES_OUTPUT = "elyra_outputs"
+
+
+def _pass_declared_files(steps: list[PipelineStep]) -> None:
+    """Give downstream nodes the files their ancestors declare, as Elyra's runtimes do.
+
+    A node's ``outputs`` become an output collected from its working folder; every
+    node after it gets those files copied into its own working folder before it starts.
+    """
+    files = {}
+    for step in steps:
+        declared = getattr(step, "elyra_outputs", [])
+        if declared:
+            files[id(step)] = OutputFileDatasetConfig(FILES_OUTPUT, source=list(declared))
+            step.add_output(files[id(step)])
+    for step in steps:
+        seen: set[int] = set()
+        stack = list(step.run_after_steps)
+        while stack:
+            up = stack.pop()
+            if id(up) in seen:
+                continue
+            seen.add(id(up))
+            stack.extend(up.run_after_steps)
+            if id(up) in files:
+                slug = re.sub(r"[^A-Za-z0-9_]+", "_", up.name).strip("_") or "node"
+                binding = files[id(up)].as_input(name=f"files_from_{slug}")
+                step.add_input(binding.as_download(path_on_compute="."))
 
 
 def _is_number(value: Any) -> bool:

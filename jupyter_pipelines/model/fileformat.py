@@ -109,6 +109,8 @@ def _input_doc(binding: StepInput) -> dict[str, Any]:
     }
     if binding.mode != "mount":
         out["mode"] = binding.mode
+    if binding.path_on_compute:
+        out["path_on_compute"] = binding.path_on_compute
     return out
 
 
@@ -118,6 +120,9 @@ def _output_doc(data: OutputData) -> dict[str, Any]:
         out["kind"] = "output_file_dataset"
     if data.mode != "mount":
         out["mode"] = data.mode
+    source = getattr(data, "source", None)
+    if source:
+        out["source"] = source
     return out
 
 
@@ -297,7 +302,7 @@ class _Builder:
         steps_doc: dict[str, dict[str, Any]] = self.doc["steps"]
         for name, spec in steps_doc.items():
             self.outputs[name] = {
-                out: OutputFileDatasetConfig(out)
+                out: OutputFileDatasetConfig(out, source=o.get("source"))
                 if o.get("kind") == "output_file_dataset"
                 else PipelineData(out)
                 for out, o in spec.get("outputs", {}).items()
@@ -362,7 +367,7 @@ class _Builder:
                 continue
             binding = StepInput(data, name=in_name if in_name != data.name else None)
             if ref.get("mode") == "download":
-                binding.as_download()
+                binding.as_download(ref.get("path_on_compute"))
             bindings[in_name] = binding
         return bindings
 

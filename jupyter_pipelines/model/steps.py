@@ -122,6 +122,15 @@ class PipelineStep:
                 data.name = candidate
                 taken.add(candidate)
 
+    def add_input(self, binding: StepInput | OutputData) -> None:
+        """Bind one more input after construction (used by file importers)."""
+        self._add_input(binding if isinstance(binding, StepInput) else StepInput(binding))
+
+    def add_output(self, data: OutputData) -> None:
+        """Add one more output after construction (used by file importers)."""
+        self._add_output(data)
+        self._name_unnamed_outputs()
+
     @property
     def inputs(self) -> list[StepInput]:
         """The step's input bindings, explicit and from its arguments."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -132,9 +132,43 @@ def _files(step: PipelineStep) -> list[ValidationIssue]:
     return []
 
 
+def _escapes(path: str) -> bool:
+    """Whether ``path`` is absolute or climbs out of the folder it is relative to."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    return PurePosixPath(path).is_absolute() or ".." in parts
+
+
+def _relative_paths(step: PipelineStep) -> list[ValidationIssue]:
+    """``path_on_compute`` and output ``source`` must stay inside the step's working folder."""
+    issues = []
+    for b in step.inputs:
+        if b.path_on_compute and _escapes(b.path_on_compute):
+            issues.append(
+                _error(
+                    step.name,
+                    f"inputs.{b.name}.path_on_compute",
+                    f"path_on_compute {b.path_on_compute!r} must be a relative "
+                    "path inside the step's working folder (no '..')",
+                )
+            )
+    for o in step.outputs:
+        sources = getattr(o, "source", None) or []
+        for src in [sources] if isinstance(sources, str) else sources:
+            if _escapes(src):
+                issues.append(
+                    _error(
+                        step.name,
+                        f"outputs.{o.name}.source",
+                        f"source {src!r} must be a relative path inside the "
+                        "step's working folder (no '..')",
+                    )
+                )
+    return issues
+
+
 def _step_data(step: PipelineStep, members: set[int]) -> list[ValidationIssue]:
     """Problems of a step's inputs, outputs and arguments; ``members``: ids of the steps."""
-    issues = []
+    issues = _relative_paths(step)
     in_names = Counter(b.name for b in step.inputs)
     out_names = Counter(o.name for o in step.outputs)
     for name, n in in_names.items():

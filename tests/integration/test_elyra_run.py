@@ -75,3 +75,30 @@ def test_broken_elyra_file_records_nothing(project: Project, elyra: Path) -> Non
     proc = project.cli("run", "elyra/cut.pipeline", check=2)
     assert "is not valid JSON" in proc.stderr
     project.assert_nothing_recorded()
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "elyra"
+
+
+def test_declared_outputs_reach_later_nodes_without_touching_the_sources(
+    project: Project,
+) -> None:
+    folder = project.root / "numbers"
+    shutil.copytree(EXAMPLE, folder)
+    before = {p.name for p in folder.iterdir()}
+    pipeline = Pipeline.load(folder / "numbers.pipeline")
+    run = project.experiment("numbers").submit(pipeline, show_output=False)
+    run.wait_for_completion(show_output=False)
+    steps = steps_by_name(run)
+    assert steps["summarize"].status == st.FINISHED, steps["summarize"].error
+    # produce.ipynb wrote numbers.csv into its own working folder; Elyra's rule copied it
+    # into an output, and from there into summarize's working folder.
+    produced = steps["produce"].get_output_path("elyra_outputs") / "numbers.csv"
+    assert produced.is_file()
+    assert "12 numbers" in steps["summarize"].get_logs()["stdout"]
+    assert {p.name for p in folder.iterdir()} == before  # nothing written next to the sources
+    again = project.experiment("numbers").submit(
+        Pipeline.load(folder / "numbers.pipeline"), show_output=False
+    )
+    again.wait_for_completion(show_output=False)
+    assert all(s.is_reused for s in again.get_steps())

@@ -730,3 +730,40 @@ def test_a_step_that_cannot_be_built_is_reported_with_the_file(tmp_path):
     path.write_text("version: 1\nsteps:\n  sh:\n    type: command\n    command: '   '\n")
     with pytest.raises(PipelineFileError, match=r"x\.pipeline\.yaml.*\n.*steps\.sh: .*non-empty"):
         Pipeline.load(path)
+
+
+def test_download_placement_and_output_sources_round_trip(tmp_path):
+    from jupyter_pipelines import CommandStep, OutputFileDatasetConfig
+
+    files = OutputFileDatasetConfig("files", source=["*.csv", "report.txt"])
+    make = CommandStep("echo x > a.csv", name="make", outputs=[files], base_dir=tmp_path)
+    use = CommandStep(
+        "cat a.csv",
+        name="use",
+        inputs=[files.as_input("data").as_download(path_on_compute="incoming")],
+        base_dir=tmp_path,
+    )
+    path = tmp_path / "p.pipeline.yaml"
+    Pipeline(steps=[make, use]).save(path)
+    text = path.read_text()
+    assert "path_on_compute: incoming" in text and "- '*.csv'" in text
+    loaded = Pipeline.load(path)
+    binding = loaded.step("use").inputs[0]
+    assert (binding.mode, binding.path_on_compute) == ("download", "incoming")
+    assert loaded.step("make").outputs[0].source == ["*.csv", "report.txt"]
+
+
+def test_placements_and_sources_outside_the_working_folder_are_refused(tmp_path):
+    from jupyter_pipelines import CommandStep, OutputFileDatasetConfig
+
+    files = OutputFileDatasetConfig("files", source="../secrets")
+    make = CommandStep("true", name="make", outputs=[files], base_dir=tmp_path)
+    use = CommandStep(
+        "true",
+        name="use",
+        inputs=[files.as_input().as_download(path_on_compute="/etc")],
+        base_dir=tmp_path,
+    )
+    issues = {(i.step, i.field): i.message for i in Pipeline(steps=[make, use]).validate()}
+    assert "no '..'" in issues[("make", "outputs.files.source")]
+    assert "'/etc'" in issues[("use", "inputs.files.path_on_compute")]
