@@ -226,7 +226,34 @@ def _step_data(step: PipelineStep, members: set[int]) -> list[ValidationIssue]:
                     "supported; use a string, number, parameter or data object",
                 )
             )
+    for key, value in step.params.items():
+        bad = _not_json(value)
+        if bad is not None:
+            issues.append(
+                _error(
+                    step.name,
+                    f"params.{key}",
+                    f"value {bad!r} of type {type(bad).__name__!r} cannot be passed to a "
+                    "step; use strings, numbers, booleans, lists and dicts of them, "
+                    "parameters or data objects",
+                )
+            )
     return issues
+
+
+def _not_json(value: object) -> object | None:
+    """The first part of ``value`` that cannot be written as JSON, or None."""
+    if value is None or isinstance(
+        value, str | int | float | bool | PipelineParameter | OutputData | StepInput
+    ):
+        return None
+    if isinstance(value, list | tuple):
+        return next((bad for v in value if (bad := _not_json(v)) is not None), None)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return value
+        return next((bad for v in value.values() if (bad := _not_json(v)) is not None), None)
+    return value
 
 
 def _placeholders(step: PipelineStep, parameter_names: set[str]) -> list[ValidationIssue]:

@@ -360,3 +360,20 @@ def test_issue_text_and_dict() -> None:
         "field": "inputs.data",
         "message": "broken",
     }
+
+
+def test_param_values_that_cannot_reach_a_step_are_reported(tmp_path):
+    from pathlib import Path as P
+
+    from jupyter_pipelines import NotebookStep
+
+    (tmp_path / "n.ipynb").write_text("{}")
+    step = NotebookStep(
+        "n.ipynb",
+        parameters={"ok": [1, {"a": "b"}], "path": P("/x"), "nested": {"k": [object]}},
+        base_dir=tmp_path,
+    )
+    issues = {i.field: i.message for i in Pipeline(steps=[step]).validate()}
+    assert "'PosixPath'" in issues["params.path"]
+    assert "params.ok" not in issues
+    assert "'type'" in issues["params.nested"]
