@@ -1,8 +1,9 @@
 """Run every benchmark and print its figures, then each target with PASS or MISS.
 
 Usage: ``python benchmarks/run_all.py [NAME ...] [--strict]``, where NAME selects benchmarks
-by a part of their module name (``overhead``, ``fanout``, ``plan``). The exit status is 1
-when a benchmark fails to run, and with ``--strict`` also when a target is missed.
+by a part of their module name (``overhead``, ``fanout``, ``plan``, ``reuse``,
+``fingerprint``). The exit status is 1 when a benchmark fails to run, and with ``--strict``
+also when a target is missed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ MODULES = [
     "bench_step_overhead",
     "bench_notebook_fanout",
     "bench_plan_1000",
+    "bench_reuse_100",
+    "bench_fingerprint_tree",
 ]
 
 

@@ -20,6 +20,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from ..errors import PipelinesError
 from ..executors.base import AbstractExecutor, StepHandle, StepResult, StepSpec
 from ..executors.processes import process_start_time
 from ..executors.registry import create_executor
@@ -104,18 +105,26 @@ class RunDriver:
         ]
 
     def _launch_ready(self) -> None:
-        for name in self._ready():
-            record = self.steps[name]
-            executor = self._executor(record.target)
-            busy = sum(1 for n in self.running if self.steps[n].target == record.target)
-            if busy >= executor.slots:
-                if record.status != st.QUEUED:
-                    record.status = st.QUEUED
-                    self.store.update_step(self.run.id, name, status=st.QUEUED)
-                continue
-            if self._reused(record):
-                continue
-            self._launch(record, executor)
+        """Start ready steps while their targets have slots.
+
+        A step reused here makes the steps after it ready at once, hence the passes.
+        """
+        again = True
+        while again:
+            again = False
+            for name in self._ready():
+                record = self.steps[name]
+                if self._reused(record):
+                    again = True
+                    continue
+                executor = self._executor(record.target)
+                busy = sum(1 for n in self.running if self.steps[n].target == record.target)
+                if busy >= executor.slots:
+                    if record.status != st.QUEUED:
+                        record.status = st.QUEUED
+                        self.store.update_step(self.run.id, name, status=st.QUEUED)
+                    continue
+                self._launch(record, executor)
 
     def _reused(self, record: StepRecord) -> bool:
         """Decide a step whose inputs just became known; True when it reuses a result."""
@@ -156,7 +165,17 @@ class RunDriver:
 
     def _launch(self, record: StepRecord, executor: AbstractExecutor) -> None:
         spec = StepSpec.from_dict(record.spec)
-        self._prepare(record, spec)
+        try:
+            self._prepare(record, spec)
+        except (PipelinesError, OSError) as exc:
+            # A damaged snapshot or an unwritable folder fails this step, not the driver.
+            self.store.update_step(self.run.id, record.name, status=st.RUNNING, started=time.time())
+            self.pending.discard(record.name)
+            self.running[record.name] = _Done()
+            self.results.put(
+                (record.name, StepResult(st.FAILED, None, f"cannot prepare the step: {exc}"))
+            )
+            return
         started = time.time()
         self.store.update_step(self.run.id, record.name, status=st.RUNNING, started=started)
         record.status = st.RUNNING

@@ -13,6 +13,7 @@ import logging
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,7 @@ class ReuseIndex:
         if mode == FORCED:
             return Decision(None, key, doc, record.reuse.get("reason") or "selected to run")
         for candidate in self.store.reuse_candidates(key):
-            if all(Path(o["path"]).is_dir() for o in candidate.outputs.values()):
+            if results_available(candidate, record.outputs):
                 return Decision(candidate, key, doc, f"reuses step run {candidate.id}")
             log.warning(
                 "reuse: step run %s matches but its outputs are gone; not reused", candidate.id
@@ -194,6 +195,14 @@ class ReuseIndex:
         except SnapshotError as exc:
             log.warning("cannot explain code changes: %s", exc)
             return None
+
+
+def results_available(source: StepRecord, wanted: Iterable[str]) -> bool:
+    """Whether ``source`` holds every output named in ``wanted`` and its folders still exist."""
+    outputs = source.outputs
+    return set(wanted) <= set(outputs) and all(
+        Path(out["path"]).is_dir() for out in outputs.values()
+    )
 
 
 def mark_reused(

@@ -35,6 +35,7 @@ from .reuse import (
     base_fingerprint,
     input_hashes,
     mark_reused,
+    results_available,
 )
 from .selection import select_steps
 
@@ -182,7 +183,7 @@ class SubmitDecisions:
 
     def _pin(self, record: StepRecord) -> None:
         source = self.store.latest_step_run(self.experiment, record.name, successful=True)
-        if source is None or not all(Path(o["path"]).is_dir() for o in source.outputs.values()):
+        if source is None or not results_available(source, record.outputs):
             raise EngineError(
                 f"step {record.name!r} has no successful earlier run in experiment "
                 f"{self.experiment!r} whose results can be used; run it first "

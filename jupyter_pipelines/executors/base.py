@@ -36,7 +36,7 @@ class StepSpec:
     log_output: bool = False
     env: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)
-    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     timeout: float | None = None
     resources: dict[str, Any] = field(default_factory=dict)
     image: str | None = None

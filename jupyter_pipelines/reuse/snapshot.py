@@ -13,7 +13,6 @@ import heapq
 import json
 import logging
 import os
-import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field
@@ -119,31 +118,55 @@ def scan(
     return result.files
 
 
-def _walk(folder: Path, rel: str, ignore: pathspec.PathSpec[Any] | None, out: _Scan) -> None:
+def _walk(
+    folder: Path,
+    rel: str,
+    ignore: pathspec.PathSpec[Any] | None,
+    out: _Scan,
+    ancestors: frozenset[tuple[int, int]] = frozenset(),
+) -> None:
     try:
+        here = os.stat(folder)
         entries = list(os.scandir(folder))
     except OSError as exc:
         raise SnapshotError(
             f"cannot list {str(folder)!r}: {exc}; fix its permissions or list it in .amlignore"
         ) from exc
+    # Folders being walked, by identity: a symlink back to one of them is a cycle.
+    ancestors = ancestors | {(here.st_dev, here.st_ino)}
     for entry in sorted(entries, key=lambda e: e.name):
         if entry.name in ALWAYS_IGNORED:
             continue
         relpath = f"{rel}{entry.name}"
         try:
-            is_dir = entry.is_dir()  # follows symlinks
+            looks_like_dir = entry.is_dir()  # follows symlinks
         except OSError:
-            is_dir = False
-        if ignore is not None and ignore.match_file(relpath + ("/" if is_dir else "")):
-            continue
-        if is_dir:
-            _walk(Path(entry.path), relpath + "/", ignore, out)
+            looks_like_dir = False
+        if ignore is not None and ignore.match_file(relpath + ("/" if looks_like_dir else "")):
             continue
         try:
-            st = os.stat(entry.path)
+            st = os.stat(entry.path)  # follows symlinks
         except FileNotFoundError:
             kind = "dangling symlink" if entry.is_symlink() else "file that vanished"
             log.warning("snapshot of %s: skipping %s %r", folder, kind, relpath)
+            continue
+        except OSError as exc:
+            if entry.is_symlink():  # a symlink loop (ELOOP) or one that cannot be followed
+                log.warning("snapshot of %s: skipping symlink %r: %s", folder, relpath, exc)
+                continue
+            raise SnapshotError(
+                f"cannot read {entry.path!r} for the snapshot: {exc}; fix its "
+                "permissions or list it in .amlignore"
+            ) from exc
+        if stat.S_ISDIR(st.st_mode):
+            if (st.st_dev, st.st_ino) in ancestors:
+                log.warning(
+                    "snapshot of %s: skipping %r, a symlink to a folder that contains it",
+                    folder,
+                    relpath,
+                )
+                continue
+            _walk(Path(entry.path), relpath + "/", ignore, out, ancestors)
             continue
         if not stat.S_ISREG(st.st_mode):
             continue
@@ -175,11 +198,17 @@ class SnapshotStore:
         cached = self.stat_cache.load_prefix(str(base))
         files: dict[str, FileEntry] = {}
         fresh: list[tuple[str, StatKey, str]] = []
+        # String paths: a Path per file costs more than the stat behind exists().
+        objects = f"{os.fspath(self.objects)}{os.sep}"
         for rel, path, st in listed:
             key = StatKey.of(st)
             hit = cached.get(path)
             digest: str | None
-            if hit is not None and hit[0] == key and self.object_path(hit[1]).exists():
+            if (
+                hit is not None
+                and hit[0] == key
+                and os.path.exists(f"{objects}{hit[1][:2]}{os.sep}{hit[1]}")
+            ):
                 digest = hit[1]
             else:
                 digest = self._store_object(path, rel)
@@ -205,11 +234,10 @@ class SnapshotStore:
                     out.write(chunk)
             digest = hasher.hexdigest()
             target = self.object_path(digest)
-            if target.exists():
-                os.unlink(tmp)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp, target)
+            # Replace even an existing object: the bytes are at hand, and a damaged copy
+            # left in the store is healed rather than handed to the next step.
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
             return digest
         except FileNotFoundError:
             os.unlink(tmp)
@@ -224,12 +252,17 @@ class SnapshotStore:
 
     def _write_manifest(self, snapshot: Snapshot) -> None:
         path = self.manifests / f"{snapshot.id}.json"
-        if path.exists():
-            return
+        data = canonical_json(snapshot.manifest())
+        try:
+            if path.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        # Missing, or damaged since it was written: (re)write it.
         self.manifests.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.manifests, prefix=".incoming-")
         with os.fdopen(fd, "wb") as fh:
-            fh.write(canonical_json(snapshot.manifest()))
+            fh.write(data)
         os.replace(tmp, path)
 
     def load(self, snapshot_id: str) -> Snapshot:
@@ -250,7 +283,11 @@ class SnapshotStore:
         return snapshot
 
     def materialize(self, snapshot_id: str, dest: str | os.PathLike[str]) -> Path:
-        """Write the files of a snapshot into the new folder ``dest`` (copies, not links)."""
+        """Write the files of a snapshot into the new folder ``dest`` (copies, not links).
+
+        Each file's content is checked against its hash while it is copied: a damaged
+        store is a SnapshotError, never a step running other code than was snapshotted.
+        """
         snapshot = self.load(snapshot_id)
         target = Path(dest)
         target.mkdir(parents=True, exist_ok=True)
@@ -258,13 +295,23 @@ class SnapshotStore:
             src = self.object_path(entry.hash)
             out = target / rel
             out.parent.mkdir(parents=True, exist_ok=True)
+            hasher = blake3()
             try:
-                shutil.copyfile(src, out)
+                with open(src, "rb") as fin, open(out, "wb") as fout:
+                    while chunk := fin.read(1 << 20):
+                        hasher.update(chunk)
+                        fout.write(chunk)
             except FileNotFoundError:
                 raise SnapshotError(
                     f"snapshot {snapshot_id[:12]} is damaged: the content of "
                     f"{rel!r} is missing from the object store"
                 ) from None
+            if hasher.hexdigest() != entry.hash:
+                out.unlink(missing_ok=True)
+                raise SnapshotError(
+                    f"snapshot {snapshot_id[:12]} is damaged: the stored content of {rel!r} "
+                    "does not match its hash"
+                )
             if entry.executable:
                 os.chmod(out, 0o755)
         return target

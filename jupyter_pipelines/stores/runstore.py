@@ -8,6 +8,7 @@ never sees half of a change.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -19,6 +20,8 @@ from typing import Any
 
 from ..errors import StoreError, UnknownRunError
 from . import status as st
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "2"
 
@@ -134,6 +137,30 @@ class StepRecord:
             pid=row["pid"],
             pid_started=row["pid_started"],
         )
+
+
+def _readable(rows: Sequence[sqlite3.Row]) -> list[StepRecord]:
+    """Step records of ``rows``, leaving out (and logging) any whose JSON is damaged.
+
+    Used by reuse look-ups: a damaged record is a cache miss, never a crash or a reuse.
+    """
+    records = []
+    for row in rows:
+        try:
+            record = StepRecord.from_row(row)
+            doc = record.fingerprint_doc
+            if not (
+                isinstance(record.outputs, dict)
+                and all(isinstance(o, dict) and "path" in o for o in record.outputs.values())
+                and isinstance(record.reuse, dict)
+                and (doc is None or isinstance(doc, dict))
+            ):
+                raise TypeError("a JSON field does not have the expected shape")
+        except (ValueError, TypeError) as exc:
+            log.warning("step run %s has a damaged record (%s); not used for reuse", row["id"], exc)
+            continue
+        records.append(record)
+    return records
 
 
 def _step_row(s: StepRecord) -> tuple[Any, ...]:
@@ -397,7 +424,7 @@ class RunStore:
             " ORDER BY ended DESC LIMIT ?",
             (fingerprint, st.FINISHED, limit),
         )
-        return [StepRecord.from_row(r) for r in rows]
+        return _readable(rows)
 
     def latest_step_run(
         self,
@@ -422,8 +449,9 @@ class RunStore:
         if exclude_run is not None:
             sql += " AND r.id != ?"
             args.append(exclude_run)
-        rows = self._query(sql + " ORDER BY r.created DESC LIMIT 1", tuple(args))
-        return StepRecord.from_row(rows[0]) if rows else None
+        rows = self._query(sql + " ORDER BY r.created DESC LIMIT 20", tuple(args))
+        readable = _readable(rows[:1]) or _readable(rows[1:])
+        return readable[0] if readable else None
 
     # -- events and metrics ----------------------------------------------------------
     def events(self, run_id: str, after: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
