@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -56,7 +57,8 @@ def validate_pipeline(pipeline: Pipeline) -> list[ValidationIssue]:
     members = {id(s) for s in steps}
     parameter_names = set(pipeline.parameters)
     for step in steps:
-        issues += _files(step)
+        missing = _files(step)
+        issues += missing or _hash_paths(step)
         issues += _step_data(step, members)
         issues += _placeholders(step, parameter_names)
     return issues
@@ -103,6 +105,27 @@ def _parameter_conflicts(pipeline: Pipeline) -> list[ValidationIssue]:
                     f"parameters.{name}",
                     f"parameter {name!r} is defined more than once with different "
                     f"defaults or types ({found}); use one PipelineParameter object",
+                )
+            )
+    return issues
+
+
+def _hash_paths(step: PipelineStep) -> list[ValidationIssue]:
+    """A ``hash_paths`` entry that matches nothing would make code edits invisible to reuse."""
+    source = step.source_path
+    if not step.hash_paths or not source.is_dir():
+        return []
+    issues = []
+    for i, entry in enumerate(step.hash_paths):
+        pattern = str(source / entry.strip().removeprefix("./"))
+        if not glob.glob(pattern, recursive=True):
+            issues.append(
+                ValidationIssue(
+                    "warning",
+                    step.name,
+                    f"hash_paths[{i}]",
+                    f"{entry!r} matches no file in {str(source)!r}, so changes to it cannot "
+                    "cause a rerun; check the path (relative to source_directory)",
                 )
             )
     return issues

@@ -16,7 +16,7 @@ from typing import Any
 from .hashing import hash_document
 
 #: Bump to invalidate every earlier fingerprint deliberately.
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 
 #: Step document keys that do not change a step's result.
 VOLATILE = frozenset(
@@ -37,18 +37,15 @@ VOLATILE = frozenset(
 _PARAM = re.compile(r"\$\{\{\s*parameters\.([^}\s]+)\s*\}\}")
 
 
-def _resolve(value: Any, parameters: dict[str, Any]) -> Any:
-    """Replace parameter references by their values; other references stay symbolic."""
+def _referenced(value: Any) -> set[str]:
+    """Names of the parameters that ``value`` (a step document part) refers to."""
     if isinstance(value, str):
-        whole = _PARAM.fullmatch(value.strip())
-        if whole and whole.group(1) in parameters:
-            return parameters[whole.group(1)]
-        return _PARAM.sub(lambda m: str(parameters.get(m.group(1), m.group(0))), value)
+        return set(_PARAM.findall(value))
     if isinstance(value, list):
-        return [_resolve(v, parameters) for v in value]
+        return set().union(*map(_referenced, value)) if value else set()
     if isinstance(value, dict):
-        return {k: _resolve(v, parameters) for k, v in value.items()}
-    return value
+        return set().union(*map(_referenced, value.values())) if value else set()
+    return set()
 
 
 def base_document(
@@ -58,8 +55,13 @@ def base_document(
     environment: dict[str, Any],
     target: dict[str, Any],
 ) -> dict[str, Any]:
-    """The fingerprint document of a step, with input contents still unknown (None)."""
-    semantic = {k: _resolve(v, parameters) for k, v in step_doc.items() if k not in VOLATILE}
+    """The fingerprint document of a step, with input contents still unknown (None).
+
+    Parameter references stay symbolic in ``step``; the values of the parameters the
+    step uses are listed under ``parameters``, so a change is named as such.
+    """
+    semantic = {k: v for k, v in step_doc.items() if k not in VOLATILE}
+    used = {n: parameters[n] for n in sorted(_referenced(semantic)) if n in parameters}
     inputs = {
         name: {"mode": ref.get("mode", "mount"), "content": None}
         for name, ref in step_doc.get("inputs", {}).items()
@@ -67,6 +69,7 @@ def base_document(
     return {
         "version": FINGERPRINT_VERSION,
         "step": semantic,
+        "parameters": used,
         "code": code_hash,
         "inputs": inputs,
         "environment": environment,
@@ -139,6 +142,15 @@ def explain(
         if a != b:
             detail = _input_detail(name, a, b)
             diffs.append(Difference(f"inputs.{name}", a, b, detail))
+    old_params, new_params = old.get("parameters", {}), new.get("parameters", {})
+    for name in sorted(set(old_params) | set(new_params)):
+        if old_params.get(name) != new_params.get(name):
+            a, b = old_params.get(name, "(not used)"), new_params.get(name, "(not used)")
+            diffs.append(
+                Difference(
+                    f"parameters.{name}", a, b, f"parameter {name!r} changed: {a!r} -> {b!r}"
+                )
+            )
     for key in ("environment", "target"):
         if old.get(key) != new.get(key):
             diffs.append(Difference(key, old.get(key), new.get(key)))

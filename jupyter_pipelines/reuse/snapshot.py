@@ -69,7 +69,8 @@ class Snapshot:
             return self.id
         spec = pathspec.GitIgnoreSpec.from_lines([_as_pattern(p) for p in hash_paths])
         chosen = {p: e.hash for p, e in self.files.items() if spec.match_file(p)}
-        return hash_bytes(canonical_json({"hash_paths": sorted(hash_paths), "files": chosen}))
+        patterns = sorted({_as_pattern(p) for p in hash_paths})
+        return hash_bytes(canonical_json({"hash_paths": patterns, "files": chosen}))
 
 
 def _as_pattern(path: str) -> str:

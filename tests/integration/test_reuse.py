@@ -138,8 +138,8 @@ def test_a_changed_parameter_reruns_and_changed_content_reruns_downstream(
     second = chain.run(pipeline_parameters={"value": "b"})
     assert ran(second) == {"gen": True, "use": True}
     gen_diffs = second.get_step_run("gen").get_reuse_info()["differences"]
-    assert [d["component"] for d in gen_diffs] == ["arguments"]
-    assert "'a'" in gen_diffs[0]["detail"] and "'b'" in gen_diffs[0]["detail"]
+    assert [d["component"] for d in gen_diffs] == ["parameters.value"]
+    assert gen_diffs[0]["detail"] == "parameter 'value' changed: 'a' -> 'b'"
     use_info = second.get_step_run("use").get_reuse_info()
     assert use_info["reason"].startswith("input 'data' changed content:")
     assert [d["component"] for d in use_info["differences"]] == ["inputs.data"]
@@ -148,7 +148,7 @@ def test_a_changed_parameter_reruns_and_changed_content_reruns_downstream(
     third = chain.run(pipeline_parameters={"value": "b", "mode": "slow"})
     assert ran(third) == {"gen": True, "use": False}  # same data: downstream cut off
     [diff] = third.get_step_run("gen").get_reuse_info()["differences"]
-    assert diff["detail"] == "params.mode changed: 'fast' -> 'slow'"
+    assert diff["detail"] == "parameter 'mode' changed: 'fast' -> 'slow'"
     assert "mode slow" in third.get_step_run("gen").get_logs()["stdout"]
 
 
@@ -555,10 +555,12 @@ def test_why_explains_a_rerun_and_a_reuse(chain: Chain, project: Project) -> Non
         chain.pipeline(), pipeline_parameters={"value": "b"}, show_output=False
     )
     out = project.cli("why", second.id[:8], "gen", check=0).stdout
-    assert out.startswith("gen: ran (the code changed (changed: gen.py); arguments changed:")
+    assert out.startswith(
+        "gen: ran (the code changed (changed: gen.py); parameter 'value' changed: 'a' -> 'b')"
+    )
     assert f"differences from step run {first.get_step_run('gen').id} (run {first.id}):" in out
     assert "    - the code changed (changed: gen.py)" in out
-    assert "    - arguments changed:" in out and "'b'" in out
+    assert "    - parameter 'value' changed: 'a' -> 'b'" in out
     out = project.cli("why", second.id, "use", check=0).stdout
     assert "use: ran (input 'data' changed content:" in out
     out = project.cli("why", third.id, "use", check=0).stdout
@@ -577,7 +579,7 @@ def test_get_reuse_info_on_a_first_run(chain: Chain) -> None:
     assert info["reused"] is False and info["decision"] == "ran"
     assert info["reason"] == "no earlier run of this step"
     assert info["differences"] == [] and "compared_with" not in info
-    assert info["fingerprint"].startswith("v1-")
+    assert info["fingerprint"].startswith("v2-")
 
 
 def test_step_inputs_from_a_reused_step_are_linked_for_a_step_that_runs(
@@ -622,6 +624,6 @@ def test_a_pipeline_with_data_and_parameters_in_one_step(project: Project) -> No
     second = exp.submit(pipeline(), pipeline_parameters={"k": 2}, show_output=False)
     # produce is reused at submit; consume's input is known then, so it is decided too.
     assert second.get_step_run("produce").is_reused
-    assert "arguments changed" in reason(second, "consume")
+    assert reason(second, "consume") == "parameter 'k' changed: 1 -> 2"
     second.wait_for_completion(show_output=False)
     assert "x 2" in second.get_step_run("consume").get_logs()["stdout"]

@@ -76,14 +76,21 @@ def script_fp(
 def test_golden_script_step() -> None:
     base = base_document(script_doc(), CODE, PARAMS, ENV, LOCAL)
     assert base == {
-        "version": 1,
+        "version": 2,
         "step": {
             "type": "python_script",
             "script": "train.py",
-            "arguments": ["--lr", 0.1, "--out", "${{outputs.model}}", "--tag=run-a"],
-            "params": {"mode": "fast"},
+            "arguments": [
+                "--lr",
+                "${{parameters.lr}}",
+                "--out",
+                "${{outputs.model}}",
+                "--tag=run-${{parameters.tag}}",
+            ],
+            "params": {"mode": "${{parameters.mode}}"},
             "outputs": {"model": {"kind": "output_file_dataset"}},
         },
+        "parameters": {"lr": 0.1, "mode": "fast", "tag": "a"},
         "code": CODE,
         "inputs": {"data": {"mode": "mount", "content": None}},
         "environment": ENV,
@@ -92,7 +99,7 @@ def test_golden_script_step() -> None:
     doc = complete_document(base, {"data": DATA})
     assert doc["inputs"] == {"data": {"mode": "mount", "content": DATA}}
     assert base["inputs"]["data"]["content"] is None  # the base is not modified
-    assert fingerprint(doc) == "v1-6af981ace16eaf720bb1522f563c98a43a8b66ed285ec1bcfdb3fcbd2ade2d57"
+    assert fingerprint(doc) == "v2-7891d1806b180df32dcd7f901e8b31d3202a835990699da76f43924fced791d8"
 
 
 def test_golden_notebook_step() -> None:
@@ -107,9 +114,10 @@ def test_golden_notebook_step() -> None:
     assert doc["step"] == {
         "type": "notebook",
         "notebook": "train.ipynb",
-        "parameters": {"alpha": 0.5, "epochs": 3},
+        "parameters": {"alpha": "${{parameters.alpha}}", "epochs": 3},
     }
-    assert fingerprint(doc) == "v1-1df9ad6c2717f6634778eb1e4d4c55890dd7c2442a7a0a82e571dffb353a70b4"
+    assert doc["parameters"] == {"alpha": 0.5}
+    assert fingerprint(doc) == "v2-ed65832ea53afc05b2b85498a55c80f5d7f91026009511a8ae29f0a3605e597b"
 
 
 def test_golden_command_step_on_an_image() -> None:
@@ -125,17 +133,18 @@ def test_golden_command_step_on_an_image() -> None:
     doc = complete_document(
         base_document(step, CODE, {"lr": 0.01}, ENV, target), {"model": "e" * 64}
     )
-    assert doc["step"]["command"] == "python score.py ${{inputs.model}} --lr 0.01"
+    assert doc["step"]["command"] == "python score.py ${{inputs.model}} --lr ${{parameters.lr}}"
+    assert doc["parameters"] == {"lr": 0.01}
     assert doc["inputs"] == {"model": {"mode": "download", "content": "e" * 64}}
-    assert fingerprint(doc) == "v1-36ff44c392b7f69da5f8e11acc0b5693ff298c21b8cd5cb000d257c1a70d20a4"
+    assert fingerprint(doc) == "v2-cc703663fa52e35d0533a00fdd08b9b2c05f31486fce496955bae575fc5733a9"
 
 
 def test_fingerprint_is_prefixed_with_the_format_version() -> None:
-    assert FINGERPRINT_VERSION == 1
+    assert FINGERPRINT_VERSION == 2
     doc = complete_document(base_document(script_doc(), CODE, PARAMS, ENV, LOCAL), {"data": DATA})
-    assert fingerprint(doc).startswith("v1-")
-    assert fingerprint({**doc, "version": 2}).startswith("v2-")
-    assert fingerprint({**doc, "version": 2})[3:] != fingerprint(doc)[3:]
+    assert fingerprint(doc).startswith("v2-")
+    assert fingerprint({**doc, "version": 1}).startswith("v1-")
+    assert fingerprint({**doc, "version": 1})[3:] != fingerprint(doc)[3:]
 
 
 def test_complete_document_needs_every_input() -> None:
@@ -255,10 +264,13 @@ def test_unused_parameters_do_not_change_the_fingerprint() -> None:
     assert script_fp(params={**PARAMS, "unused": 42}) == script_fp()
 
 
-def test_unknown_parameter_references_stay_symbolic() -> None:
+def test_parameter_references_stay_symbolic_and_only_used_values_count() -> None:
     step = {"type": "command", "command": "echo ${{parameters.nope}} ${{parameters.lr}}"}
-    doc = base_document(step, CODE, {"lr": 1}, ENV, LOCAL)
-    assert doc["step"]["command"] == "echo ${{parameters.nope}} 1"
+    doc = base_document(step, CODE, {"lr": 1, "unused": 5}, ENV, LOCAL)
+    assert doc["step"]["command"] == "echo ${{parameters.nope}} ${{parameters.lr}}"
+    assert doc["parameters"] == {"lr": 1}
+    other = base_document(step, CODE, {"lr": 1, "unused": 6}, ENV, LOCAL)
+    assert fingerprint(complete_document(other, {})) == fingerprint(complete_document(doc, {}))
 
 
 # -- from real steps ---------------------------------------------------------------------
@@ -287,12 +299,20 @@ def test_unnamed_outputs_get_deterministic_names_and_fingerprints(tmp_path: Path
     assert doc["step"] == {
         "type": "python_script",
         "script": "train.py",
-        "arguments": ["--lr", 0.1, "--in", "${{inputs.data}}", "--out", "${{outputs.output_1}}"],
+        "arguments": [
+            "--lr",
+            "${{parameters.lr}}",
+            "--in",
+            "${{inputs.data}}",
+            "--out",
+            "${{outputs.output_1}}",
+        ],
         "outputs": {
             "output": {"kind": "output_file_dataset"},
             "output_1": {"kind": "output_file_dataset"},
         },
     }
+    assert doc["parameters"] == {"lr": 0.1}
     assert doc["code"] == snapshot.id
     assert doc["environment"] == {
         "kind": "current-interpreter",
@@ -356,13 +376,21 @@ def test_explain_shortens_long_file_lists() -> None:
 
 
 def test_explain_names_the_changed_argument_and_parameter_value() -> None:
-    [args] = explain(full(), full(params={**PARAMS, "lr": 0.2}))
+    [value] = explain(full(), full(params={**PARAMS, "lr": 0.2}))
+    assert (value.component, value.old, value.new) == ("parameters.lr", 0.1, 0.2)
+    assert str(value) == "parameter 'lr' changed: 0.1 -> 0.2"
+    [mode] = explain(full(), full(params={**PARAMS, "mode": "slow"}))
+    assert str(mode) == "parameter 'mode' changed: 'fast' -> 'slow'"
+    literal = script_doc()
+    literal["arguments"] = ["--lr", "0.5"]
+    args, lr, tag = explain(full(), full(literal))
     assert args.component == "arguments"
-    assert args.old[1] == 0.1 and args.new[1] == 0.2
-    assert str(args).startswith("arguments changed: ['--lr', 0.1,")
-    [param] = explain(full(), full(params={**PARAMS, "mode": "slow"}))
-    assert (param.component, param.old, param.new) == ("params.mode", "fast", "slow")
-    assert str(param) == "params.mode changed: 'fast' -> 'slow'"
+    assert str(args).startswith("arguments changed: ['--lr', '${{parameters.lr}}'")
+    assert str(lr) == "parameter 'lr' changed: 0.1 -> '(not used)'"
+    assert tag.component == "parameters.tag"
+    literal["params"] = {"mode": "fixed"}
+    diffs = explain(full(), full(literal))
+    assert "params.mode changed: '${{parameters.mode}}' -> 'fixed'" in [str(d) for d in diffs]
 
 
 def test_explain_names_inputs() -> None:
@@ -388,7 +416,7 @@ def test_explain_names_environment_target_step_fields_and_version() -> None:
         env={**ENV, "python": "3.12"},
         target={"kind": "docker", "image": "x"},
     )
-    new["version"] = 2
+    new["version"] = 3
     diffs = explain(old, new)
     assert [d.component for d in diffs] == ["version", "script", "environment", "target"]
     assert str(diffs[0]) == "the fingerprint format changed"

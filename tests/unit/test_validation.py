@@ -377,3 +377,20 @@ def test_param_values_that_cannot_reach_a_step_are_reported(tmp_path):
     assert "'PosixPath'" in issues["params.path"]
     assert "params.ok" not in issues
     assert "'type'" in issues["params.nested"]
+
+
+def test_hash_paths_that_match_nothing_are_a_warning(tmp_path):
+    from jupyter_pipelines import PythonScriptStep
+
+    (tmp_path / "a.py").write_text("pass\n")
+    (tmp_path / "lib").mkdir()
+    step = PythonScriptStep(
+        "a.py", source_directory=tmp_path, hash_paths=["./a.py", "lib", "missing.py", "*.txt"]
+    )
+    issues = Pipeline(steps=[step]).validate()
+    assert [(i.severity, i.field) for i in issues] == [
+        ("warning", "hash_paths[2]"),
+        ("warning", "hash_paths[3]"),
+    ]
+    assert "'missing.py' matches no file" in issues[0].message
+    Pipeline(steps=[step]).raise_if_invalid()  # warnings do not refuse the pipeline
