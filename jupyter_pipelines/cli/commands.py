@@ -117,7 +117,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.json:
         output.print_json(rows)
     else:
-        output.print_table(rows, ["id", "experiment", "status", "submitted", "duration", "steps"])
+        output.print_table(
+            rows, ["id", "experiment", "status", "submitted", "duration", "steps", "reused"]
+        )
     return 0
 
 

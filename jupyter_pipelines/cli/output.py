@@ -40,6 +40,7 @@ def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
 def run_row(ws: Workspace, record: RunRecord) -> dict[str, Any]:
     steps = ws.run_store.get_steps(record.id)
     done = sum(1 for s in steps if s.status == "Finished")
+    reused = sum(1 for s in steps if s.reused_from)
     return {
         "id": record.id,
         "experiment": record.experiment,
@@ -47,6 +48,7 @@ def run_row(ws: Workspace, record: RunRecord) -> dict[str, Any]:
         "submitted": _when(record.created),
         "duration": _took(record.started, record.ended),
         "steps": f"{done}/{len(steps)}",
+        "reused": reused,
         "pipeline_file": record.pipeline_file,
     }
 
@@ -79,7 +81,11 @@ def print_run(doc: dict[str, Any]) -> None:
                 "status": s["status"],
                 "duration": _took(start, end),
                 "exit": "" if s["exitCode"] is None else s["exitCode"],
-                "note": (s["error"] or "").splitlines()[0] if s["error"] else "",
+                "note": f"reused {s['reusedFrom'][:8]}"
+                if s["reusedFrom"]
+                else (s["error"] or "").splitlines()[0]
+                if s["error"]
+                else "",
             }
         )
     print_table(rows, ["step", "status", "duration", "exit", "note"])

@@ -185,6 +185,15 @@ class StepRun:
         return f"StepRun(name={self.name!r}, status={self.status!r})"
 
 
+def _distinct(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items without repeats, in order (git states of the folders a run's steps came from)."""
+    seen: list[dict[str, Any]] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
 def shape_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Group metric records by name: one scalar -> value, several -> list, rows -> table."""
     grouped: dict[str, list[dict[str, Any]]] = {}
@@ -303,6 +312,7 @@ class PipelineRun:
             "options": r.options,
             "error": r.error,
             "steps": {s.name: s.status for s in self.get_steps()},
+            "git": _distinct([s.git for s in self._store.get_steps(self.id) if s.git]),
         }
 
     def get_metrics(self) -> dict[str, Any]:
