@@ -45,9 +45,14 @@ def _run(ws: Any, steps: list[Any]) -> tuple[float, Any, float]:
 
     pipeline = Pipeline(workspace=ws, steps=steps)
     start = time.time()
-    run = Experiment(ws, "bench-overhead").submit(pipeline)
+    # Every repetition must execute: reuse would measure nothing.
+    run = Experiment(ws, "bench-overhead").submit(
+        pipeline, regenerate_outputs=True, show_output=False
+    )
     run.wait_for_completion(show_output=False)
-    return time.time() - start, run, start
+    elapsed = time.time() - start
+    assert not any(s.is_reused for s in run.get_steps()), "a step was reused"
+    return elapsed, run, start
 
 
 def main() -> dict[str, Any]:

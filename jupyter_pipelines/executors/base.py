@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ExecutorError
@@ -43,8 +43,15 @@ class StepSpec:
     target: str = "local"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of the spec."""
-        return asdict(self)
+        """A JSON-ready dict of the spec (nested dicts and lists are copied one level)."""
+        return {
+            name: dict(value)
+            if isinstance(value, dict)
+            else list(value)
+            if isinstance(value, list)
+            else value
+            for name, value in vars(self).items()
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StepSpec:

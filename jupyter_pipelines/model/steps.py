@@ -163,7 +163,13 @@ class PipelineStep:
     @property
     def source_path(self) -> Path:
         """The absolute source directory of the step."""
-        return (self.base_dir / self.source_directory).resolve()
+        key = (self.base_dir, self.source_directory)
+        cached = getattr(self, "_source_path", None)
+        if cached is None or cached[0] != key:
+            # Resolving touches the file system; planning a big pipeline asks often.
+            cached = (key, (self.base_dir / self.source_directory).resolve())
+            self._source_path = cached
+        return cached[1]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, {self.entry!r})"
