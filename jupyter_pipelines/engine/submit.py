@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import EngineError, PipelineValidationError, did_you_mean
 from ..executors.processes import process_start_time
+from ..model.data import StepInput
 from ..model.fileformat import pipeline_to_document
 from ..model.parameters import resolve_parameter_values
 from ..model.pipeline import Pipeline
@@ -177,7 +178,7 @@ class SubmitDecisions:
         inputs = {
             b.name: {"step": b.data.producer.name, "output": b.data.name}
             for b in step.inputs
-            if b.data.producer is not None
+            if isinstance(b, StepInput) and b.data.producer is not None and b.name
         }
         return {"mode": mode, "reason": reason, "inputs": inputs}
 

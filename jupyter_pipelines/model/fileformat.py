@@ -18,7 +18,18 @@ from typing import Any
 import yaml
 
 from ..errors import ModelError, PipelineFileError, did_you_mean
-from .data import OutputData, OutputFileDatasetConfig, PipelineData, StepInput
+from .data import (
+    DataPath,
+    DataReference,
+    DatasetConsumptionConfig,
+    DatasetRef,
+    InputBinding,
+    OutputData,
+    OutputFileDatasetConfig,
+    PipelineData,
+    StepInput,
+    is_dataset,
+)
 from .parameters import PARAMETER_TYPES, PipelineParameter, coerce_value, type_name_of
 from .pipeline import Pipeline
 from .steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
@@ -53,7 +64,7 @@ def pipeline_to_document(pipeline: Pipeline, base_dir: str | os.PathLike[str]) -
 
 
 def _parameter_doc(p: PipelineParameter) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": p.type_name, "default": p.default_value}
+    out: dict[str, Any] = {"type": p.type_name, "default": parameter_value_doc(p.default_value)}
     if p.description:
         out["description"] = p.description
     return out
@@ -63,11 +74,18 @@ def _ref(value: Any, step: PipelineStep) -> Any:
     """Write one argument or parameter value, replacing objects by placeholders."""
     if isinstance(value, PipelineParameter):
         return f"${{{{parameters.{value.name}}}}}"
-    if isinstance(value, StepInput):
+    if isinstance(value, InputBinding):
         return f"${{{{inputs.{value.name}}}}}"
+    if isinstance(value, DataPath):
+        for binding in step.inputs:
+            same = isinstance(binding, DataReference) and (
+                binding.path_on_datastore == value.path_on_datastore
+            )
+            if same:
+                return f"${{{{inputs.{binding.name}}}}}"
     if isinstance(value, OutputData):
         for binding in step.inputs:
-            if binding.data is value:
+            if isinstance(binding, StepInput) and binding.data is value:
                 return f"${{{{inputs.{binding.name}}}}}"
         return f"${{{{outputs.{value.name}}}}}"
     return value
@@ -101,17 +119,52 @@ def step_to_document(step: PipelineStep, base_dir: Path) -> dict[str, Any]:
     return doc
 
 
-def _input_doc(binding: StepInput) -> dict[str, Any]:
-    producer = binding.data.producer
-    out: dict[str, Any] = {
-        "step": producer.name if producer else "",
-        "output": binding.data.name,
-    }
+def _input_doc(binding: InputBinding) -> dict[str, Any]:
+    out: dict[str, Any]
+    if isinstance(binding, StepInput):
+        producer = binding.data.producer
+        out = {"step": producer.name if producer else "", "output": binding.data.name}
+        if binding.tabular:
+            out["tabular"] = True
+    elif isinstance(binding, DatasetConsumptionConfig):
+        out = _dataset_doc(binding.dataset)
+    elif isinstance(binding, DataReference):
+        path = binding.path_on_datastore
+        if isinstance(path, PipelineParameter):
+            out = {"parameter": path.name}
+        else:
+            out = {"datastore": binding.datastore_name, "path": str(path or "")}
+        if binding.overwrite:
+            out["overwrite"] = True
+    else:
+        raise ModelError(f"cannot write input {binding!r} to a pipeline file")
     if binding.mode != "mount":
         out["mode"] = binding.mode
     if binding.path_on_compute:
         out["path_on_compute"] = binding.path_on_compute
     return out
+
+
+def _dataset_doc(dataset: Any) -> dict[str, Any]:
+    """A dataset input: a parameter, or a registered dataset by name and version."""
+    if isinstance(dataset, PipelineParameter):
+        return {"parameter": dataset.name}
+    name, version = getattr(dataset, "name", None), getattr(dataset, "version", None)
+    if not name:
+        raise ModelError(
+            f"dataset {dataset!r} is not registered, so a pipeline file cannot name it; "
+            "register it first (dataset.register(ws, name))"
+        )
+    return {"dataset": name, "version": version if version is not None else "latest"}
+
+
+def parameter_value_doc(value: Any) -> Any:
+    """A parameter default as written in a file (datasets and DataPaths as mappings)."""
+    if isinstance(value, DataPath):
+        return {"datastore": value.datastore_name, "path": value.path_on_datastore}
+    if is_dataset(value) or isinstance(value, DatasetRef):
+        return _dataset_doc(value)
+    return value
 
 
 def _output_doc(data: OutputData) -> dict[str, Any]:
@@ -120,9 +173,25 @@ def _output_doc(data: OutputData) -> dict[str, Any]:
         out["kind"] = "output_file_dataset"
     if data.mode != "mount":
         out["mode"] = data.mode
+    if data.overwrite:
+        out["overwrite"] = True
     source = getattr(data, "source", None)
     if source:
         out["source"] = source
+    destination = getattr(data, "destination", None) or (
+        data.datastore if isinstance(data, PipelineData) else None
+    )
+    if destination is not None:
+        store, path = destination if isinstance(destination, tuple) else (destination, None)
+        doc = {"datastore": store if isinstance(store, str) else store.name}
+        if path:
+            doc["path"] = path
+        out["destination"] = doc
+    if isinstance(data, OutputFileDatasetConfig):
+        if data.registration:
+            out["register"] = dict(data.registration)
+        if data.tabular:
+            out["tabular"] = dict(data.tabular)
     return out
 
 
@@ -213,12 +282,26 @@ def check_document(doc: Any, source: str) -> None:
             f"version {FORMAT_VERSION} (upgrade jupyter_pipelines to read newer files)"
         )
     validator = jsonschema.Draft202012Validator(pipeline_schema())
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(
+        (_closest(e) for e in validator.iter_errors(doc)),
+        key=lambda e: list(map(str, e.absolute_path)),
+    )
     if errors:
         lines = [f"  - {_field(e)}: {e.message}" for e in errors]
         raise PipelineFileError(
             f"{source!r} does not match the pipeline schema:\n" + "\n".join(lines)
         )
+
+
+def _closest(error: Any) -> Any:
+    """For a value matching none of several shapes, the error of the nearest shape."""
+    if error.validator != "oneOf" or not error.context:
+        return error
+    branches: dict[Any, list[Any]] = {}
+    for sub_error in error.context:
+        branches.setdefault(sub_error.schema_path[0], []).append(sub_error)
+    nearest = min(branches.values(), key=len)
+    return _closest(nearest[0])
 
 
 def _field(error: Any) -> str:
@@ -288,6 +371,12 @@ class _Builder:
 
     def _parameter(self, name: str, spec: dict[str, Any]) -> PipelineParameter:
         default = spec["default"]
+        if isinstance(default, dict):  # a dataset or a DataPath
+            default = (
+                DatasetRef(default["dataset"], default.get("version", "latest"))
+                if ("dataset" in default)
+                else DataPath(default.get("datastore"), default.get("path"))
+            )
         kind = spec.get("type") or type_name_of(default)
         try:
             value = coerce_value(name, kind, default)
@@ -297,6 +386,28 @@ class _Builder:
         param = PipelineParameter(name, value, spec.get("description", ""))
         param.type_name = kind if kind in PARAMETER_TYPES else param.type_name
         return param
+
+    @staticmethod
+    def _output_options(data: OutputData, doc: dict[str, Any]) -> None:
+        if doc.get("mode") == "upload":
+            data.as_upload(bool(doc.get("overwrite")))
+        destination = doc.get("destination")
+        if destination is not None:
+            target = (
+                (destination["datastore"], destination["path"])
+                if destination.get("path")
+                else destination["datastore"]
+            )
+            if isinstance(data, OutputFileDatasetConfig):
+                data.destination = target
+            else:
+                data.datastore = destination["datastore"]
+        if isinstance(data, OutputFileDatasetConfig):
+            if doc.get("register"):
+                reg = doc["register"]
+                data.register_on_complete(reg["name"], reg.get("description"), reg.get("tags"))
+            if doc.get("tabular") is not None:
+                data.read_delimited_files(**doc["tabular"])
 
     def build(self) -> Pipeline:
         steps_doc: dict[str, dict[str, Any]] = self.doc["steps"]
@@ -308,8 +419,7 @@ class _Builder:
                 for out, o in spec.get("outputs", {}).items()
             }
             for out, o in spec.get("outputs", {}).items():
-                if o.get("mode") == "upload":
-                    self.outputs[name][out].as_upload()
+                self._output_options(self.outputs[name][out], o)
         steps = {}
         for name, spec in steps_doc.items():
             self._check_keys(name, spec)
@@ -350,9 +460,17 @@ class _Builder:
         hint = did_you_mean(name, self.doc["steps"])
         self.problems.append(f"steps.{step}.{field}: unknown step {name!r}{hint}")
 
-    def _inputs(self, name: str, spec: dict[str, Any]) -> dict[str, StepInput]:
-        bindings = {}
+    def _inputs(self, name: str, spec: dict[str, Any]) -> dict[str, InputBinding]:
+        bindings: dict[str, InputBinding] = {}
         for in_name, ref in spec.get("inputs", {}).items():
+            if "step" not in ref:
+                binding = self._data_input(name, in_name, ref)
+                if binding is not None:
+                    if ref.get("mode") in ("download", "mount", "direct"):
+                        binding.mode = ref["mode"]
+                    binding.path_on_compute = ref.get("path_on_compute")
+                    bindings[in_name] = binding
+                continue
             producer, output = ref["step"], ref["output"]
             if producer not in self.outputs:
                 self._unknown_step(name, f"inputs.{in_name}.step", producer)
@@ -365,13 +483,39 @@ class _Builder:
                     f"output {output!r}{hint}"
                 )
                 continue
-            binding = StepInput(data, name=in_name if in_name != data.name else None)
+            binding = StepInput(
+                data,
+                name=in_name if in_name != data.name else None,
+                tabular=bool(ref.get("tabular")),
+            )
             if ref.get("mode") == "download":
                 binding.as_download(ref.get("path_on_compute"))
             bindings[in_name] = binding
         return bindings
 
-    def _value(self, value: Any, name: str, field: str, inputs: dict[str, StepInput]) -> Any:
+    def _data_input(self, step: str, name: str, ref: dict[str, Any]) -> InputBinding | None:
+        """A dataset or datastore input; names are resolved against the workspace at submit."""
+        if "parameter" in ref:
+            param = self.params.get(ref["parameter"])
+            if param is None:
+                hint = did_you_mean(ref["parameter"], self.params)
+                self.problems.append(
+                    f"steps.{step}.inputs.{name}.parameter: unknown parameter "
+                    f"{ref['parameter']!r}{hint}"
+                )
+                return None
+            if param.type_name == "datapath":
+                return DataReference(None, name, param)
+            return DatasetConsumptionConfig(name, param)
+        if "dataset" in ref:
+            return DatasetConsumptionConfig(
+                name, DatasetRef(ref["dataset"], ref.get("version", "latest"))
+            )
+        return DataReference(
+            ref["datastore"], name, ref.get("path", ""), overwrite=bool(ref.get("overwrite"))
+        )
+
+    def _value(self, value: Any, name: str, field: str, inputs: dict[str, InputBinding]) -> Any:
         """Turn a whole-string placeholder back into its object; leave other values alone."""
         if not isinstance(value, str):
             return value

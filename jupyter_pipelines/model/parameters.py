@@ -7,24 +7,35 @@ from typing import Any
 
 from ..errors import ParameterError, did_you_mean
 
-ParameterValue = str | int | float | bool
+ParameterValue = Any  # str, int, float, bool, or a dataset / DataPath object
 
 #: Names of the parameter types, as written in pipeline files.
-PARAMETER_TYPES: dict[str, type] = {"string": str, "int": int, "float": float, "bool": bool}
+PARAMETER_TYPES: dict[str, type] = {
+    "string": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "dataset": object,
+    "datapath": object,
+}
 
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
 
 def type_name_of(value: object) -> str:
-    """Return the parameter type name ('string', 'int', 'float', 'bool') of a default value."""
+    """The parameter type name of a default: string, int, float, bool, dataset or datapath."""
+    if getattr(value, "is_dataset", False) is True or getattr(value, "is_dataset_ref", False):
+        return "dataset"
+    if getattr(value, "is_datapath", False) is True:
+        return "datapath"
     # bool before int: True is an int in Python, but not a valid int parameter.
     for name, kind in (("bool", bool), ("int", int), ("float", float), ("string", str)):
         if isinstance(value, kind):
             return name
     raise ParameterError(
         f"parameter default {value!r} is of type {type(value).__name__!r}; "
-        "expected a str, int, float or bool"
+        "expected a str, int, float, bool, a dataset or a DataPath"
     )
 
 
@@ -53,6 +64,8 @@ class PipelineParameter:
 
 def coerce_value(name: str, type_name: str, value: Any) -> ParameterValue:
     """Convert a submitted value (possibly a string from a command line) to ``type_name``."""
+    if type_name in ("dataset", "datapath"):
+        return _coerce_data(name, type_name, value)
     wrong = ParameterError(
         f"parameter {name!r} expects a {type_name} value, got {value!r} ({type(value).__name__})"
     )
@@ -80,6 +93,36 @@ def coerce_value(name: str, type_name: str, value: Any) -> ParameterValue:
     except (TypeError, ValueError):
         raise wrong from None
     raise ParameterError(f"parameter {name!r} has unknown type {type_name!r}")
+
+
+def _coerce_data(name: str, type_name: str, value: Any) -> Any:
+    """A dataset or DataPath value; from a command line, ``NAME[:VERSION]`` or ``STORE:PATH``."""
+    from .data import DataPath, DatasetRef
+
+    if type_name_of_safe(value) == type_name:
+        return value
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if type_name == "dataset":
+            base, _, version = text.partition(":")
+            return DatasetRef(base, int(version) if version.isdigit() else version or "latest")
+        store, sep, path = text.partition(":")
+        if sep:
+            return DataPath(store, path)
+    expected = (
+        "a dataset or NAME[:VERSION]"
+        if type_name == "dataset"
+        else ("a DataPath or DATASTORE:PATH")
+    )
+    raise ParameterError(f"parameter {name!r} expects {expected}, got {value!r}")
+
+
+def type_name_of_safe(value: object) -> str | None:
+    """Like type_name_of, but None for values no parameter can hold."""
+    try:
+        return type_name_of(value)
+    except ParameterError:
+        return None
 
 
 def resolve_parameter_values(

@@ -72,7 +72,7 @@ class Pipeline:
         # (and so the topological order) must name only steps that will run.
         members = {id(s) for s in self._steps}
         for step in self._steps:
-            upstream = [b.data.producer for b in step.inputs] + step.run_after_steps
+            upstream = [b.producer for b in step.inputs] + step.run_after_steps
             for before in upstream:
                 if before is not None and id(before) in members:
                     graph.add_edge(before.name, step.name)
@@ -83,7 +83,11 @@ class Pipeline:
         for p in self._declared:
             found.setdefault(p.name, []).append(p)
         for step in self._steps:
-            for value in [*step.arguments, *step.params.values()]:
+            in_inputs = [
+                getattr(b, "dataset", None) or getattr(b, "path_on_datastore", None)
+                for b in step.inputs
+            ]
+            for value in [*step.arguments, *step.params.values(), *in_inputs]:
                 if isinstance(value, PipelineParameter):
                     same = found.setdefault(value.name, [])
                     if all(value is not p for p in same):
@@ -136,7 +140,7 @@ def _with_upstream(listed: list[PipelineStep]) -> list[PipelineStep]:
     stack = list(listed)
     while stack:
         step = stack.pop()
-        for up in [b.data.producer for b in step.inputs] + step.run_after_steps:
+        for up in [b.producer for b in step.inputs] + step.run_after_steps:
             if up is not None and id(up) not in seen:
                 seen.add(id(up))
                 pulled.append(up)

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ModelError
-from .data import OutputData, StepInput
+from .data import DataPath, InputBinding, OutputData, StepInput, as_binding
 from .parameters import PipelineParameter
 
 #: What may appear in a step's argument list.
-Argument = str | int | float | bool | PipelineParameter | OutputData | StepInput
+Argument = str | int | float | bool | PipelineParameter | OutputData | InputBinding | DataPath
 
 
 def _target_name(target: Any) -> str | None:
@@ -38,7 +38,7 @@ class PipelineStep:
         *,
         source_directory: str | os.PathLike[str] | None = None,
         arguments: Iterable[Argument] | None = None,
-        inputs: Iterable[StepInput | OutputData] | None = None,
+        inputs: Iterable[Any] | None = None,
         outputs: Iterable[OutputData] | None = None,
         params: Mapping[str, Any] | None = None,
         compute_target: Any = None,
@@ -71,31 +71,34 @@ class PipelineStep:
             str(k): str(v) for k, v in (environment_variables or {}).items()
         }
         self._run_after: list[PipelineStep] = []
-        self._inputs: list[StepInput] = []
+        self._inputs: list[InputBinding] = []
         self._outputs: list[OutputData] = []
         self._collect_data(list(inputs or []), list(outputs or []))
 
     # -- data ------------------------------------------------------------------------
-    def _collect_data(
-        self, inputs: list[StepInput | OutputData], outputs: list[OutputData]
-    ) -> None:
+    def _collect_data(self, inputs: list[Any], outputs: list[OutputData]) -> None:
         explicit_inputs = {id(i.data if isinstance(i, StepInput) else i) for i in inputs}
         for item in inputs:
-            self._add_input(item if isinstance(item, StepInput) else StepInput(item))
+            self._add_input(as_binding(item))
         for out in outputs:
             self._add_output(out)
         for arg in self._data_arguments():
-            if isinstance(arg, StepInput):
+            if isinstance(arg, InputBinding):
                 self._add_input(arg)
+            elif isinstance(arg, DataPath):
+                self._add_input(as_binding(arg))
             elif isinstance(arg, OutputData) and id(arg) not in explicit_inputs:
                 self._add_output(arg)
         self._name_unnamed_outputs()
 
     def _data_arguments(self) -> list[Argument]:
-        return [a for a in self.arguments if isinstance(a, OutputData | StepInput)]
+        return [a for a in self.arguments if isinstance(a, OutputData | InputBinding | DataPath)]
 
-    def _add_input(self, binding: StepInput) -> None:
-        if any(b is binding or b.data is binding.data for b in self._inputs):
+    def _add_input(self, binding: InputBinding) -> None:
+        same_output = isinstance(binding, StepInput) and any(
+            isinstance(b, StepInput) and b.data is binding.data for b in self._inputs
+        )
+        if same_output or any(b is binding for b in self._inputs):
             return
         self._inputs.append(binding)
 
@@ -122,9 +125,9 @@ class PipelineStep:
                 data.name = candidate
                 taken.add(candidate)
 
-    def add_input(self, binding: StepInput | OutputData) -> None:
+    def add_input(self, binding: Any) -> None:
         """Bind one more input after construction (used by file importers)."""
-        self._add_input(binding if isinstance(binding, StepInput) else StepInput(binding))
+        self._add_input(as_binding(binding))
 
     def add_output(self, data: OutputData) -> None:
         """Add one more output after construction (used by file importers)."""
@@ -132,7 +135,7 @@ class PipelineStep:
         self._name_unnamed_outputs()
 
     @property
-    def inputs(self) -> list[StepInput]:
+    def inputs(self) -> list[InputBinding]:
         """The step's input bindings, explicit and from its arguments."""
         return list(self._inputs)
 
@@ -199,7 +202,7 @@ class PythonScriptStep(PipelineStep):
         compute_target: Any = None,
         runconfig: Any = None,
         runconfig_pipeline_params: Any = None,
-        inputs: Iterable[StepInput | OutputData] | None = None,
+        inputs: Iterable[Any] | None = None,
         outputs: Iterable[OutputData] | None = None,
         params: Mapping[str, Any] | None = None,
         source_directory: str | os.PathLike[str] | None = None,
@@ -251,7 +254,7 @@ class NotebookStep(PipelineStep):
         notebook: str | os.PathLike[str],
         source_directory: str | os.PathLike[str] | None = None,
         parameters: Mapping[str, Any] | None = None,
-        inputs: Iterable[StepInput | OutputData] | None = None,
+        inputs: Iterable[Any] | None = None,
         outputs: Iterable[OutputData] | None = None,
         name: str | None = None,
         kernel_name: str | None = None,

@@ -209,6 +209,8 @@ def _step_data(step: PipelineStep, members: set[int]) -> list[ValidationIssue]:
                 _error(step.name, f"outputs.{name}", f"output name {name!r} is used {n} times")
             )
     for binding in step.inputs:
+        if not isinstance(binding, StepInput):
+            continue  # datasets and datastore paths are checked against the workspace
         producer = binding.data.producer
         if producer is None:
             issues.append(
