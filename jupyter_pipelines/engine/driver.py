@@ -30,6 +30,7 @@ from ..runtime.metrics import read_metrics
 from ..stores import status as st
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
+from .data import deliver_outputs, stage_data_inputs
 from .files import collect_sources, stage_inputs
 from .reuse import PINNED, ReuseIndex, hash_outputs, input_hashes, mark_reused
 
@@ -211,6 +212,7 @@ class RunDriver:
         if record.snapshot_id:
             self.snapshots.materialize(record.snapshot_id, spec.working_dir)
         self._link_reused_inputs(record, spec)
+        stage_data_inputs(self.workspace, spec)
         stage_inputs(spec)
         StepManifest(
             run_id=self.run.id,
@@ -225,6 +227,16 @@ class RunDriver:
             outputs={k: v["path"] for k, v in spec.outputs.items()},
             parameters=dict(self.run.parameters),
             tags=dict(self.run.tags),
+            datasets={
+                k: {
+                    "definition": v["definition"],
+                    "path": v["path"],
+                    "kind": v["definition"].get("kind"),
+                    "dataset": v.get("dataset"),
+                }
+                for k, v in spec.inputs.items()
+                if v.get("kind") == "dataset"
+            },
         ).write(step_dir / "manifest.json")
 
     def _link_reused_inputs(self, record: StepRecord, spec: StepSpec) -> None:
@@ -248,7 +260,9 @@ class RunDriver:
                 collect_sources(spec)
                 self._promote_outputs(spec)
                 record.outputs = hash_outputs(record.outputs)
-            except OSError as exc:
+                for out_name, info in deliver_outputs(self.workspace, spec).items():
+                    record.outputs[out_name].update(info)
+            except (OSError, PipelinesError) as exc:
                 result = StepResult(
                     st.FAILED,
                     result.exit_code,

@@ -14,17 +14,20 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError
 from ..executors.base import StepSpec
-from ..model.data import OutputData, StepInput
+from ..model.data import DataPath, DataReference, InputBinding, OutputData, StepInput
 from ..model.parameters import ParameterValue, PipelineParameter
 from ..model.pipeline import Pipeline
 from ..model.steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
 from ..model.validation import PLACEHOLDER
 from ..stores import status as st
 from ..stores.runstore import StepRecord
+
+if TYPE_CHECKING:
+    from .data import DataBindings
 
 MANIFEST_ENV = "JUPYTER_PIPELINES_STEP_MANIFEST"
 DEFAULT_TARGET = "local"
@@ -65,14 +68,24 @@ class Planner:
     """Builds the StepRecords (with StepSpecs) of one run."""
 
     def __init__(
-        self, run_dir: Path, run_id: str, pipeline: Pipeline, parameters: dict[str, ParameterValue]
+        self,
+        run_dir: Path,
+        run_id: str,
+        pipeline: Pipeline,
+        parameters: dict[str, ParameterValue],
+        data: DataBindings | None = None,
     ) -> None:
         self.run_dir = run_dir
         self.run_id = run_id
         self.pipeline = pipeline
         self.parameters = parameters
+        self.data = data
         self._final_outputs: dict[int, str] = {}  # id(OutputData) -> final folder
         self._folders: set[str] = set()
+        #: Per step: content hashes of its dataset and datastore inputs, and warnings.
+        self.data_hashes: dict[str, dict[str, str]] = {}
+        self.warnings: dict[str, list[str]] = {}
+        self._resolved: dict[str, dict[str, Any]] = {}
 
     def plan(self) -> list[StepRecord]:
         graph = self.pipeline.graph
@@ -93,7 +106,16 @@ class Planner:
         inputs = {}
         for binding in step.inputs:
             assert binding.name is not None
-            inputs[binding.name] = self._final_outputs[id(binding.data)]
+            if isinstance(binding, StepInput):
+                inputs[binding.name] = self._final_outputs[id(binding.data)]
+                continue
+            if self.data is None:
+                raise EngineError(f"step {step.name!r}: input {binding.name!r} needs a workspace")
+            resolved = self.data.resolve(binding, step_dir)
+            self._resolved.setdefault(step.name, {})[binding.name] = resolved.entry
+            self.data_hashes.setdefault(step.name, {})[binding.name] = resolved.content_hash
+            self.warnings.setdefault(step.name, []).extend(resolved.warnings)
+            inputs[binding.name] = resolved.entry["path"]
         return _StepPaths(step_dir, staging, final, inputs)
 
     def _record(self, step: PipelineStep, position: int, depends: list[str]) -> StepRecord:
@@ -125,7 +147,8 @@ class Planner:
             stderr_path=str(step_dir / "stderr.txt"),
             env={**step.environment_variables, MANIFEST_ENV: str(step_dir / "manifest.json")},
             inputs={
-                n: {"path": p, "mode": b.mode, **_placed(b.path_on_compute)}
+                n: self._resolved.get(step.name, {}).get(n)
+                or {"path": p, "mode": b.mode, **_placed(b.path_on_compute)}
                 for n, p, b in self._bindings(step, paths)
             },
             outputs={
@@ -142,6 +165,11 @@ class Planner:
             resources=dict(step.resources),
             target=step.compute_target or DEFAULT_TARGET,
         )
+        if self.data is not None:
+            for out in step.outputs:
+                destination = self.data.destination(out, spec.step_run_id)
+                if destination is not None and out.name:
+                    spec.outputs[out.name]["destination"] = destination
         if isinstance(step, NotebookStep):
             self._notebook(step, spec, paths)
         elif isinstance(step, PythonScriptStep):
@@ -161,7 +189,7 @@ class Planner:
         return spec
 
     @staticmethod
-    def _bindings(step: PipelineStep, paths: _StepPaths) -> list[tuple[str, str, StepInput]]:
+    def _bindings(step: PipelineStep, paths: _StepPaths) -> list[tuple[str, str, InputBinding]]:
         return [(b.name, paths.inputs[b.name], b) for b in step.inputs if b.name]
 
     def _notebook(self, step: NotebookStep, spec: StepSpec, paths: _StepPaths) -> None:
@@ -183,7 +211,7 @@ class Planner:
         """A typed value (for notebook parameters): parameters keep their type."""
         if isinstance(value, PipelineParameter):
             return self.parameters[value.name]
-        if isinstance(value, OutputData | StepInput):
+        if isinstance(value, OutputData | InputBinding | DataPath):
             return self._text(value, step, paths, quote=False)
         if isinstance(value, str) and PLACEHOLDER.fullmatch(value.strip()):
             group, name = PLACEHOLDER.fullmatch(value.strip()).groups()  # type: ignore[union-attr]
@@ -197,11 +225,18 @@ class Planner:
         """An argument as the text the step sees, with references resolved."""
         if isinstance(value, PipelineParameter):
             return str(self.parameters[value.name])
-        if isinstance(value, StepInput):
+        if isinstance(value, InputBinding):
             return paths.inputs[value.name or ""]
+        if isinstance(value, DataPath):
+            for binding in step.inputs:
+                same = isinstance(binding, DataReference) and (
+                    binding.path_on_datastore == value.path_on_datastore
+                )
+                if same and binding.name:
+                    return paths.inputs[binding.name]
         if isinstance(value, OutputData):
             for binding in step.inputs:
-                if binding.data is value and binding.name:
+                if isinstance(binding, StepInput) and binding.data is value and binding.name:
                     return paths.inputs[binding.name]
             return paths.staging[value.name or ""]
         if not isinstance(value, str):

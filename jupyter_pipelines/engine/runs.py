@@ -293,6 +293,7 @@ class PipelineRun:
             else:
                 what = f"will run ({reason})" if reason else "will run"
             lines.append(f"  {step.name}: {what}")
+            lines += [f"    warning: {w}" for w in step.reuse.get("warnings", [])]
         return "\n".join(lines)
 
     def get_details(self) -> dict[str, Any]:

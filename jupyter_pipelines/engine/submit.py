@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import EngineError, PipelineValidationError, did_you_mean
+from ..errors import EngineError, PipelinesError, PipelineValidationError, did_you_mean
 from ..executors.processes import process_start_time
 from ..model.data import StepInput
-from ..model.fileformat import pipeline_to_document
+from ..model.fileformat import parameter_value_doc, pipeline_to_document
 from ..model.parameters import resolve_parameter_values
 from ..model.pipeline import Pipeline
 from ..model.steps import PipelineStep
@@ -26,6 +26,7 @@ from ..model.validation import ValidationIssue
 from ..stores import status as st
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
+from .data import DataBindings
 from .plan import DEFAULT_TARGET, Planner
 from .reuse import (
     FORCED,
@@ -92,14 +93,13 @@ def submit_pipeline(
     selection = select_steps(pipeline.graph, steps, from_steps, to_steps)
     run_id = str(uuid.uuid4())
     created = time.time()
-    records = [
-        r
-        for r in Planner(workspace.runs_dir / run_id, run_id, pipeline, values).plan()
-        if r.name in selection
-    ]
+    planner = Planner(
+        workspace.runs_dir / run_id, run_id, pipeline, values, DataBindings(workspace, values)
+    )
+    records = [r for r in planner.plan() if r.name in selection]
     base = Path(pipeline.source_path).parent if pipeline.source_path else Path.cwd()
     SubmitDecisions(workspace, pipeline, experiment, created, values, base).apply(
-        records, selection, regenerate_outputs
+        records, selection, regenerate_outputs, planner.data_hashes, planner.warnings
     )
     done = all(r.status in st.TERMINAL for r in records)
     run = RunRecord(
@@ -112,7 +112,7 @@ def submit_pipeline(
         description=description or pipeline.description or "",
         pipeline_file=str(Path(pipeline.source_path).resolve()) if pipeline.source_path else None,
         pipeline=pipeline_to_document(pipeline, base),
-        parameters=values,
+        parameters={k: _json_value(v) for k, v in values.items()},
         tags={str(k): v for k, v in (tags or {}).items()},
         options={
             "continue_on_step_failure": bool(continue_on_step_failure),
@@ -127,6 +127,14 @@ def submit_pipeline(
     if start and not done:
         start_driver(workspace, run_id)
     return run_id
+
+
+def _json_value(value: Any) -> Any:
+    """A parameter value as stored with the run (datasets and DataPaths as mappings)."""
+    try:
+        return parameter_value_doc(value)
+    except PipelinesError:
+        return repr(value)
 
 
 class SubmitDecisions:
@@ -150,7 +158,14 @@ class SubmitDecisions:
         self.snapshots = CodeSnapshots(workspace)
         self.index = ReuseIndex(self.store, self.snapshots.store)
 
-    def apply(self, records: list[StepRecord], selection: dict[str, str], regenerate: bool) -> None:
+    def apply(
+        self,
+        records: list[StepRecord],
+        selection: dict[str, str],
+        regenerate: bool,
+        data_hashes: dict[str, dict[str, str]] | None = None,
+        warnings: dict[str, list[str]] | None = None,
+    ) -> None:
         by_name: dict[str, StepRecord] = {}
         for record in records:
             step: PipelineStep = self.graph.nodes[record.name]["step"]
@@ -159,6 +174,9 @@ class SubmitDecisions:
             record.git = self.snapshots.git(step)
             record.fingerprint_doc = base_fingerprint(step, snapshot, self.base, self.values)
             record.reuse = self._mode(step, selection[record.name], regenerate)
+            record.reuse["data"] = (data_hashes or {}).get(record.name, {})
+            if (warnings or {}).get(record.name):
+                record.reuse["warnings"] = (warnings or {})[record.name]
             if record.reuse["mode"] == PINNED:
                 self._pin(record)
             else:

@@ -35,7 +35,7 @@ class StepSpec:
     cell_timeout: float | None = None
     log_output: bool = False
     env: dict[str, str] = field(default_factory=dict)
-    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     timeout: float | None = None
     resources: dict[str, Any] = field(default_factory=dict)

@@ -24,7 +24,7 @@ MANIFEST_VERSION = 1
 
 _REQUIRED_STRINGS = ("run_id", "step_run_id", "step_name", "workspace_dir", "step_dir")
 _PATH_MAPS = ("inputs", "outputs")
-_VALUE_MAPS = ("parameters", "tags")
+_VALUE_MAPS = ("parameters", "tags", "datasets")
 
 
 class ManifestError(RuntimeError):
@@ -52,6 +52,8 @@ class StepManifest:
     outputs: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, Any] = field(default_factory=dict)
+    #: Dataset inputs: name -> {"definition": ..., "path": ..., "dataset": {name, version}}.
+    datasets: dict[str, Any] = field(default_factory=dict)
     version: int = MANIFEST_VERSION
 
     def __post_init__(self) -> None:

@@ -131,9 +131,17 @@ class Run(RunRecorder):
         return self._step
 
     @property
-    def input_datasets(self) -> dict[str, str]:
-        """Input name -> local path of the data it was bound to."""
-        return dict(self.manifest.inputs) if self.manifest else {}
+    def input_datasets(self) -> dict[str, Any]:
+        """Input name -> the local path of its files, or a TabularDataset (as in v1)."""
+        if not self.manifest:
+            return {}
+        found: dict[str, Any] = dict(self.manifest.inputs)
+        for name, entry in self.manifest.datasets.items():
+            if isinstance(entry, dict) and entry.get("kind") == "tabular":
+                # Datasets need the whole package; imported only when a step asks for one.
+                module = importlib.import_module("jupyter_pipelines.stores.datasets")
+                found[name] = module.load_input_dataset(self.manifest.workspace_dir, entry)
+        return found
 
     @property
     def output_datasets(self) -> dict[str, str]:
