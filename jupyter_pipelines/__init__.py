@@ -29,8 +29,21 @@ _EXPORTS: dict[str, str] = {
     "AzureMLNotebookHandler": "jupyter_pipelines.model.notebook_runner",
     "Pipeline": "jupyter_pipelines.model.pipeline",
     "ValidationIssue": "jupyter_pipelines.model.validation",
+    "Environment": "jupyter_pipelines.model.environment",
+    "PythonSection": "jupyter_pipelines.model.environment",
+    "DockerSection": "jupyter_pipelines.model.environment",
+    "DEFAULT_CPU_IMAGE": "jupyter_pipelines.model.environment",
+    "DEFAULT_GPU_IMAGE": "jupyter_pipelines.model.environment",
+    "CondaDependencies": "jupyter_pipelines.model.conda_dependencies",
+    "RunConfiguration": "jupyter_pipelines.model.runconfig",
+    "DockerConfiguration": "jupyter_pipelines.model.runconfig",
     # stores
     "Workspace": "jupyter_pipelines.stores.workspace",
+    "Datastore": "jupyter_pipelines.stores.datastores",
+    "ComputeTarget": "jupyter_pipelines.stores.compute",
+    "AmlCompute": "jupyter_pipelines.stores.compute",
+    "AmlComputeProvisioningConfiguration": "jupyter_pipelines.stores.compute",
+    "LocalCompute": "jupyter_pipelines.stores.compute",
     # engine
     "Experiment": "jupyter_pipelines.engine.experiment",
     "PipelineRun": "jupyter_pipelines.engine.runs",
@@ -42,6 +55,11 @@ _EXPORTS: dict[str, str] = {
     "PipelineValidationError": "jupyter_pipelines.errors",
     "ParameterError": "jupyter_pipelines.errors",
     "RunFailedError": "jupyter_pipelines.errors",
+    "ComputeTargetException": "jupyter_pipelines.errors",
+    "EnvironmentBuildError": "jupyter_pipelines.errors",
+    "UnknownEnvironmentError": "jupyter_pipelines.errors",
+    "DatastoreError": "jupyter_pipelines.errors",
+    "UnknownDatastoreError": "jupyter_pipelines.errors",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -44,12 +44,40 @@ class UnknownRunError(StoreError):
     """No run (or step run) has the given id or name."""
 
 
+class DatastoreError(StoreError):
+    """A datastore could not be registered, opened, read or written, or a path escapes it."""
+
+
+class UnknownDatastoreError(DatastoreError):
+    """No datastore of the workspace has the given name."""
+
+
+class DatasetError(StoreError):
+    """A dataset could not be defined, registered, resolved, read or parsed."""
+
+
+class UnknownDatasetError(DatasetError):
+    """No registered dataset has the given name (or version)."""
+
+
 class ExecutorError(PipelinesError):
     """A compute target could not launch, watch or stop a step."""
 
 
 class UnknownComputeTargetError(ExecutorError):
     """No compute target or executor backend has the given name."""
+
+
+class ComputeTargetException(ExecutorError):
+    """A compute target could not be found, created, changed or deleted (the v1 name)."""
+
+
+class EnvironmentBuildError(ExecutorError):
+    """The Python environment of a step could not be built (a package did not install)."""
+
+
+class UnknownEnvironmentError(ModelError):
+    """No registered or curated environment has the given name (and version)."""
 
 
 class EngineError(PipelinesError):

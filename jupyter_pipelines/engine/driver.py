@@ -261,7 +261,7 @@ class RunDriver:
                 self._promote_outputs(spec)
                 record.outputs = hash_outputs(record.outputs)
                 for out_name, info in deliver_outputs(self.workspace, spec).items():
-                    record.outputs[out_name].update(info)
+                    record.outputs[out_name]["delivered"] = info
             except (OSError, PipelinesError) as exc:
                 result = StepResult(
                     st.FAILED,

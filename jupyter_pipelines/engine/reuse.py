@@ -234,7 +234,8 @@ def hash_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
 
 def input_hashes(record: StepRecord, upstream: dict[str, StepRecord]) -> dict[str, str] | None:
     """Content hashes of a step's inputs, or None while an upstream output is not hashed yet."""
-    hashes: dict[str, str] = {}
+    # Dataset and datastore inputs were hashed at submit; step outputs when they finished.
+    hashes: dict[str, str] = dict(record.reuse.get("data", {}))
     for name, ref in record.reuse.get("inputs", {}).items():
         producer = upstream.get(ref["step"])
         out = producer.outputs.get(ref["output"]) if producer else None

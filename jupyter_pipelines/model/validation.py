@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from ..errors import did_you_mean
-from .data import OutputData, StepInput
+from .data import DataPath, InputBinding, OutputData, StepInput
 from .parameters import PipelineParameter
 from .steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
 
@@ -241,7 +241,9 @@ def _step_data(step: PipelineStep, members: set[int]) -> list[ValidationIssue]:
                 )
             )
     for i, arg in enumerate(step.arguments):
-        allowed = str | int | float | bool | PipelineParameter | OutputData | StepInput
+        allowed = (
+            str | int | float | bool | PipelineParameter | OutputData | InputBinding | DataPath
+        )
         if not isinstance(arg, allowed):
             issues.append(
                 _error(
@@ -269,7 +271,7 @@ def _step_data(step: PipelineStep, members: set[int]) -> list[ValidationIssue]:
 def _not_json(value: object) -> object | None:
     """The first part of ``value`` that cannot be written as JSON, or None."""
     if value is None or isinstance(
-        value, str | int | float | bool | PipelineParameter | OutputData | StepInput
+        value, str | int | float | bool | PipelineParameter | OutputData | InputBinding | DataPath
     ):
         return None
     if isinstance(value, list | tuple):

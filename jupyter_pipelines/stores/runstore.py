@@ -23,9 +23,11 @@ from . import status as st
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
-#: Columns added after version 1, for stores created by an older jupyter_pipelines.
+#: Columns added after version 1, for stores created by an older jupyter_pipelines. New
+#: tables and indexes need no entry: every statement of schema.sql is idempotent and is run
+#: again on an older store (version 3 added the datastores table that way).
 MIGRATIONS: list[tuple[str, str, str]] = [
     ("step_runs", "snapshot_id", "TEXT"),
     ("step_runs", "fingerprint_json", "TEXT"),
@@ -34,11 +36,18 @@ MIGRATIONS: list[tuple[str, str, str]] = [
     ("step_runs", "pid", "INTEGER"),
     ("step_runs", "pid_started", "REAL"),
 ]
-_INDEXES_V2 = (
-    "CREATE INDEX IF NOT EXISTS step_runs_by_fingerprint ON step_runs (fingerprint, status);"
-    "CREATE INDEX IF NOT EXISTS step_runs_by_name ON step_runs (name, status);"
-)
 _SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of an SQL script, one string each (SQLite decides where each ends)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
 
 
 @dataclass
@@ -223,7 +232,7 @@ class RunStore:
                 have = {r["name"] for r in tx.execute(f"PRAGMA table_info({table})")}
                 if column not in have:
                     tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-            for statement in filter(None, _INDEXES_V2.split(";")):
+            for statement in _statements(_SCHEMA):
                 tx.execute(statement)
             tx.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",

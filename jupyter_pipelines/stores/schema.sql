@@ -1,4 +1,5 @@
--- The run store of a workspace (workspace.db). Version 2 (see MIGRATIONS in runstore.py).
+-- The run store of a workspace (workspace.db). Version 3 (see MIGRATIONS in runstore.py).
+-- Every statement is idempotent: an older store is brought up to date by running it again.
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -77,3 +78,14 @@ CREATE TABLE IF NOT EXISTS metrics (
 );
 CREATE INDEX IF NOT EXISTS metrics_by_step ON metrics (step_run_id, id);
 CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, id);
+-- Registered datastores (stores/datastore_registry.py). url is NULL for the built-in ones
+-- (.pipelines/datastores/<name>/), which have a row only once one was made the default.
+-- options_json holds the fsspec storage options as given, credentials included.
+CREATE TABLE IF NOT EXISTS datastores (
+    name           TEXT PRIMARY KEY,
+    url            TEXT,
+    options_json   TEXT NOT NULL DEFAULT '{}',
+    datastore_type TEXT NOT NULL DEFAULT 'Fsspec',
+    is_default     INTEGER NOT NULL DEFAULT 0,
+    created        REAL NOT NULL
+);

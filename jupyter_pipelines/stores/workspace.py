@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
 from .runstore import RunStore
+
+if TYPE_CHECKING:
+    from ..model.environment import Environment
+    from .compute import ComputeTarget
+    from .datastores import Datastore
+    from .environments import EnvironmentRegistry
 
 WORKSPACE_DIRNAME = ".pipelines"
 ENV_VAR = "JUPYTER_PIPELINES_WORKSPACE"
@@ -96,6 +102,49 @@ class Workspace:
     def datastores_dir(self) -> Path:
         """Folder of the built-in local datastores."""
         return self.dir / "datastores"
+
+    # -- datastores (v1 names); imported here because datastores.py imports this module --
+    def get_default_datastore(self) -> Datastore:
+        """The default datastore: ``workspaceblobstore`` unless another was set."""
+        from .datastores import Datastore
+
+        return Datastore.get_default(self)
+
+    @property
+    def datastores(self) -> dict[str, Datastore]:
+        """Every datastore of the workspace by name, the two built-in ones included."""
+        from .datastore_registry import load_records
+        from .datastores import Datastore
+
+        return {n: Datastore._from_record(self, r) for n, r in load_records(self).items()}
+
+    def set_default_datastore(self, name: str) -> None:
+        """Make the datastore ``name`` the default one."""
+        from .datastore_registry import set_default
+
+        set_default(self, name)
+
+    # -- environments and compute targets (v1 names); imported on first use -----------
+    @cached_property
+    def environments_registry(self) -> EnvironmentRegistry:
+        """The registered environments (used by ``Environment.get/register/list``)."""
+        from .environments import EnvironmentRegistry
+
+        return EnvironmentRegistry(self.dir / "workspace.db")
+
+    @property
+    def environments(self) -> dict[str, Environment]:
+        """Name -> environment: the curated ones and the latest version of each registered."""
+        from ..model.environment import Environment
+
+        return Environment.list(self)
+
+    @property
+    def compute_targets(self) -> dict[str, ComputeTarget]:
+        """Name -> registered compute target (the built-in ``local`` is not listed, as in v1)."""
+        from .compute import compute_targets
+
+        return compute_targets(self)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
