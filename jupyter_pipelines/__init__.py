@@ -44,6 +44,10 @@ _EXPORTS: dict[str, str] = {
     "AmlCompute": "jupyter_pipelines.stores.compute",
     "AmlComputeProvisioningConfiguration": "jupyter_pipelines.stores.compute",
     "LocalCompute": "jupyter_pipelines.stores.compute",
+    "Dataset": "jupyter_pipelines.stores.datasets",
+    "FileDataset": "jupyter_pipelines.stores.datasets",
+    "TabularDataset": "jupyter_pipelines.stores.datasets",
+    "DataType": "jupyter_pipelines.stores.datasets",
     # engine
     "Experiment": "jupyter_pipelines.engine.experiment",
     "PipelineRun": "jupyter_pipelines.engine.runs",
@@ -60,6 +64,8 @@ _EXPORTS: dict[str, str] = {
     "UnknownEnvironmentError": "jupyter_pipelines.errors",
     "DatastoreError": "jupyter_pipelines.errors",
     "UnknownDatastoreError": "jupyter_pipelines.errors",
+    "DatasetError": "jupyter_pipelines.errors",
+    "UnknownDatasetError": "jupyter_pipelines.errors",
 }
 
 __all__ = sorted(_EXPORTS)

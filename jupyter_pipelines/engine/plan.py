@@ -49,6 +49,16 @@ def _placed(path_on_compute: str | None) -> dict[str, str]:
     return {"path_on_compute": path_on_compute} if path_on_compute else {}
 
 
+def _tabular(binding: InputBinding) -> dict[str, Any]:
+    """An output read as a table (``read_delimited_files``) reaches the step as a dataset."""
+    if not (isinstance(binding, StepInput) and binding.tabular):
+        return {}
+    options = dict(getattr(binding.data, "tabular", None) or {})
+    options.pop("path_glob", None)
+    definition = {"kind": "tabular", "paths": [], "transformations": [], "tabular": options}
+    return {"kind": "dataset", "definition": definition}
+
+
 def _sources(data: OutputData) -> dict[str, list[str]]:
     source = getattr(data, "source", None)
     if not source:
@@ -148,7 +158,7 @@ class Planner:
             env={**step.environment_variables, MANIFEST_ENV: str(step_dir / "manifest.json")},
             inputs={
                 n: self._resolved.get(step.name, {}).get(n)
-                or {"path": p, "mode": b.mode, **_placed(b.path_on_compute)}
+                or {"path": p, "mode": b.mode, **_placed(b.path_on_compute), **_tabular(b)}
                 for n, p, b in self._bindings(step, paths)
             },
             outputs={

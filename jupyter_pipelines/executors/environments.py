@@ -39,6 +39,8 @@ Log = Callable[[str], None]
 #: Bumped when the layout of a built environment changes, so that old ones are rebuilt.
 BUILD_FORMAT = 1
 MARKER = ".jupyter_pipelines-env.json"
+#: At most this many extra pip dry runs look for further missing packages after a failure.
+MAX_MISSING_PROBES = 5
 PTH_NAME = "zz-jupyter-pipelines-host.pth"
 #: Packages that jupyter_pipelines itself stands in for, and conda's own tooling.
 _PROVIDED = re.compile(r"^(azureml(-.*)?|jupyter-pipelines)$")
@@ -198,7 +200,8 @@ def _build(
         command = [python, "-m", "pip", "install", "--no-input", *options, *requirements]
         code, lines = _run(command, emit, check=False)
         if code != 0:
-            raise _pip_failure(environment, lines, code, fallback)
+            missing = _missing_requirements(command, lines, emit)
+            raise _pip_failure(environment, missing, lines, code, fallback)
     _write_host_pth(env_dir, python, emit)
     marker = {"environment": environment.name, "plan": asdict(plan), "built": time.time()}
     tmp = env_dir / (MARKER + ".tmp")
@@ -241,10 +244,37 @@ def _warn_without_conda(environment: Environment, plan: BuildPlan, emit: Log) ->
         )
 
 
-def _pip_failure(
-    environment: Environment, lines: list[str], code: int, fallback: dict[str, str]
-) -> EnvironmentBuildError:
+def _missing_requirements(command: list[str], lines: list[str], emit: Log) -> list[str]:
+    """Every requirement pip cannot find, not only the first one it stopped at.
+
+    pip stops at the first missing requirement; dry runs without the ones found so far
+    find the others (a few at most, so a few quick runs).
+    """
     missing = list(dict.fromkeys(_PIP_MISSING.findall("\n".join(lines))))
+    install_at = command.index("install") + 1
+    for _ in range(MAX_MISSING_PROBES):
+        if not missing:
+            break
+        names = {package_name(m) for m in missing}
+        rest = [arg for arg in command[install_at:] if package_name(arg) not in names]
+        if not [arg for arg in rest if not arg.startswith("-")]:
+            break
+        probe = [*command[:install_at], "--dry-run", *rest]
+        code, output = _run(probe, emit, check=False)
+        found = [m for m in _PIP_MISSING.findall("\n".join(output)) if m not in missing]
+        if code == 0 or not found:
+            break
+        missing += list(dict.fromkeys(found))
+    return missing
+
+
+def _pip_failure(
+    environment: Environment,
+    missing: list[str],
+    lines: list[str],
+    code: int,
+    fallback: dict[str, str],
+) -> EnvironmentBuildError:
     by_name = {package_name(req): conda for req, conda in fallback.items()}
     from_conda = [by_name[package_name(m)] for m in missing if package_name(m) in by_name]
     from_pip = [m for m in missing if package_name(m) not in by_name]
@@ -363,7 +393,7 @@ def _locked(path: Path, name: str, emit: Log) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            emit(f"waiting for another process building environment {name!r}")
+            emit(f"waiting while another process builds environment {name!r}")
             fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

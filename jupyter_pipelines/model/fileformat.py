@@ -150,6 +150,8 @@ def _dataset_doc(dataset: Any) -> dict[str, Any]:
     if isinstance(dataset, PipelineParameter):
         return {"parameter": dataset.name}
     name, version = getattr(dataset, "name", None), getattr(dataset, "version", None)
+    if not name and hasattr(dataset, "to_definition"):
+        return {"definition": dataset.to_definition()}  # not registered: written inline
     if not name:
         raise ModelError(
             f"dataset {dataset!r} is not registered, so a pipeline file cannot name it; "
@@ -507,6 +509,8 @@ class _Builder:
             if param.type_name == "datapath":
                 return DataReference(None, name, param)
             return DatasetConsumptionConfig(name, param)
+        if "definition" in ref:
+            return DatasetConsumptionConfig(name, dict(ref["definition"]))
         if "dataset" in ref:
             return DatasetConsumptionConfig(
                 name, DatasetRef(ref["dataset"], ref.get("version", "latest"))

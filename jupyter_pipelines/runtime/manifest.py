@@ -137,6 +137,7 @@ class StepManifest:
             "outputs": dict(self.outputs),
             "parameters": dict(self.parameters),
             "tags": dict(self.tags),
+            "datasets": dict(self.datasets),
         }
 
     def write(self, path: str | os.PathLike[str]) -> None:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import time
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import ComputeTargetException, did_you_mean
-from .registry_tables import transaction
+from .compute_registry import ComputeRecord, ComputeRegistry
 from .vm_sizes import DEFAULT_VM_SIZE, gpus_for_vm_size, supported_vm_sizes
 
 LOCAL_TARGET = "local"
@@ -24,77 +22,6 @@ LOCAL_TARGET = "local"
 DEFAULT_SLOTS = 4
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{1,31}")
 _PRIORITIES = ("dedicated", "lowpriority")
-
-DDL = """
-CREATE TABLE IF NOT EXISTS compute_targets (
-    name TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    config_json TEXT NOT NULL,
-    created REAL NOT NULL
-);
-"""
-
-
-@dataclass
-class ComputeRecord:
-    """A registered compute target as stored."""
-
-    name: str
-    kind: str
-    config: dict[str, Any]
-    created: float
-
-
-class ComputeRegistry:
-    """The ``compute_targets`` table of one workspace."""
-
-    def __init__(self, workspace: Any) -> None:
-        self.db_path = workspace.dir / "workspace.db"
-
-    def get(self, name: str) -> ComputeRecord | None:
-        with transaction(self.db_path, DDL, write=False) as conn:
-            row = conn.execute("SELECT * FROM compute_targets WHERE name = ?", (name,)).fetchone()
-        return _record(row) if row is not None else None
-
-    def list(self) -> list[ComputeRecord]:
-        with transaction(self.db_path, DDL, write=False) as conn:
-            rows = conn.execute("SELECT * FROM compute_targets ORDER BY name").fetchall()
-        return [_record(r) for r in rows]
-
-    def create(self, name: str, kind: str, config: dict[str, Any]) -> ComputeRecord:
-        """Register a target; an identical existing one is returned, a different one refused."""
-        with transaction(self.db_path, DDL) as conn:
-            row = conn.execute("SELECT * FROM compute_targets WHERE name = ?", (name,)).fetchone()
-            if row is not None:
-                existing = _record(row)
-                if existing.kind == kind and existing.config == config:
-                    return existing
-                raise ComputeTargetException(
-                    f"compute target {name!r} already exists as a {existing.kind} with another "
-                    f"configuration; use ComputeTarget(ws, {name!r}), or delete() it first"
-                )
-            record = ComputeRecord(name, kind, config, time.time())
-            conn.execute(
-                "INSERT INTO compute_targets (name, kind, config_json, created)"
-                " VALUES (?, ?, ?, ?)",
-                (name, kind, json.dumps(config, sort_keys=True), record.created),
-            )
-        return record
-
-    def update(self, name: str, config: dict[str, Any]) -> None:
-        with transaction(self.db_path, DDL) as conn:
-            conn.execute(
-                "UPDATE compute_targets SET config_json = ? WHERE name = ?",
-                (json.dumps(config, sort_keys=True), name),
-            )
-
-    def delete(self, name: str) -> bool:
-        with transaction(self.db_path, DDL) as conn:
-            return conn.execute("DELETE FROM compute_targets WHERE name = ?", (name,)).rowcount > 0
-
-
-def _record(row: Any) -> ComputeRecord:
-    return ComputeRecord(row["name"], row["kind"], json.loads(row["config_json"]), row["created"])
 
 
 def _iso(timestamp: float) -> str:
@@ -109,7 +36,8 @@ class ComputeTargetStatus:
         self.provisioning_state: str = fields.get("provisioningState", "Succeeded")
 
     def serialize(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self._fields))
+        copied: dict[str, Any] = json.loads(json.dumps(self._fields))
+        return copied
 
     def __repr__(self) -> str:
         return f"ComputeTargetStatus({self._fields!r})"
@@ -198,7 +126,7 @@ class ComputeTarget:
         """Register a new target from a provisioning configuration and return it."""
         kind = getattr(provisioning_configuration, "_compute_type", None)
         target_cls = ComputeTarget._kinds.get(kind or "")
-        if target_cls is None or kind == LOCAL_TARGET:
+        if kind is None or target_cls is None or kind == LOCAL_TARGET:
             raise ComputeTargetException(
                 f"{provisioning_configuration!r} is not a provisioning configuration; use "
                 "AmlCompute.provisioning_configuration(vm_size=..., max_nodes=...)"
@@ -510,10 +438,10 @@ def _lookup(workspace: Any, name: str) -> ComputeRecord:
     registry = ComputeRegistry(workspace)
     record = registry.get(name)
     if record is None:
-        known = [r.name for r in registry.list()]
+        known = [LOCAL_TARGET, *(r.name for r in registry.list())]
         raise ComputeTargetException(
-            f"no compute target {name!r} in this workspace{did_you_mean(name, [LOCAL_TARGET, *known])}; "
-            f"known: {', '.join([LOCAL_TARGET, *known])}; create one with "
+            f"no compute target {name!r} in this workspace{did_you_mean(name, known)}; "
+            f"known: {', '.join(known)}; create one with "
             "ComputeTarget.create(ws, name, AmlCompute.provisioning_configuration(...))"
         )
     return record

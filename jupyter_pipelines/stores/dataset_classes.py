@@ -6,12 +6,12 @@ Factories, the registry look-ups of v1 ``Dataset`` and the functions the engine 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from ..errors import DatasetError, did_you_mean
+from ..errors import DatasetError, StoreError, did_you_mean
+from ..log import get_logger
 from ..model.data import DatasetConsumptionConfig
 from ..reuse.hashing import hash_document
 from . import dataset_registry as registry
@@ -23,8 +23,9 @@ from .datastores import Datastore
 if TYPE_CHECKING:
     from .workspace import Workspace
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 KINDS = ("file", "tabular")
+_D = TypeVar("_D", bound="AbstractDataset")
 
 
 class AbstractDataset:
@@ -122,6 +123,36 @@ class AbstractDataset:
         bases = [f"{d}/{pattern_base(self._datastore(d), p)}" for d, p in self._paths]
         return layout(bases, [f"{store.name}/{rel}" for store, rel in files])
 
+    def file_paths(self) -> list[str]:
+        """Each file as ``datastore/path`` (the keys of ``file_hashes``)."""
+        return [f"{store.name}/{rel}" for store, rel in self.resolve_files()]
+
+    def to_path(self) -> list[str]:
+        """v1: each file's path relative to the common root of the dataset's paths, from '/'.
+
+        ``to_path``, ``download`` and ``mount`` act on the files, for tabular datasets too
+        (that is how steps are given a table's files)."""
+        return self._layout(self.resolve_files())
+
+    def _placement(self, root: Path) -> list[tuple[Datastore, str, Path]]:
+        files = self.resolve_files()
+        return [
+            (s, r, root / p.lstrip("/"))
+            for (s, r), p in zip(files, self._layout(files), strict=True)
+        ]
+
+    def download(self, target_path: str | None = None, overwrite: bool = False) -> list[str]:
+        """Copy the files into ``target_path`` (default: a new temporary folder), laid out as
+        ``to_path()``; returns their local paths. Existing files are kept unless ``overwrite``."""
+        import tempfile
+
+        root = Path(target_path) if target_path else Path(tempfile.mkdtemp(prefix="dataset-"))
+        return place(self._placement(root), link=False, overwrite=overwrite)
+
+    def mount(self, mount_point: str | None = None, **_v1_arguments: Any) -> DatasetMount:
+        """A read-only view of the files (call ``start()``, or use it in a ``with``)."""
+        return DatasetMount(self, mount_point)
+
     def file_hashes(self) -> dict[str, str]:
         """BLAKE3 of every file, by ``datastore/path``."""
         return hash_files(self.workspace, self.resolve_files())
@@ -137,7 +168,7 @@ class AbstractDataset:
             return []
         try:
             current = self.file_hashes()
-        except DatasetError as exc:
+        except StoreError as exc:  # a datastore gone or unreadable: say so, do not fail
             return [f"unreadable: {exc}"]
         return compare(self._pinned[1], current)
 
@@ -205,7 +236,7 @@ class AbstractDataset:
         return {n: _from_record(workspace, r) for n, r in registry.all_latest(workspace).items()}
 
     # -- helpers -------------------------------------------------------------------------
-    def _with(self, **step: Any) -> Any:
+    def _with(self: _D, **step: Any) -> _D:
         """A new, unregistered dataset with one more transformation."""
         return type(self)(
             self.workspace,
@@ -246,30 +277,6 @@ class FileDataset(AbstractDataset):
             files = files[: step["count"]] if step["op"] == "take" else files[step["count"] :]
         return files
 
-    def file_paths(self) -> list[str]:
-        """Each file as ``datastore/path`` (the keys of ``file_hashes``)."""
-        return [f"{store.name}/{rel}" for store, rel in self.resolve_files()]
-
-    def to_path(self) -> list[str]:
-        """v1: each file's path relative to the common root of the dataset's paths, from '/'."""
-        return self._layout(self.resolve_files())
-
-    def _placement(self, root: Path) -> list[tuple[Datastore, str, Path]]:
-        files = self.resolve_files()
-        return [(s, r, root / p.lstrip("/")) for (s, r), p in zip(files, self._layout(files))]
-
-    def download(self, target_path: str | None = None, overwrite: bool = False) -> list[str]:
-        """Copy the files into ``target_path`` (default: a new temporary folder), laid out as
-        ``to_path()``; returns their local paths. Existing files are kept unless ``overwrite``."""
-        import tempfile
-
-        root = Path(target_path) if target_path else Path(tempfile.mkdtemp(prefix="dataset-"))
-        return place(self._placement(root), link=False, overwrite=overwrite)
-
-    def mount(self, mount_point: str | None = None, **_v1_arguments: Any) -> DatasetMount:
-        """A read-only view of the files (call ``start()``, or use it in a ``with``)."""
-        return DatasetMount(self, mount_point)
-
     def take(self, count: int) -> FileDataset:
         """The first ``count`` files."""
         return self._with(op="take", count=_count(count))
@@ -287,17 +294,17 @@ class TabularDataset(AbstractDataset):
     def _sources(self) -> list[tabular.Source]:
         root = self._local_root
         if root is not None:  # inside a step: the files were made available here
-            files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-            files = [p for p in files if not p.name.startswith(".")]
+            found = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
             base = root.parent if root.is_file() else root
             return [
                 tabular.Source(str(p), "/" + p.relative_to(base).as_posix(), _opener(p))
-                for p in files
+                for p in found
+                if not p.name.startswith(".")  # partial downloads
             ]
         files = self.resolve_files()
         return [
             tabular.Source(f"{store.name}/{rel}", path, _store_opener(store, rel))
-            for (store, rel), path in zip(files, self._layout(files))
+            for (store, rel), path in zip(files, self._layout(files), strict=True)
         ]
 
     def _table(self) -> tabular.Table:
@@ -346,290 +353,6 @@ class TabularDataset(AbstractDataset):
 
     def drop_columns(self, columns: str | list[str]) -> TabularDataset:
         return self._with(op="drop_columns", columns=_names(columns))
-
-
-# -- helpers -------------------------------------------------------------------------
-    def _with(self, **step: Any) -> Any:
-        """A new, unregistered dataset with one more transformation."""
-        return type(self)(
-            self.workspace,
-            self._paths,
-            self._options,
-            [*self._transformations, step],
-            self._datastores,
-        )
-
-    def __repr__(self) -> str:
-        who = f"name={self.name!r}, version={self.version}, " if self.name else ""
-        paths = [f"{d}/{p}" for d, p in self._paths]
-        return f"{type(self).__name__}({who}paths={paths})"
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return False
-        assert isinstance(other, AbstractDataset)
-        mine = (self.workspace, self.name, self.version, self.to_definition())
-        return (other.workspace, other.name, other.version, other.to_definition()) == mine
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        state = (self.name, self.version, self.description, self.tags, self._pinned)
-        return (_restore, (str(self.workspace.dir), self.to_definition(), state))
-
-
-class FileDataset(AbstractDataset):
-    """Files on datastores (v1 ``FileDataset``)."""
-
-    kind = "file"
-
-    def resolve_files(self) -> list[tuple[Datastore, str]]:
-        files = super().resolve_files()
-        for step in self._transformations:
-            files = files[: step["count"]] if step["op"] == "take" else files[step["count"] :]
-        return files
-
-    def file_paths(self) -> list[str]:
-        """Each file as ``datastore/path`` (the keys of ``file_hashes``)."""
-        return [f"{store.name}/{rel}" for store, rel in self.resolve_files()]
-
-    def to_path(self) -> list[str]:
-        """v1: each file's path relative to the common root of the dataset's paths, from '/'."""
-        return self._layout(self.resolve_files())
-
-    def _placement(self, root: Path) -> list[tuple[Datastore, str, Path]]:
-        files = self.resolve_files()
-        return [(s, r, root / p.lstrip("/")) for (s, r), p in zip(files, self._layout(files))]
-
-    def download(self, target_path: str | None = None, overwrite: bool = False) -> list[str]:
-        """Copy the files into ``target_path`` (default: a new temporary folder), laid out as
-        ``to_path()``; returns their local paths. Existing files are kept unless ``overwrite``."""
-        import tempfile
-
-        root = Path(target_path) if target_path else Path(tempfile.mkdtemp(prefix="dataset-"))
-        return place(self._placement(root), link=False, overwrite=overwrite)
-
-    def mount(self, mount_point: str | None = None, **_v1_arguments: Any) -> DatasetMount:
-        """A read-only view of the files (call ``start()``, or use it in a ``with``)."""
-        return DatasetMount(self, mount_point)
-
-    def take(self, count: int) -> FileDataset:
-        """The first ``count`` files."""
-        return self._with(op="take", count=_count(count))
-
-    def skip(self, count: int) -> FileDataset:
-        """All files but the first ``count``."""
-        return self._with(op="skip", count=_count(count))
-
-
-class TabularDataset(AbstractDataset):
-    """Delimited files read as one table (v1 ``TabularDataset``)."""
-
-    kind = "tabular"
-
-    def _sources(self) -> list[tabular.Source]:
-        root = self._local_root
-        if root is not None:  # inside a step: the files were made available here
-            files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-            files = [p for p in files if not p.name.startswith(".")]
-            base = root.parent if root.is_file() else root
-            return [
-                tabular.Source(str(p), "/" + p.relative_to(base).as_posix(), _opener(p))
-                for p in files
-            ]
-        files = self.resolve_files()
-        return [
-            tabular.Source(f"{store.name}/{rel}", path, _store_opener(store, rel))
-            for (store, rel), path in zip(files, self._layout(files))
-        ]
-
-    def _table(self) -> tabular.Table:
-        assert self._options is not None
-        table = tabular.read_table(self._sources(), self._options)
-        columns, records = table.columns, table.records
-        for step in self._transformations:
-            op = step["op"]
-            if op in ("take", "skip"):
-                n = step["count"]
-                records = records[:n] if op == "take" else records[n:]
-                continue
-            unknown = [c for c in step["columns"] if c not in columns]
-            if unknown:
-                raise DatasetError(
-                    f"{op}: no column(s) {unknown}{did_you_mean(unknown[0], columns)}; "
-                    f"columns: {columns}"
-                )
-            keep = op == "keep_columns"
-            columns = [c for c in columns if (c in step["columns"]) == keep]
-            records = [{c: r.get(c) for c in columns} for r in records]
-        return tabular.Table(columns, records)
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """The rows as dicts (standard library only; no pandas needed)."""
-        return self._table().records
-
-    def to_pandas_dataframe(self, on_error: str = "fail", **_v1_arguments: Any) -> Any:
-        """The table as a pandas DataFrame (``pip install jupyter_pipelines[tabular]``).
-        A value that does not parse always raises DatasetError naming file, line, column."""
-        return tabular.to_dataframe(self._table())
-
-    @property
-    def columns(self) -> list[str]:
-        """The table's column names."""
-        return self._table().columns
-
-    def take(self, count: int) -> TabularDataset:
-        return self._with(op="take", count=_count(count))
-
-    def skip(self, count: int) -> TabularDataset:
-        return self._with(op="skip", count=_count(count))
-
-    def keep_columns(self, columns: str | list[str], validate: bool = False) -> TabularDataset:
-        return self._with(op="keep_columns", columns=_names(columns))
-
-    def drop_columns(self, columns: str | list[str]) -> TabularDataset:
-        return self._with(op="drop_columns", columns=_names(columns))
-
-
-# -- factories (v1 Dataset.File, Dataset.Tabular) -----------------------------------------------
-class _FileFactory:
-    @staticmethod
-    def from_files(path: Any, validate: bool = True, **_v1_arguments: Any) -> FileDataset:
-        """Files at ``path``: ``(datastore, 'folder/')``, ``(datastore, 'data/**/*.png')``,
-        a DataPath, ``datastore.path('...')``, or a list of them."""
-        return _create(FileDataset, path, None, validate)  # type: ignore[return-value]
-
-
-class _TabularFactory:
-    @staticmethod
-    def from_delimited_files(
-        path: Any,
-        validate: bool = True,
-        include_path: bool = False,
-        infer_column_types: bool = True,
-        set_column_types: dict[str, Any] | None = None,
-        separator: str = ",",
-        header: bool | str | int = True,
-        partition_format: str | None = None,
-        support_multi_line: bool = False,
-        empty_as_string: bool = False,
-        encoding: str = "utf8",
-    ) -> TabularDataset:
-        """Delimited files at ``path`` read as one table (paths as for ``from_files``)."""
-        options = tabular.normalize_options(
-            include_path=include_path, infer_column_types=infer_column_types,
-            set_column_types=set_column_types, separator=separator, header=header,
-            partition_format=partition_format, support_multi_line=support_multi_line,
-            empty_as_string=empty_as_string, encoding=encoding,
-        )  # fmt: skip
-        dataset = _create(TabularDataset, path, options, validate)
-        if validate:
-            tabular.read_table(dataset._sources()[:1], options, limit=100)  # type: ignore[attr-defined]
-        return dataset  # type: ignore[return-value]
-
-
-class Dataset:
-    """v1 ``Dataset``: the ``File`` and ``Tabular`` factories and the registry look-ups."""
-
-    File = _FileFactory
-    Tabular = _TabularFactory
-    get_by_name = staticmethod(AbstractDataset.get_by_name)
-    get_all = staticmethod(AbstractDataset.get_all)
-
-
-def _create(
-    cls: type[AbstractDataset], path: Any, options: dict[str, Any] | None, validate: bool
-) -> AbstractDataset:
-    workspace, pairs = parse_paths(path)
-    if workspace is None:
-        raise DatasetError(
-            f"the paths {path!r} name datastores only by name; pass a Datastore object "
-            "(Datastore.get(ws, name)) so the dataset knows its workspace"
-        )
-    stores: dict[str, Datastore] = {}
-    paths = []
-    for store, pattern in pairs:
-        resolved = store if isinstance(store, Datastore) else Datastore.get(workspace, store)
-        stores[resolved.name] = resolved
-        paths.append((resolved.name, resolved.relative(pattern)))
-    dataset = cls(workspace, paths, options, None, stores)
-    if validate:
-        for name, pattern in paths:
-            if not stores[name].glob(pattern):
-                raise DatasetError(
-                    f"path {pattern or '/'!r} on datastore {name!r} matches no file; upload "
-                    "the data first (datastore.upload(...)) or fix the path"
-                )
-    return dataset
-
-
-# -- for the engine and the step runtime ------------------------------------------------------
-def resolve_dataset(workspace: Workspace, value: Any) -> AbstractDataset:
-    """The dataset ``value`` names: a dataset, a DatasetRef, ``"name[:version]"`` or a
-    definition dict (UnknownDatasetError for an unknown name or version)."""
-    if is_dataset(value):
-        return value
-    if getattr(value, "is_dataset_ref", False):
-        return AbstractDataset.get_by_name(workspace, value.name, value.version)
-    if isinstance(value, str):
-        name, sep, version = value.rpartition(":")
-        if sep and (version.isdigit() or version == "latest"):
-            return AbstractDataset.get_by_name(workspace, name, version)
-        return AbstractDataset.get_by_name(workspace, value)
-    if isinstance(value, dict) and "kind" in value:
-        return AbstractDataset.from_definition(workspace, value)
-    if isinstance(value, dict) and "name" in value:
-        return AbstractDataset.get_by_name(
-            workspace, value["name"], value.get("version") or "latest"
-        )
-    raise DatasetError(
-        f"cannot use {value!r} as a dataset: pass a dataset, a name or 'name:version'"
-    )
-
-
-def register_from_files(
-    workspace: Workspace,
-    name: str,
-    datastore: Datastore | str | None,
-    path: str,
-    kind: str = "file",
-    tabular_options: dict[str, Any] | None = None,
-    description: str | None = None,
-    tags: dict[str, str] | None = None,
-) -> AbstractDataset:
-    """Register the files at ``path`` on ``datastore`` as a new version of dataset ``name``."""
-    if kind not in KINDS:
-        raise DatasetError(f"dataset kind must be one of {KINDS}, got {kind!r}")
-    store = datastore if isinstance(datastore, Datastore) else (
-        Datastore.get(workspace, datastore) if datastore else workspace.get_default_datastore()
-    )  # fmt: skip
-    options = dict(tabular_options or {})
-    glob = options.pop("path_glob", None)
-    pattern = store.relative(posixpath.join(path, glob) if glob else path)
-    if kind == "tabular":
-        dataset: AbstractDataset = TabularDataset(
-            workspace, [(store.name, pattern)], tabular.normalize_options(**options), None,
-            {store.name: store},
-        )  # fmt: skip
-    else:
-        dataset = FileDataset(workspace, [(store.name, pattern)], None, None, {store.name: store})
-    return dataset.register(workspace, name, description, tags, create_new_version=True)
-
-
-def load_input_dataset(workspace_dir: str, entry: dict[str, Any]) -> str | TabularDataset:
-    """What a step reads for a dataset input (see the module docstring)."""
-    from .workspace import Workspace
-
-    dataset = AbstractDataset.from_definition(Workspace(workspace_dir), entry["definition"])
-    info = entry.get("dataset") or {}
-    dataset.name, dataset.version = info.get("name"), info.get("version")
-    path = entry.get("path") or ""
-    if isinstance(dataset, FileDataset):
-        return path or DatasetMount(dataset).start().mount_point
-    assert isinstance(dataset, TabularDataset)
-    dataset._local_root = Path(path) if path else None
-    return dataset
 
 
 # -- helpers -------------------------------------------------------------------------------------

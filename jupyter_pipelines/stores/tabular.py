@@ -338,7 +338,8 @@ _DATE_TOKEN = re.compile("|".join(_DATE_PARTS))
 
 def _partition_parts(fmt: str) -> tuple[str, list[tuple[str, str | None]]]:
     """The regex of a v1 partition format and its (column, date format or None) fields."""
-    pattern, fields, pos = "", [], 0
+    pattern, pos = "", 0
+    fields: list[tuple[str, str | None]] = []
     for i, match in enumerate(_FIELD.finditer(fmt)):
         pattern += re.escape(fmt[pos : match.start()])
         name, date = match.group(1).strip(), match.group(2)

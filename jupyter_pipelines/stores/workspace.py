@@ -13,6 +13,7 @@ from .runstore import RunStore
 if TYPE_CHECKING:
     from ..model.environment import Environment
     from .compute import ComputeTarget
+    from .datasets import AbstractDataset
     from .datastores import Datastore
     from .environments import EnvironmentRegistry
 
@@ -145,6 +146,14 @@ class Workspace:
         from .compute import compute_targets
 
         return compute_targets(self)
+
+    # -- datasets (v1 name) ------------------------------------------------------------
+    @property
+    def datasets(self) -> dict[str, AbstractDataset]:
+        """The latest version of every registered dataset, by name."""
+        from .datasets import AbstractDataset
+
+        return AbstractDataset.get_all(self)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"

@@ -35,7 +35,9 @@ def test_type_is_taken_from_the_default(default: object, type_name: str) -> None
 
 @pytest.mark.parametrize("default", [None, [1], {"a": 1}, b"bytes", (1, 2)])
 def test_default_of_another_type_is_refused(default: object) -> None:
-    with pytest.raises(ParameterError, match=r"expected a str, int, float, bool, a dataset or a DataPath"):
+    with pytest.raises(
+        ParameterError, match=r"expected a str, int, float, bool, a dataset or a DataPath"
+    ):
         PipelineParameter("p", default)  # type: ignore[arg-type]
 
 
