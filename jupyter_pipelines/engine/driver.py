@@ -18,7 +18,6 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any
 
 from ..errors import PipelinesError
 from ..executors.base import AbstractExecutor, StepHandle, StepResult, StepSpec
@@ -28,6 +27,7 @@ from ..reuse.snapshot import SnapshotStore
 from ..runtime.manifest import StepManifest
 from ..runtime.metrics import read_metrics
 from ..stores import status as st
+from ..stores.compute import target_executor_options
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
 from .data import deliver_outputs, stage_data_inputs
@@ -181,27 +181,51 @@ class RunDriver:
         self.store.update_step(self.run.id, record.name, status=st.RUNNING, started=started)
         record.status = st.RUNNING
         self.pending.discard(record.name)
-        try:
-            handle = executor.launch(spec)
-        except Exception as exc:  # a backend that cannot launch fails the step, not the run
-            self.results.put((record.name, StepResult(st.FAILED, None, f"cannot launch: {exc}")))
-            self.running[record.name] = _Done()
-            return
-        self.running[record.name] = handle
-        pid = getattr(handle, "pid", None)
-        if pid is not None:
-            self.store.update_step(
-                self.run.id, record.name, pid=pid, pid_started=process_start_time(pid)
-            )
+        deferred = _Deferred()
+        self.running[record.name] = deferred
 
-        def wait() -> None:
+        def run() -> None:
             try:
-                result = handle.wait()
-            except Exception as exc:
-                result = StepResult(st.FAILED, None, f"lost the step: {exc}")
+                self._use_environment(spec)  # may build a virtual environment: minutes
+                if deferred.canceled is not None:
+                    result = StepResult(st.CANCELED, None, deferred.canceled)
+                else:
+                    handle = executor.launch(spec)
+                    deferred.attach(handle)
+                    self._record_pid(record.name, handle)
+                    result = handle.wait()
+            except Exception as exc:  # a step that cannot start fails alone
+                result = StepResult(st.FAILED, None, f"cannot start the step: {exc}")
             self.results.put((record.name, result))
 
-        threading.Thread(target=wait, name=f"wait:{record.name}", daemon=True).start()
+        threading.Thread(target=run, name=f"step:{record.name}", daemon=True).start()
+
+    def _use_environment(self, spec: StepSpec) -> None:
+        """Point the step at its Environment's interpreter, building it the first time."""
+        if not spec.environment:
+            return
+        from ..executors.environments import python_for
+        from ..model.environment import Environment
+
+        def log(line: str) -> None:
+            with open(spec.stderr_path, "a") as fh:
+                fh.write(line if line.endswith("\n") else line + "\n")
+
+        python = python_for(
+            Environment.from_dict(spec.environment),
+            self.workspace.dir,
+            log,
+            for_notebooks=spec.kind == "notebook",
+        )
+        if spec.kind == "notebook":
+            spec.python = python
+        elif spec.argv and spec.argv[0] == sys.executable:
+            spec.argv[0] = python
+
+    def _record_pid(self, name: str, handle: StepHandle) -> None:
+        pid = getattr(handle, "pid", None)
+        if pid is not None:
+            self.store.update_step(self.run.id, name, pid=pid, pid_started=process_start_time(pid))
 
     def _prepare(self, record: StepRecord, spec: StepSpec) -> None:
         """Create the step's folders and write its manifest before it starts."""
@@ -383,13 +407,37 @@ class RunDriver:
 
     def _executor(self, target: str) -> AbstractExecutor:
         if target not in self.executors:
-            options: dict[str, Any] = {}
+            kind, options = target_executor_options(self.workspace, target)
             if target == "local" and os.environ.get(SLOTS_ENV):
                 options["slots"] = int(os.environ[SLOTS_ENV])
-            self.executors[target] = create_executor(
-                "local" if target == "local" else target, **options
-            )
+            self.executors[target] = create_executor(kind, **options)
         return self.executors[target]
+
+
+class _Deferred(StepHandle):
+    """Stands for a step while it is being started; forwards a cancel once it runs."""
+
+    def __init__(self) -> None:
+        self.canceled: str | None = None
+        self._handle: StepHandle | None = None
+        self._lock = threading.Lock()
+
+    def attach(self, handle: StepHandle) -> None:
+        with self._lock:
+            self._handle = handle
+            canceled = self.canceled
+        if canceled is not None:
+            handle.terminate(canceled)
+
+    def wait(self) -> StepResult:
+        raise RuntimeError("waited on by its own thread")
+
+    def terminate(self, reason: str) -> None:
+        with self._lock:
+            self.canceled = reason
+            handle = self._handle
+        if handle is not None:
+            handle.terminate(reason)
 
 
 class _Done(StepHandle):

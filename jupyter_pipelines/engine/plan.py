@@ -175,6 +175,7 @@ class Planner:
             resources=dict(step.resources),
             target=step.compute_target or DEFAULT_TARGET,
         )
+        self._environment(step, spec)
         if self.data is not None:
             for out in step.outputs:
                 destination = self.data.destination(out, spec.step_run_id)
@@ -197,6 +198,26 @@ class Planner:
         else:
             raise EngineError(f"step {step.name!r}: no way to run a {type(step).__name__}")
         return spec
+
+    def _environment(self, step: PipelineStep, spec: StepSpec) -> None:
+        """The step's Environment (from its runconfig): recorded, and its variables set."""
+        runconfig = step.runconfig
+        env = getattr(runconfig, "environment", None)
+        if env is None or not hasattr(env, "to_dict"):
+            return
+        if self.data is not None:
+            env = self.data.workspace.environments_registry.resolve(env)
+            from ..executors.environments import docker_warning
+
+            warning = docker_warning(env, spec.target, getattr(runconfig, "docker", None))
+            if warning:
+                self.warnings.setdefault(step.name, []).append(warning)
+        spec.environment = env.to_dict()
+        variables = {
+            **env.environment_variables,
+            **dict(getattr(runconfig, "environment_variables", None) or {}),
+        }
+        spec.env = {**{str(k): str(v) for k, v in variables.items()}, **spec.env}
 
     @staticmethod
     def _bindings(step: PipelineStep, paths: _StepPaths) -> list[tuple[str, str, InputBinding]]:

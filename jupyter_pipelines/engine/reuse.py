@@ -33,12 +33,15 @@ log = logging.getLogger(__name__)
 NORMAL, FORCED, PINNED = "normal", "forced", "pinned"
 
 
-def environment_of(step: PipelineStep) -> dict[str, Any]:
-    """The environment part of a fingerprint: for now, the interpreter's version."""
-    return {
-        "kind": "current-interpreter",
-        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
-    }
+def environment_of(environment: dict[str, Any] | None) -> dict[str, Any]:
+    """The environment part of a fingerprint: the Environment's definition, or the interpreter."""
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if environment is None:
+        return {"kind": "current-interpreter", "python": python}
+    from ..model.environment import Environment
+
+    definition = Environment.from_dict(environment).spec_hash()
+    return {"kind": "environment", "definition": definition, "host_python": python}
 
 
 def target_of(step: PipelineStep) -> dict[str, Any]:
@@ -95,7 +98,11 @@ def git_info(folder: Path) -> dict[str, Any]:
 
 
 def base_fingerprint(
-    step: PipelineStep, snapshot: Snapshot, base_dir: Path, parameters: dict[str, Any]
+    step: PipelineStep,
+    snapshot: Snapshot,
+    base_dir: Path,
+    parameters: dict[str, Any],
+    environment: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The fingerprint document of ``step`` with its input contents still open."""
     doc = step_to_document(step, base_dir)
@@ -103,7 +110,7 @@ def base_fingerprint(
         doc,
         snapshot.code_hash(step.hash_paths or None),
         parameters,
-        environment_of(step),
+        environment_of(environment),
         target_of(step),
     )
 

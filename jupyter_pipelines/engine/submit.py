@@ -44,7 +44,9 @@ from .selection import select_steps
 
 def known_targets(workspace: Workspace | None) -> set[str]:
     """Names of compute targets steps may use in this workspace."""
-    return {DEFAULT_TARGET}
+    if workspace is None:
+        return {DEFAULT_TARGET}
+    return {DEFAULT_TARGET, *workspace.compute_targets}
 
 
 def check_pipeline(workspace: Workspace | None, pipeline: Pipeline) -> list[ValidationIssue]:
@@ -172,7 +174,9 @@ class SubmitDecisions:
             snapshot = self.snapshots.of(step)
             record.snapshot_id = snapshot.id
             record.git = self.snapshots.git(step)
-            record.fingerprint_doc = base_fingerprint(step, snapshot, self.base, self.values)
+            record.fingerprint_doc = base_fingerprint(
+                step, snapshot, self.base, self.values, record.spec.get("environment")
+            )
             record.reuse = self._mode(step, selection[record.name], regenerate)
             record.reuse["data"] = (data_hashes or {}).get(record.name, {})
             if (warnings or {}).get(record.name):

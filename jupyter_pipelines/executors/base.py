@@ -41,6 +41,10 @@ class StepSpec:
     resources: dict[str, Any] = field(default_factory=dict)
     image: str | None = None
     target: str = "local"
+    #: The step's Environment (``Environment.to_dict()``); None runs with the driver's Python.
+    environment: dict[str, Any] | None = None
+    #: The interpreter for a notebook's kernel, when an environment provides one.
+    python: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the spec (nested dicts and lists are copied one level)."""

@@ -7,15 +7,20 @@ cancel or timeout can kill exactly that kernel.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 from typing import IO, Any
 
 from ..stores import status as st
 from .base import AbstractExecutor, StepHandle, StepResult, StepSpec, tail
 from .processes import kill_tree
+
+#: The kernel name used for a step whose environment brings its own interpreter.
+ENV_KERNEL = "jupyter-pipelines-step-env"
 
 
 class LocalExecutor(AbstractExecutor):
@@ -125,7 +130,8 @@ class NotebookHandle(StepHandle):
         with self._lock:
             if self._canceled is not None:
                 raise _Canceled()
-            self.km = AsyncKernelManager(kernel_name=kernel_name)
+            options = {"kernel_name": kernel_name, **self._kernel_for_python()}
+            self.km = AsyncKernelManager(**options)
             log = open(os.path.join(self.spec.step_dir, "kernel.log"), "ab")  # noqa: SIM115
             try:
                 run_sync(self.km.start_kernel)(
@@ -133,6 +139,30 @@ class NotebookHandle(StepHandle):
                 )
             finally:
                 log.close()
+
+    def _kernel_for_python(self) -> dict[str, Any]:
+        """A kernelspec for the step's environment interpreter, when it has its own."""
+        python = self.spec.python
+        if not python or os.path.realpath(python) == os.path.realpath(sys.executable):
+            return {}
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        folder = os.path.join(self.spec.step_dir, "kernelspecs")
+        spec_dir = os.path.join(folder, ENV_KERNEL)
+        os.makedirs(spec_dir, exist_ok=True)
+        with open(os.path.join(spec_dir, "kernel.json"), "w") as fh:
+            json.dump(
+                {
+                    "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "step environment",
+                    "language": "python",
+                },
+                fh,
+            )
+        return {
+            "kernel_name": ENV_KERNEL,
+            "kernel_spec_manager": KernelSpecManager(kernel_dirs=[folder]),
+        }
 
     def _run(self) -> None:
         spec = self.spec
