@@ -52,6 +52,8 @@ def known_targets(workspace: Workspace | None) -> set[str]:
 def check_pipeline(workspace: Workspace | None, pipeline: Pipeline) -> list[ValidationIssue]:
     """Model validation plus what only the workspace knows (compute target names)."""
     issues = pipeline.validate()
+    if workspace is not None:
+        issues += _data_issues(workspace, pipeline)
     targets = known_targets(workspace)
     for step in pipeline.steps:
         if step.compute_target and step.compute_target not in targets:
@@ -65,6 +67,48 @@ def check_pipeline(workspace: Workspace | None, pipeline: Pipeline) -> list[Vali
                     f"known: {', '.join(sorted(targets))}",
                 )
             )
+    return issues
+
+
+def _data_issues(workspace: Workspace, pipeline: Pipeline) -> list[ValidationIssue]:
+    """Datastores and datasets that steps name but the workspace does not have."""
+    from ..model.data import DataReference, DatasetConsumptionConfig, DatasetRef
+    from ..stores.datasets import resolve_dataset
+
+    stores = set(workspace.datastores)
+    issues = []
+
+    def unknown_store(step: str, field: str, name: str) -> None:
+        issues.append(
+            ValidationIssue(
+                "error",
+                step,
+                field,
+                f"unknown datastore {name!r}{did_you_mean(name, stores)}; known: "
+                f"{', '.join(sorted(stores))} (register it with Datastore.register)",
+            )
+        )
+
+    for step in pipeline.steps:
+        for b in step.inputs:
+            field = f"inputs.{b.name}"
+            if (
+                isinstance(b, DataReference)
+                and b.datastore_name
+                and (b.datastore_name not in stores)
+            ):
+                unknown_store(step.name, field, b.datastore_name)
+            elif isinstance(b, DatasetConsumptionConfig) and isinstance(b.dataset, DatasetRef):
+                try:
+                    resolve_dataset(workspace, b.dataset)
+                except PipelinesError as exc:
+                    issues.append(ValidationIssue("error", step.name, field, str(exc)))
+        for out in step.outputs:
+            target = getattr(out, "destination", None) or getattr(out, "datastore", None)
+            store = target[0] if isinstance(target, tuple) else target
+            name = store if isinstance(store, str) else getattr(store, "name", None)
+            if name and name not in stores:
+                unknown_store(step.name, f"outputs.{out.name}.destination", name)
     return issues
 
 
