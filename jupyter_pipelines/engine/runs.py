@@ -14,6 +14,7 @@ from ..stores import status as st
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
 from .recovery import reap_if_orphaned
+from .step_files import StepRunFiles
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -23,7 +24,7 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat() if ts else None
 
 
-class StepRun:
+class StepRun(StepRunFiles):
     """One step's run inside a pipeline run (v1 ``StepRun``)."""
 
     def __init__(self, parent: PipelineRun, record: StepRecord) -> None:
@@ -162,6 +163,11 @@ class StepRun:
     def get_metrics(self) -> dict[str, Any]:
         """Metrics logged by the step, shaped as in v1 (a series becomes a list)."""
         return shape_metrics(self.parent._store.get_metrics(self._origin().id))
+
+    def get_details_with_logs(self) -> dict[str, Any]:
+        """``get_details()`` plus the text of the step's logs under ``logFiles``."""
+        logs = self.get_logs()
+        return {**self.get_details(), "logFiles": {f"{k}.txt": v for k, v in logs.items()}}
 
     def get_details(self) -> dict[str, Any]:
         """A summary dict in the spirit of v1 ``get_details()``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from jupyter_pipelines import (
@@ -225,3 +227,46 @@ def test_command_step_reads_a_datastore_path(project: Project) -> None:
     step = CommandStep("cat ${{inputs.c}}/n.txt", name="cat", inputs=[store.path("c")])
     run = run_ok(project, Pipeline(steps=[step]))
     assert run.get_step_run("cat").get_logs()["stdout"].strip() == "42"
+
+
+def test_step_run_files_output_data_and_details_with_logs(project: Project, tmp_path) -> None:
+    project.script(
+        "src/w.py",
+        """\
+        import os, sys
+        from jupyter_pipelines import Run
+        open(os.path.join(sys.argv[1], "model.txt"), "w").write("weights")
+        Run.get_context().upload_file("reports/summary.txt", __file__)
+        print("done")
+        """,
+    )
+
+    def pipeline() -> Pipeline:
+        out = OutputFileDatasetConfig("model")
+        return Pipeline(
+            steps=[PythonScriptStep("w.py", name="w", source_directory="src", arguments=[out])]
+        )
+
+    run = run_ok(project, pipeline())
+    step = run.get_step_run("w")
+    names = step.get_file_names()
+    assert {"stdout.txt", "stderr.txt", "manifest.json", "files/reports/summary.txt"} <= set(names)
+    assert not any(n.startswith(("code/", "inputs/")) for n in names)
+    copied = step.download_file("files/reports/summary.txt", str(tmp_path / "s.txt"))
+    assert "upload_file" in Path(copied).read_text()
+    got = step.download_files(prefix="files/", output_directory=str(tmp_path / "all"))
+    assert got == [str(tmp_path / "all" / "files/reports/summary.txt")]
+    folder = step.get_output_data("model").download(str(tmp_path / "dl"))
+    assert (Path(folder) / "model.txt").read_text() == "weights"
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        step.get_output_data("model").download(str(tmp_path / "dl"))
+    details = step.get_details_with_logs()
+    assert details["logFiles"]["stdout.txt"].strip() == "done"
+    with pytest.raises(Exception, match=r"no file 'nope.txt'"):
+        step.download_file("nope.txt")
+    with pytest.raises(Exception, match=r"no output 'modl'.*did you mean \"model\""):
+        step.get_output_data("modl")
+    # a reused step run serves the files of the run it reused
+    again = run_ok(project, pipeline())
+    assert again.get_step_run("w").is_reused
+    assert again.get_step_run("w").get_file_names() == names
