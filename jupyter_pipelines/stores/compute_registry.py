@@ -14,15 +14,6 @@ from typing import Any
 from ..errors import ComputeTargetException
 from .registry_tables import transaction
 
-DDL = """
-CREATE TABLE IF NOT EXISTS compute_targets (
-    name TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    config_json TEXT NOT NULL,
-    created REAL NOT NULL
-);
-"""
-
 
 @dataclass
 class ComputeRecord:
@@ -41,18 +32,18 @@ class ComputeRegistry:
         self.db_path = workspace.dir / "workspace.db"
 
     def get(self, name: str) -> ComputeRecord | None:
-        with transaction(self.db_path, DDL, write=False) as conn:
+        with transaction(self.db_path, write=False) as conn:
             row = conn.execute("SELECT * FROM compute_targets WHERE name = ?", (name,)).fetchone()
         return _record(row) if row is not None else None
 
     def list(self) -> list[ComputeRecord]:
-        with transaction(self.db_path, DDL, write=False) as conn:
+        with transaction(self.db_path, write=False) as conn:
             rows = conn.execute("SELECT * FROM compute_targets ORDER BY name").fetchall()
         return [_record(r) for r in rows]
 
     def create(self, name: str, kind: str, config: dict[str, Any]) -> ComputeRecord:
         """Register a target; an identical existing one is returned, a different one refused."""
-        with transaction(self.db_path, DDL) as conn:
+        with transaction(self.db_path) as conn:
             row = conn.execute("SELECT * FROM compute_targets WHERE name = ?", (name,)).fetchone()
             if row is not None:
                 existing = _record(row)
@@ -71,14 +62,14 @@ class ComputeRegistry:
         return record
 
     def update(self, name: str, config: dict[str, Any]) -> None:
-        with transaction(self.db_path, DDL) as conn:
+        with transaction(self.db_path) as conn:
             conn.execute(
                 "UPDATE compute_targets SET config_json = ? WHERE name = ?",
                 (json.dumps(config, sort_keys=True), name),
             )
 
     def delete(self, name: str) -> bool:
-        with transaction(self.db_path, DDL) as conn:
+        with transaction(self.db_path) as conn:
             return conn.execute("DELETE FROM compute_targets WHERE name = ?", (name,)).rowcount > 0
 
 

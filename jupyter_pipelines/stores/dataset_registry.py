@@ -12,32 +12,17 @@ import json
 import re
 import sqlite3
 import time
-import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DatasetError, StoreError, UnknownDatasetError, did_you_mean
+from ..errors import DatasetError, UnknownDatasetError, did_you_mean
 
 if TYPE_CHECKING:
     from .runstore import RunStore
     from .workspace import Workspace
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS datasets (
-    name            TEXT NOT NULL,
-    version         INTEGER NOT NULL,
-    kind            TEXT NOT NULL,
-    definition_json TEXT NOT NULL,
-    content_hash    TEXT NOT NULL,
-    files_json      TEXT NOT NULL,
-    description     TEXT NOT NULL DEFAULT '',
-    tags_json       TEXT NOT NULL DEFAULT '{}',
-    created         REAL NOT NULL,
-    PRIMARY KEY (name, version)
-)
-"""
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,254}$")
-_READY: weakref.WeakSet[RunStore] = weakref.WeakSet()
 
 
 @dataclass
@@ -80,14 +65,8 @@ def check_name(name: object) -> str:
 
 
 def _store(workspace: Workspace) -> RunStore:
-    store = workspace.run_store
-    if store not in _READY:
-        try:
-            store._connect().execute(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot create the datasets table in {str(store.path)!r}: {exc}")
-        _READY.add(store)
-    return store
+    """The run store, whose schema holds the datasets table."""
+    return workspace.run_store
 
 
 def all_latest(workspace: Workspace) -> dict[str, DatasetRecord]:

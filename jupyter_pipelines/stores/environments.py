@@ -19,16 +19,6 @@ from .registry_tables import transaction
 
 log = logging.getLogger(__name__)
 
-DDL = """
-CREATE TABLE IF NOT EXISTS environments (
-    name TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    definition_json TEXT NOT NULL,
-    created REAL NOT NULL,
-    PRIMARY KEY (name, version)
-);
-"""
-
 
 def _canonical(environment: Environment) -> str:
     return json.dumps(environment.definition(), sort_keys=True, separators=(",", ":"))
@@ -43,7 +33,7 @@ class EnvironmentRegistry:
     def register(self, environment: Environment) -> Environment:
         """Record ``environment`` and return it as registered (with its version)."""
         definition = _canonical(environment)
-        with transaction(self.db_path, DDL) as conn:
+        with transaction(self.db_path) as conn:
             row = conn.execute(
                 "SELECT version, definition_json FROM environments WHERE name = ?"
                 " ORDER BY version DESC LIMIT 1",
@@ -64,7 +54,7 @@ class EnvironmentRegistry:
         """The registered environment ``name`` at ``version`` (default: latest), or None."""
         if version is not None and not str(version).isdigit():
             return None
-        with transaction(self.db_path, DDL, write=False) as conn:
+        with transaction(self.db_path, write=False) as conn:
             if version is None:
                 row = conn.execute(
                     "SELECT version, definition_json FROM environments WHERE name = ?"
@@ -83,7 +73,7 @@ class EnvironmentRegistry:
 
     def versions(self, name: str) -> list[str]:
         """The registered versions of ``name``, oldest first."""
-        with transaction(self.db_path, DDL, write=False) as conn:
+        with transaction(self.db_path, write=False) as conn:
             rows = conn.execute(
                 "SELECT version FROM environments WHERE name = ? ORDER BY version", (name,)
             ).fetchall()
@@ -91,7 +81,7 @@ class EnvironmentRegistry:
 
     def list(self) -> dict[str, Environment]:
         """Name -> latest version of every registered environment, by name."""
-        with transaction(self.db_path, DDL, write=False) as conn:
+        with transaction(self.db_path, write=False) as conn:
             rows = conn.execute(
                 "SELECT e.name, e.version, e.definition_json FROM environments e"
                 " JOIN (SELECT name, MAX(version) AS version FROM environments GROUP BY name) m"

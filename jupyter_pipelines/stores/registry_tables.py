@@ -1,8 +1,7 @@
-"""Small registry tables in ``workspace.db`` that create themselves on first use.
+"""Transactions on the registry tables (environments, compute targets) of ``workspace.db``.
 
-The environment and compute target registries keep their tables here, apart from the run
-store's schema, each with ``CREATE TABLE IF NOT EXISTS``: a store made by any version of
-the run store gains them when first used, and no schema migration is needed.
+The tables are part of the run store's schema (``schema.sql``); this opens the run store
+for a workspace database path, so that its migrations run first.
 """
 
 from __future__ import annotations
@@ -13,46 +12,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import StoreError
+from .runstore import RunStore
 
-_ensured: set[tuple[str, str]] = set()
+_stores: dict[Path, RunStore] = {}
 _lock = threading.Lock()
 
 
+def _store(path: Path) -> RunStore:
+    with _lock:
+        if path not in _stores:
+            _stores[path] = RunStore(path)
+        return _stores[path]
+
+
 @contextmanager
-def transaction(path: Path, ddl: str, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-    """A connection to ``path`` inside one transaction, with the tables of ``ddl`` present.
-
-    A write transaction (``BEGIN IMMEDIATE``) is all-or-nothing; a short-lived connection
-    per call keeps this safe across threads and processes.
-    """
-    try:
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open {str(path)!r}: {exc}") from exc
-    try:
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=30000")
-        _ensure(conn, path, ddl)
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
+def transaction(path: Path, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+    """A connection inside one transaction: a write (all or nothing) or a consistent read."""
+    store = _store(Path(path))
+    if write:
+        with store.transaction() as conn:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        raise StoreError(f"workspace database {str(path)!r} failed: {exc}") from exc
-    finally:
-        conn.close()
-
-
-def _ensure(conn: sqlite3.Connection, path: Path, ddl: str) -> None:
-    key = (str(path), ddl)
-    with _lock:
-        if key in _ensured and path.exists():
-            return
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.executescript(ddl)
-    with _lock:
-        _ensured.add(key)
+    else:
+        yield store._connect()

@@ -23,7 +23,7 @@ from . import status as st
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 #: Columns added after version 1, for stores created by an older jupyter_pipelines. New
 #: tables and indexes need no entry: every statement of schema.sql is idempotent and is run

@@ -1,4 +1,4 @@
--- The run store of a workspace (workspace.db). Version 3 (see MIGRATIONS in runstore.py).
+-- The run store of a workspace (workspace.db). Version 4 (see MIGRATIONS in runstore.py).
 -- Every statement is idempotent: an older store is brought up to date by running it again.
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -88,4 +88,31 @@ CREATE TABLE IF NOT EXISTS datastores (
     datastore_type TEXT NOT NULL DEFAULT 'Fsspec',
     is_default     INTEGER NOT NULL DEFAULT 0,
     created        REAL NOT NULL
+);
+
+-- Registries of the v1 SDK objects (schema 4).
+CREATE TABLE IF NOT EXISTS datasets (
+    name            TEXT NOT NULL,
+    version         INTEGER NOT NULL,
+    kind            TEXT NOT NULL,
+    definition_json TEXT NOT NULL,
+    content_hash    TEXT NOT NULL,
+    files_json      TEXT NOT NULL,
+    description     TEXT NOT NULL DEFAULT '',
+    tags_json       TEXT NOT NULL DEFAULT '{}',
+    created         REAL NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS environments (
+    name            TEXT NOT NULL,
+    version         INTEGER NOT NULL,
+    definition_json TEXT NOT NULL,
+    created         REAL NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS compute_targets (
+    name        TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    created     REAL NOT NULL
 );

@@ -370,9 +370,12 @@ def test_import_does_not_load_fsspec() -> None:
 
 # -- migration -------------------------------------------------------------------------
 def _age_store(db: Path, version: str) -> None:
-    """Turn a current store into one written by schema ``version`` (1 or 2)."""
+    """Turn a current store into one written by schema ``version`` (1, 2 or 3)."""
     conn = sqlite3.connect(db)
-    conn.execute("DROP TABLE datastores")
+    for table in ("datasets", "environments", "compute_targets"):
+        conn.execute(f"DROP TABLE {table}")
+    if version in ("1", "2"):
+        conn.execute("DROP TABLE datastores")
     if version == "1":
         for column in ("snapshot_id", "fingerprint_json", "reuse_json", "git_json", "pid"):
             conn.execute(f"ALTER TABLE step_runs DROP COLUMN {column}")
@@ -383,7 +386,7 @@ def _age_store(db: Path, version: str) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize("version", ["1", "2"])
+@pytest.mark.parametrize("version", ["1", "2", "3"])
 def test_older_stores_are_migrated(tmp_path: Path, version: str) -> None:
     db = tmp_path / "workspace.db"
     RunStore(db).close()
@@ -395,9 +398,10 @@ def test_older_stores_are_migrated(tmp_path: Path, version: str) -> None:
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     (stored,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     conn.close()
-    assert "datastores" in tables and {"pid_started", "reuse_json"} <= columns
+    assert {"datastores", "datasets", "environments", "compute_targets"} <= tables
+    assert {"pid_started", "reuse_json"} <= columns
     assert "step_runs_by_name" in indexes
-    assert stored == SCHEMA_VERSION == "3"
+    assert stored == SCHEMA_VERSION == "4"
 
 
 def test_datastores_work_in_a_migrated_workspace(tmp_path: Path) -> None:
