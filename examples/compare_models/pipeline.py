@@ -28,8 +28,8 @@ from typing import Any
 #     from azureml.pipeline.steps import PythonScriptStep
 from jupyter_pipelines import (
     AmlCompute,
-    CondaDependencies,
     ComputeTarget,
+    CondaDependencies,
     Dataset,
     Environment,
     Experiment,
@@ -81,7 +81,7 @@ def get_run_config(ws: Workspace, compute_target: ComputeTarget) -> RunConfigura
     # `compute_target` as defined in "Azure Machine Learning compute" section above
     aml_run_config.target = compute_target
 
-    USE_CURATED_ENV = True  # noqa: N806  (the how-to's spelling)
+    USE_CURATED_ENV = True
     if USE_CURATED_ENV:
         curated_environment = Environment.get(workspace=ws, name="AzureML-Tutorial")
         aml_run_config.environment = curated_environment
@@ -116,7 +116,12 @@ def build(ws: Workspace) -> tuple[Pipeline, dict[str, Any]]:
         name="prepare",
         script_name="prepare.py",
         source_directory=os.path.join(project_folder, "dataprep_src"),
-        arguments=["--input", my_dataset.as_named_input("points").as_mount(), "--output", output_data1],
+        arguments=[
+            "--input",
+            my_dataset.as_named_input("points").as_mount(),
+            "--output",
+            output_data1,
+        ],
         compute_target=compute_target,
         runconfig=aml_run_config,
         allow_reuse=True,

@@ -70,9 +70,7 @@ def build(ws: Workspace) -> tuple[Pipeline, dict[str, Any]]:
 
     train_source_dir = os.path.join(project_folder, "train_src")
     train_entry_point = "train.py"
-    training_results = OutputFileDatasetConfig(
-        name="training_results", destination=def_blob_store
-    )
+    training_results = OutputFileDatasetConfig(name="training_results", destination=def_blob_store)
     learning_rate = PipelineParameter(name="learning_rate", default_value=0.5)
     epochs = PipelineParameter(name="epochs", default_value=60)
 

@@ -138,7 +138,9 @@ def _input_doc(binding: InputBinding) -> dict[str, Any]:
             out["overwrite"] = True
     else:
         raise ModelError(f"cannot write input {binding!r} to a pipeline file")
-    if binding.mode != "mount":
+    # A dataset input's mode is always written: its default ("direct") is not the
+    # default of the other inputs ("mount"), so an omitted mode would load as another one.
+    if binding.mode != "mount" or isinstance(binding, DatasetConsumptionConfig):
         out["mode"] = binding.mode
     if binding.path_on_compute:
         out["path_on_compute"] = binding.path_on_compute
@@ -149,6 +151,8 @@ def _dataset_doc(dataset: Any) -> dict[str, Any]:
     """A dataset input: a parameter, or a registered dataset by name and version."""
     if isinstance(dataset, PipelineParameter):
         return {"parameter": dataset.name}
+    if isinstance(dataset, dict) and "kind" in dataset:
+        return {"definition": dict(dataset)}  # an inline definition, as a file loads it
     name, version = getattr(dataset, "name", None), getattr(dataset, "version", None)
     if not name and hasattr(dataset, "to_definition"):
         return {"definition": dataset.to_definition()}  # not registered: written inline
@@ -200,6 +204,9 @@ def _output_doc(data: OutputData) -> dict[str, Any]:
 def _optional(doc: dict[str, Any], step: PipelineStep) -> None:
     if step.compute_target:
         doc["compute_target"] = step.compute_target
+    environment = getattr(step.runconfig, "environment", None)
+    if environment is not None and hasattr(environment, "to_dict"):
+        doc["environment"] = environment.to_dict()
     if not step.allow_reuse:
         doc["allow_reuse"] = False
     if step.hash_paths:
@@ -356,6 +363,19 @@ _INSTEAD = {
 def _placeholder_step(name: str, base_dir: Path) -> PipelineStep:
     """Stands in for a step that could not be built, so that all problems are collected."""
     return CommandStep("true", name=name, base_dir=base_dir)
+
+
+def _runconfig(environment: dict[str, Any] | None, target: str | None) -> Any:
+    """A RunConfiguration carrying a step's environment, as written in the file."""
+    if environment is None:
+        return None
+    from .environment import Environment
+    from .runconfig import RunConfiguration
+
+    runconfig = RunConfiguration()
+    runconfig.environment = Environment.from_dict(environment)
+    runconfig.target = target  # the file's compute_target, not RunConfiguration's default
+    return runconfig
 
 
 class _Builder:
@@ -557,6 +577,7 @@ class _Builder:
             "inputs": list(inputs.values()),
             "outputs": list(self.outputs[name].values()),
             "compute_target": spec.get("compute_target"),
+            "runconfig": _runconfig(spec.get("environment"), spec.get("compute_target")),
             "allow_reuse": spec.get("allow_reuse", True),
             "hash_paths": spec.get("hash_paths"),
             "timeout": spec.get("timeout"),

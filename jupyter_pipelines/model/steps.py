@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ModelError
-from .data import DataPath, InputBinding, OutputData, StepInput, as_binding
+from .data import (
+    DataPath,
+    DataPathComputeBinding,
+    InputBinding,
+    OutputData,
+    StepInput,
+    as_binding,
+)
 from .parameters import PipelineParameter
 
 #: What may appear in a step's argument list.
@@ -77,6 +84,21 @@ class PipelineStep:
 
     # -- data ------------------------------------------------------------------------
     def _collect_data(self, inputs: list[Any], outputs: list[OutputData]) -> None:
+        # v1 puts one (parameter, DataPathComputeBinding) pair in both arguments and inputs:
+        # both places must name the same input.
+        pairs: dict[tuple[int, int], InputBinding] = {}
+
+        def one_binding(item: Any) -> Any:
+            if (
+                isinstance(item, tuple)
+                and len(item) == 2
+                and isinstance(item[1], DataPathComputeBinding)
+            ):
+                return pairs.setdefault((id(item[0]), id(item[1])), as_binding(item))
+            return item
+
+        inputs = [one_binding(i) for i in inputs]
+        self.arguments = [one_binding(a) for a in self.arguments]
         explicit_inputs = {id(i.data if isinstance(i, StepInput) else i) for i in inputs}
         for item in inputs:
             self._add_input(as_binding(item))

@@ -767,3 +767,37 @@ def test_placements_and_sources_outside_the_working_folder_are_refused(tmp_path)
     issues = {(i.step, i.field): i.message for i in Pipeline(steps=[make, use]).validate()}
     assert "no '..'" in issues[("make", "outputs.files.source")]
     assert "'/etc'" in issues[("use", "inputs.files.path_on_compute")]
+
+
+def test_a_step_environment_survives_the_file(tmp_path):
+    from jupyter_pipelines import CondaDependencies, PythonScriptStep, RunConfiguration
+
+    (tmp_path / "s.py").write_text("pass\n")
+    runconfig = RunConfiguration()
+    runconfig.environment.python.conda_dependencies = CondaDependencies.create(pip_packages=["six"])
+    runconfig.environment.environment_variables = {"MODE": "x"}
+    step = PythonScriptStep("s.py", source_directory=tmp_path, runconfig=runconfig)
+    path = tmp_path / "p.pipeline.yaml"
+    Pipeline(steps=[step]).save(path)
+    loaded = Pipeline.load(path)
+    env = loaded.step("s.py").runconfig.environment
+    assert env.python.conda_dependencies.pip_packages == ["six"]
+    assert env.environment_variables == {"MODE": "x"}
+    assert loaded.step("s.py").compute_target == "local"
+    before = path.read_text()
+    loaded.save(path)
+    assert path.read_text() == before
+
+
+def test_a_datapath_pair_in_arguments_and_inputs_is_one_input(tmp_path):
+    from jupyter_pipelines import DataPath, DataPathComputeBinding, PythonScriptStep
+
+    (tmp_path / "s.py").write_text("pass\n")
+    param = PipelineParameter("data", DataPath("workspaceblobstore", "raw"))
+    pair = (param, DataPathComputeBinding(mode="download"))
+    step = PythonScriptStep(
+        "s.py", source_directory=tmp_path, arguments=["--data", pair], inputs=[pair]
+    )
+    assert len(step.inputs) == 1 and step.arguments[1] is step.inputs[0]
+    assert step.inputs[0].mode == "download"
+    assert Pipeline(steps=[step]).validate() == []

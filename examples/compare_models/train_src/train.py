@@ -24,7 +24,7 @@ def load(path: str) -> list[tuple[float, float]]:
 def solve(a: list[list[float]], b: list[float]) -> list[float]:
     """Solve ``a x = b`` by Gaussian elimination with partial pivoting."""
     n = len(b)
-    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    m = [[*row, b[i]] for i, row in enumerate(a)]
     for col in range(n):
         pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
         m[col], m[pivot] = m[pivot], m[col]

@@ -78,9 +78,8 @@ def main() -> None:
     test_y, test_x, test_names = load(os.path.join(args.prepped_data, "test.csv"))
 
     weights = fit(train_x, train_y, labels, args.learning_rate, args.epochs, run)
-    train_acc = sum(predict(weights, labels, x) == y for x, y in zip(train_x, train_y)) / len(
-        train_y
-    )
+    pairs = zip(train_x, train_y, strict=True)
+    train_acc = sum(predict(weights, labels, x) == y for x, y in pairs) / len(train_y)
     predictions = [predict(weights, labels, x) for x in test_x]
     test_acc = sum(p == y for p, y in zip(predictions, test_y, strict=True)) / len(test_y)
     run.log("learning_rate", args.learning_rate)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from jupyter_pipelines import Run  # v1: from azureml.core import Run
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--test_fraction", type=float, required=True)
@@ -43,6 +44,7 @@ def main() -> None:
     print(f"{len(dataframe)} rows: {len(train)} for training, {len(test)} for testing")
     run_context.log("train_rows", len(train))
     run_context.log("test_rows", len(test))
+
 
 if __name__ == "__main__":
     main()
