@@ -44,6 +44,16 @@ def _failure(spec: StepSpec, headline: str) -> str:
     return f"{headline}\n{log}" if log else headline
 
 
+def _timed_out(spec: StepSpec) -> StepResult:
+    return StepResult(
+        st.FAILED,
+        None,
+        _failure(
+            spec, f"step {spec.step_name!r} timed out after {spec.timeout:g} s and was stopped"
+        ),
+    )
+
+
 class FailedHandle(StepHandle):
     """A step that could not even start."""
 
@@ -84,14 +94,7 @@ class ProcessHandle(StepHandle):
         except subprocess.TimeoutExpired:
             kill_tree(self.proc.pid)
             self.proc.wait()
-            return StepResult(
-                st.FAILED,
-                None,
-                _failure(
-                    spec,
-                    f"step {spec.step_name!r} timed out after {spec.timeout:g} s and was stopped",
-                ),
-            )
+            return _timed_out(spec)
         if self._canceled is not None:
             return StepResult(st.CANCELED, code, self._canceled)
         if code == 0:
@@ -271,14 +274,7 @@ class NotebookHandle(StepHandle):
             self._canceled = ""  # makes the papermill error read as ours, not the notebook's
             self._kill_kernel()
             self._thread.join(30)
-            return StepResult(
-                st.FAILED,
-                None,
-                _failure(
-                    spec,
-                    f"step {spec.step_name!r} timed out after {spec.timeout:g} s and was stopped",
-                ),
-            )
+            return _timed_out(spec)
         assert self.result is not None
         return self.result
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import psutil
 
@@ -62,8 +61,3 @@ def process_start_time(pid: int) -> float | None:
         return psutil.Process(pid).create_time()
     except psutil.NoSuchProcess:
         return None
-
-
-def wait_briefly(seconds: float) -> None:
-    """Sleep, in one place, so that tests can see why a loop pauses."""
-    time.sleep(seconds)
