@@ -9,7 +9,6 @@ its StepSpec as plain data, so that other executors can stage it too.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,6 @@ from ..model.data import (
     PipelineData,
 )
 from ..model.parameters import PipelineParameter
-from ..reuse.hashing import canonical_json, hash_bytes, hash_file
 from ..stores.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -54,7 +52,7 @@ class DataBindings:
         from ..stores.datastores import Datastore
 
         if name is None or name == "":
-            return Datastore.get(self.workspace, self.workspace.get_default_datastore().name)
+            return self.workspace.get_default_datastore()
         return name if not isinstance(name, str) else Datastore.get(self.workspace, name)
 
     # -- inputs ------------------------------------------------------------------------
@@ -77,8 +75,10 @@ class DataBindings:
         datastore = self.datastore(store)
         rel = str(path or "")
         datastore.full_path(rel)  # refuses paths that leave the datastore
+        # The files and their content hash, as a file dataset over that path has them
+        # (a missing path is an error naming it; local files go through the stat cache).
+        files = _as_file_dataset(datastore, rel)
         local = datastore.local_path(rel)
-        files = _datastore_files(datastore, rel)
         direct = binding.mode == "mount" and local is not None
         entry = {
             "path": str(local) if direct else staged,
@@ -88,8 +88,7 @@ class DataBindings:
             **({"path_on_compute": binding.path_on_compute} if binding.path_on_compute else {}),
             **({} if direct else {"stage": "datastore"}),
         }
-        digest = _hash_files(datastore, files, self.workspace)
-        return ResolvedInput(entry, digest)
+        return ResolvedInput(entry, files.content_hash())
 
     def _dataset_input(self, binding: DatasetConsumptionConfig, staged: str) -> ResolvedInput:
         from ..stores.datasets import resolve_dataset
@@ -152,40 +151,10 @@ class DataBindings:
         return out
 
 
-def _datastore_files(datastore: Any, rel: str) -> list[str]:
-    files: list[str] = datastore.glob(rel) if rel else datastore.glob("**")
-    if not files and not datastore.exists(rel):
-        raise EngineError(
-            f"path {rel!r} does not exist on datastore {datastore.name!r}; upload the data "
-            "first (datastore.upload(...)) or fix the path"
-        )
-    return files
+def _as_file_dataset(datastore: Any, rel: str) -> Any:
+    from ..stores.datasets import Dataset
 
-
-def _hash_files(datastore: Any, files: list[str], workspace: Workspace) -> str:
-    """The content hash of files on a datastore (local files through the stat cache)."""
-    from ..reuse.statcache import StatCache, StatKey
-
-    hashes: dict[str, str] = {}
-    root = datastore.local_path("")
-    if root is not None:
-        cache = StatCache(workspace.snapshots_dir / "statcache.db")
-        known = cache.load_prefix(str(root))
-        fresh = []
-        for rel in files:
-            path = str(datastore.local_path(rel))
-            key = StatKey.of(os.stat(path))
-            hit = known.get(path)
-            digest = hit[1] if hit is not None and hit[0] == key else hash_file(path)
-            if hit is None or hit[0] != key:
-                fresh.append((path, key, digest))
-            hashes[rel] = digest
-        cache.store(fresh)
-    else:
-        for rel in files:
-            with datastore.open(rel, "rb") as fh:
-                hashes[rel] = hash_bytes(fh.read())
-    return hash_bytes(canonical_json({"datastore": datastore.name, "files": hashes}))
+    return Dataset.File.from_files([(datastore, rel or "/")], validate=True)
 
 
 # -- in the driver ---------------------------------------------------------------------
