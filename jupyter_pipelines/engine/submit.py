@@ -107,8 +107,14 @@ def _data_issues(workspace: Workspace, pipeline: Pipeline) -> list[ValidationIss
             target = getattr(out, "destination", None) or getattr(out, "datastore", None)
             store = target[0] if isinstance(target, tuple) else target
             name = store if isinstance(store, str) else getattr(store, "name", None)
+            field = f"outputs.{out.name}.destination"
             if name and name not in stores:
-                unknown_store(step.name, f"outputs.{out.name}.destination", name)
+                unknown_store(step.name, field, name)
+            elif isinstance(target, tuple) and target[1] and name in stores:
+                try:
+                    workspace.datastores[name].full_path(str(target[1]))
+                except PipelinesError as exc:
+                    issues.append(ValidationIssue("error", step.name, field, str(exc)))
     return issues
 
 

@@ -178,7 +178,9 @@ def test_unknown_datastores_and_escaping_destinations_record_nothing(project: Pr
     store = project.ws.get_default_datastore()
     escaping = OutputFileDatasetConfig("o", destination=(store, "../../outside/{run-id}"))
     step = PythonScriptStep("s.py", name="s", source_directory="src", arguments=[escaping])
-    with pytest.raises(Exception, match=r"'\.\./\.\./outside/"):
+    with pytest.raises(
+        PipelineValidationError, match=r"outputs\.o\.destination.*'\.\./\.\./outside/"
+    ):
         project.experiment().submit(Pipeline(steps=[step]), show_output=False)
     project.assert_nothing_recorded()
 
