@@ -89,3 +89,8 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension; its module is imported only when the server loads it."""
+    return [{"module": "jupyter_pipelines.server"}]

@@ -1,0 +1,358 @@
+"""The one service object of the extension: the workspace of the server root and what the
+REST handlers ask of it, as JSON-ready dicts."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from ..engine.experiment import Experiment
+from ..engine.recovery import reap_if_orphaned
+from ..engine.runs import PipelineRun, StepRun
+from ..engine.submit import check_pipeline
+from ..model.fileformat import document_to_pipeline
+from ..model.pipeline import Pipeline
+from ..stores.runstore import RunRecord, StepRecord
+from ..stores.workspace import WORKSPACE_DIRNAME, Workspace
+from .errors import BadRequestError, ForbiddenPathError, NotFoundError
+from .events import EventHubs
+
+PIPELINE_SUFFIXES = (".pipeline.yaml", ".pipeline.yml", ".pipeline")
+MAX_RUNS = 500
+#: Folders never searched for pipeline files.
+_SKIP_DIRS = {WORKSPACE_DIRNAME, ".git", "node_modules", "__pycache__", ".ipynb_checkpoints"}
+_SUBMIT_OPTIONS = ("steps", "from_steps", "to_steps")
+
+
+class PipelinesService:
+    """Pipelines, runs and workspace objects of one Jupyter server's root folder."""
+
+    def __init__(self, root_dir: str | os.PathLike[str]) -> None:
+        self.root = Path(root_dir).expanduser().resolve()
+        self.workspace = Workspace.from_config(self.root)
+        self.store = self.workspace.run_store
+        self.events = EventHubs(self.store)
+
+    # -- paths ---------------------------------------------------------------------------
+    def resolve(self, path: Any) -> Path:
+        """``path`` (relative to the root, or absolute inside it) as an absolute path."""
+        if not isinstance(path, str) or not path:
+            raise BadRequestError("'path' must be a non-empty string")
+        resolved = (self.root / path).resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise ForbiddenPathError(f"path {path!r} is outside the server root")
+        return resolved
+
+    def relative(self, path: str | None) -> str | None:
+        """A stored absolute path as seen by clients: relative to the root when inside it."""
+        if not path:
+            return path
+        try:
+            return Path(path).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path
+
+    # -- pipelines -----------------------------------------------------------------------
+    def list_pipelines(self) -> dict[str, Any]:
+        found = []
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+            for name in sorted(files):
+                if name.endswith(PIPELINE_SUFFIXES):
+                    found.append((Path(folder) / name).relative_to(self.root).as_posix())
+        return {"pipelines": found}
+
+    def load(self, body: dict[str, Any]) -> Pipeline:
+        """The pipeline a request names: ``{"path"}`` or ``{"document", "base_dir"?}``."""
+        if "path" in body:
+            path = self.resolve(body["path"])
+            if not path.is_file():
+                raise NotFoundError(f"pipeline file {body['path']!r} does not exist")
+            return Pipeline.load(path, workspace=self.workspace)
+        if "document" in body:
+            base = self.resolve(body.get("base_dir") or ".")
+            pipeline = document_to_pipeline(body["document"], base, "request document")
+            pipeline.workspace = self.workspace
+            return pipeline
+        raise BadRequestError("give the pipeline as 'path' or as 'document'")
+
+    def validate(self, body: dict[str, Any]) -> dict[str, Any]:
+        issues = check_pipeline(self.workspace, self.load(body))
+        return {
+            "valid": not any(i.severity == "error" for i in issues),
+            "issues": [i.to_dict() for i in issues],
+        }
+
+    def describe(self, body: dict[str, Any]) -> dict[str, Any]:
+        pipeline = self.load(body)
+        graph = pipeline.graph
+        issues = pipeline.validate()
+        cyclic = any(i.field == "inputs" and "cycle" in i.message for i in issues)
+        return {
+            "name": pipeline.name,
+            "description": pipeline.description,
+            "parameters": {
+                n: {"type": p.type_name, "default": p.default_value}
+                for n, p in pipeline.parameters.items()
+            },
+            "steps": [
+                {
+                    "name": step.name,
+                    "type": step.kind,
+                    "entry": step.entry,
+                    "source_directory": self.relative(str(step.source_path)),
+                    "depends_on": sorted(graph.predecessors(step.name)),
+                    "outputs": [o.name for o in step.outputs],
+                    "compute_target": step.compute_target or "local",
+                    "allow_reuse": step.allow_reuse,
+                }
+                for step in pipeline.steps
+            ],
+            "order": [] if cyclic else pipeline.topological_order(),
+            "issues": [i.to_dict() for i in issues],
+        }
+
+    # -- runs ----------------------------------------------------------------------------
+    def list_runs(
+        self,
+        experiment: str | None = None,
+        status: str | None = None,
+        pipeline: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        if not 0 < limit <= MAX_RUNS or offset < 0:
+            raise BadRequestError(f"'limit' must be 1 to {MAX_RUNS} and 'offset' at least 0")
+        pipeline_file = str(self.resolve(pipeline)) if pipeline else None
+        filters = {"experiment": experiment, "status": status, "pipeline_file": pipeline_file}
+        records = self.store.list_runs(limit=limit, offset=offset, **filters)
+        return {
+            "runs": [self.run_summary(r) for r in records],
+            "total": self._count_runs(filters),
+        }
+
+    def _count_runs(self, filters: dict[str, str | None]) -> int:
+        """How many runs match (the run store lists runs but does not count them)."""
+        where = [(k, v) for k, v in filters.items() if v is not None]
+        sql = "SELECT COUNT(*) FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(f"{k} = ?" for k, _ in where)
+        uri = f"{self.store.path.as_uri()}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True, timeout=30)) as conn:
+            return int(conn.execute(sql, tuple(v for _, v in where)).fetchone()[0])
+
+    def run_summary(self, record: RunRecord) -> dict[str, Any]:
+        steps = self.store.get_steps(record.id)
+        counts: dict[str, int] = {}
+        for step in steps:
+            counts[step.status] = counts.get(step.status, 0) + 1
+        return {
+            "id": record.id,
+            "experiment": record.experiment,
+            "status": record.status,
+            "created": record.created,
+            "started": record.started,
+            "ended": record.ended,
+            "description": record.description,
+            "pipeline_name": record.pipeline.get("name"),
+            "pipeline_file": self.relative(record.pipeline_file),
+            "parameters": record.parameters,
+            "tags": record.tags,
+            "error": record.error,
+            "steps": {"total": len(steps), **counts},
+            "reused": sum(1 for s in steps if s.reused_from),
+        }
+
+    def _run(self, run_id: str) -> PipelineRun:
+        record = self.store.get_run(run_id)
+        return PipelineRun(Experiment(self.workspace, record.experiment), record.id)
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        record = reap_if_orphaned(self.store, self.store.get_run(run_id))
+        return {
+            **self.run_summary(record),
+            "options": record.options,
+            "step_runs": [self.step_summary(s) for s in self.store.get_steps(record.id)],
+        }
+
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        pipeline = self.load(body)
+        name = body.get("experiment") or _experiment_name(pipeline)
+        kwargs = {k: body[k] for k in _SUBMIT_OPTIONS if body.get(k)}
+        run = Experiment(self.workspace, name).submit(
+            pipeline,
+            tags=_mapping(body, "tags"),
+            pipeline_parameters=_mapping(body, "parameters"),
+            regenerate_outputs=bool(body.get("regenerate_outputs", False)),
+            continue_on_step_failure=bool(body.get("continue_on_step_failure", False)),
+            description=body.get("description"),
+            show_output=False,
+            **kwargs,
+        )
+        return self.get_run(run.id)
+
+    def rerun(self, run_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Submit the pipeline of a run again, with its parameters, tags and options."""
+        record = self.store.get_run(run_id)
+        if record.pipeline_file and Path(record.pipeline_file).is_file():
+            request: dict[str, Any] = {"path": record.pipeline_file}
+        else:
+            request = {"document": record.pipeline, "base_dir": str(self.root)}
+        request.update(
+            experiment=record.experiment,
+            parameters=record.parameters,
+            tags=record.tags,
+            continue_on_step_failure=record.options.get("continue_on_step_failure", False),
+        )
+        request.update({k: v for k, v in body.items() if k not in ("path", "document")})
+        return self.submit(request)
+
+    def cancel(self, run_id: str) -> dict[str, Any]:
+        self._run(run_id).cancel()
+        return self.get_run(run_id)
+
+    # -- steps ---------------------------------------------------------------------------
+    def step_summary(self, step: StepRecord) -> dict[str, Any]:
+        return {
+            "id": step.id,
+            "name": step.name,
+            "status": step.status,
+            "target": step.target,
+            "depends_on": step.depends,
+            "started": step.started,
+            "ended": step.ended,
+            "exit_code": step.exit_code,
+            "error": step.error,
+            "reused_from": step.reused_from,
+        }
+
+    def _step(self, run_id: str, name: str) -> StepRun:
+        return self._run(run_id).get_step_run(name)
+
+    def list_steps(self, run_id: str) -> dict[str, Any]:
+        record = self.store.get_run(run_id)
+        return {"steps": [self.step_summary(s) for s in self.store.get_steps(record.id)]}
+
+    def get_step(self, run_id: str, name: str) -> dict[str, Any]:
+        step = self._step(run_id, name)
+        record = self.store.get_step(step.parent.id, name)
+        return {
+            **self.step_summary(record),
+            "duration": step.duration,
+            "outputs": {k: self.relative(v.get("path")) for k, v in record.outputs.items()},
+            "reuse": step.get_reuse_info(),
+        }
+
+    def get_logs(
+        self, run_id: str, name: str, stream: str, offset: int | None, tail: int | None
+    ) -> dict[str, Any]:
+        """A byte range of a step's stdout or stderr: from ``offset``, or the last ``tail``."""
+        if stream not in ("stdout", "stderr"):
+            raise BadRequestError("'stream' must be 'stdout' or 'stderr'")
+        step = self._step(run_id, name)
+        path = Path(step._origin().spec[f"{stream}_path"])
+        size = path.stat().st_size if path.exists() else 0
+        start = max(0, size - tail) if tail is not None else min(offset or 0, size)
+        data = b""
+        if size > start:
+            with path.open("rb") as fh:
+                fh.seek(start)
+                data = fh.read(size - start)
+        return {
+            "stream": stream,
+            "offset": start,
+            "next_offset": start + len(data),
+            "size": size,
+            "text": data.decode("utf-8", errors="replace"),
+        }
+
+    def get_metrics(self, run_id: str, name: str) -> dict[str, Any]:
+        return {"metrics": self._step(run_id, name).get_metrics()}
+
+    def list_files(self, run_id: str, name: str) -> dict[str, Any]:
+        return {"files": self._step(run_id, name).get_file_names()}
+
+    def file_path(self, run_id: str, name: str, file: str) -> tuple[Path, str]:
+        """A file of a step run, confined to its folder, and its content type."""
+        step = self._step(run_id, name)
+        root = step._files_root().resolve()
+        path = (root / file).resolve()
+        if root not in path.parents:
+            raise ForbiddenPathError(f"file {file!r} is outside the step run's folder")
+        path = step._file(file)
+        return path, mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+    def notebook_path(self, run_id: str, name: str) -> Path:
+        path = self._step(run_id, name).get_notebook_path()
+        if path is None:
+            raise NotFoundError(f"step {name!r} has no executed notebook")
+        return path
+
+    # -- workspace objects ---------------------------------------------------------------
+    def experiments(self) -> dict[str, Any]:
+        return {"experiments": self.store.list_experiments()}
+
+    def datastores(self) -> dict[str, Any]:
+        return {"datastores": [_datastore(d) for d in self.workspace.datastores.values()]}
+
+    def datastore(self, name: str) -> dict[str, Any]:
+        from ..stores.datastores import Datastore
+
+        return _datastore(Datastore.get(self.workspace, name))
+
+    def datasets(self) -> dict[str, Any]:
+        return {"datasets": [_dataset(d) for d in self.workspace.datasets.values()]}
+
+    def dataset(self, name: str, version: str | None) -> dict[str, Any]:
+        from ..stores.datasets import Dataset
+
+        return _dataset(Dataset.get_by_name(self.workspace, name, version or "latest"))
+
+    def environments(self) -> dict[str, Any]:
+        return {
+            "environments": [
+                {"name": name, "version": getattr(env, "version", None)}
+                for name, env in sorted(self.workspace.environments.items())
+            ]
+        }
+
+    def compute(self) -> dict[str, Any]:
+        targets = [t.serialize() for t in self.workspace.compute_targets.values()]
+        return {"compute": [{"name": "local", "type": "local"}, *targets]}
+
+
+def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key) or {}
+    if not isinstance(value, dict):
+        raise BadRequestError(f"{key!r} must be an object")
+    return value
+
+
+def _experiment_name(pipeline: Pipeline) -> str:
+    import re
+
+    stem = Path(pipeline.source_path).name.split(".")[0] if pipeline.source_path else ""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", pipeline.name or stem).strip("_.-")
+    return name or "default"
+
+
+def _datastore(store: Any) -> dict[str, Any]:
+    return {"name": store.name, "type": store.datastore_type, "url": store.url}
+
+
+def _dataset(dataset: Any) -> dict[str, Any]:
+    return {
+        "name": dataset.name,
+        "version": dataset.version,
+        "kind": dataset.kind,
+        "description": dataset.description,
+        "tags": dataset.tags,
+        "id": dataset.id,
+    }
+
+
+__all__ = ["MAX_RUNS", "PipelinesService"]
