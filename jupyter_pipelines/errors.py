@@ -88,6 +88,10 @@ class RunFailedError(EngineError):
     """A run ended in a state other than Finished while the caller asked to raise on error."""
 
 
+class ServerError(PipelinesError):
+    """A request to the Jupyter server extension cannot be answered as asked."""
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ' (did you mean "x"?)' when a close match of ``name`` exists, else ''."""
     matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)

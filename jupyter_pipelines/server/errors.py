@@ -9,6 +9,7 @@ from ..errors import (
     ParameterError,
     PipelinesError,
     PipelineValidationError,
+    ServerError,
     UnknownComputeTargetError,
     UnknownDatasetError,
     UnknownDatastoreError,
@@ -17,15 +18,15 @@ from ..errors import (
 )
 
 
-class BadRequestError(PipelinesError):
+class BadRequestError(ServerError):
     """A request body or query argument is malformed or missing something."""
 
 
-class ForbiddenPathError(PipelinesError):
+class ForbiddenPathError(ServerError):
     """A path given by a client leads outside the server's root folder."""
 
 
-class NotFoundError(PipelinesError):
+class NotFoundError(ServerError):
     """A file or object the client asked for does not exist."""
 
 
