@@ -84,6 +84,10 @@ class EngineError(PipelinesError):
     """Submitting, planning or driving a run failed."""
 
 
+class SelectionError(EngineError):
+    """A partial run's ``steps``, ``from_steps`` or ``to_steps`` name no step or select none."""
+
+
 class RunFailedError(EngineError):
     """A run ended in a state other than Finished while the caller asked to raise on error."""
 

@@ -91,7 +91,7 @@ class StepRun(StepRunFiles):
     def is_reused(self) -> bool:
         return self._record.reused_from is not None
 
-    def _origin(self) -> StepRecord:
+    def origin_record(self) -> StepRecord:
         """The record that holds the logs and files: the reused step run, or this one."""
         if self._record.reused_from is None:
             return self._record
@@ -137,7 +137,7 @@ class StepRun(StepRunFiles):
 
     def get_logs(self) -> dict[str, str]:
         """The step's stdout and stderr, as text (those of the reused run when reused)."""
-        spec = self._origin().spec
+        spec = self.origin_record().spec
         logs = {}
         for key in ("stdout", "stderr"):
             path = Path(spec[f"{key}_path"])
@@ -146,7 +146,7 @@ class StepRun(StepRunFiles):
 
     def get_notebook_path(self) -> Path | None:
         """The executed copy of a notebook step (None for other steps or before it ran)."""
-        path = self._origin().spec.get("output_notebook")
+        path = self.origin_record().spec.get("output_notebook")
         return Path(path) if path and Path(path).exists() else None
 
     def get_output_path(self, name: str) -> Path:
@@ -162,7 +162,7 @@ class StepRun(StepRunFiles):
 
     def get_metrics(self) -> dict[str, Any]:
         """Metrics logged by the step, shaped as in v1 (a series becomes a list)."""
-        return shape_metrics(self.parent._store.get_metrics(self._origin().id))
+        return shape_metrics(self.parent._store.get_metrics(self.origin_record().id))
 
     def get_details_with_logs(self) -> dict[str, Any]:
         """``get_details()`` plus the text of the step's logs under ``logFiles``."""

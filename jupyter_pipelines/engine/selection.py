@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from ..errors import EngineError, did_you_mean
+from ..errors import SelectionError, did_you_mean
 from .reuse import FORCED, NORMAL, PINNED
 
 
@@ -25,7 +25,7 @@ def _names(graph: nx.DiGraph, names: Iterable[str] | str | None, what: str) -> s
     chosen = {names} if isinstance(names, str) else {getattr(n, "name", n) for n in names}
     for name in chosen:
         if name not in graph:
-            raise EngineError(
+            raise SelectionError(
                 f"{what}: the pipeline has no step {name!r}{did_you_mean(str(name), graph.nodes)}"
             )
     return chosen
@@ -42,7 +42,7 @@ def select_steps(
     start = _names(graph, from_steps, "from_steps")
     end = _names(graph, to_steps, "to_steps")
     if only and (start or end):
-        raise EngineError("give either steps= or from_steps=/to_steps=, not both")
+        raise SelectionError("give either steps= or from_steps=/to_steps=, not both")
     if not (only or start or end):
         return dict.fromkeys(graph.nodes, NORMAL)
     if only:
@@ -54,7 +54,7 @@ def select_steps(
         if end:
             run &= end | {a for s in end for a in nx.ancestors(graph, s)}
         if not run:
-            raise EngineError(
+            raise SelectionError(
                 "from_steps and to_steps select no step: no path leads from "
                 f"{sorted(start)} to {sorted(end)}"
             )

@@ -34,17 +34,19 @@ class PortDataReference:
 
 
 class StepRunFiles:
-    """File methods of StepRun; needs ``_origin()`` (the record that holds the files)."""
+    """File methods of StepRun; needs ``origin_record()`` (the record that holds the files)."""
 
-    def _origin(self) -> Any:
+    def origin_record(self) -> Any:
+        """The step record that holds the logs and files (of the reused run, when reused)."""
         raise NotImplementedError
 
-    def _files_root(self) -> Path:
-        return Path(self._origin().step_dir)
+    def files_root(self) -> Path:
+        """The folder of the step run's files (see ``get_file_names``)."""
+        return Path(self.origin_record().step_dir)
 
     def get_output_data(self, name: str) -> PortDataReference:
         """Output ``name`` of the step run (of the reused run, when reused)."""
-        outputs = self._origin().outputs
+        outputs = self.origin_record().outputs
         if name not in outputs:
             raise UnknownRunError(
                 f"the step run has no output {name!r}"
@@ -55,7 +57,7 @@ class StepRunFiles:
 
     def get_file_names(self) -> list[str]:
         """Relative names of the step run's files: logs, metrics, executed notebook, uploads."""
-        root = self._files_root()
+        root = self.files_root()
         if not root.is_dir():
             return []
         names = []
@@ -65,8 +67,10 @@ class StepRunFiles:
                 names.append(rel.as_posix())
         return names
 
-    def _file(self, name: str) -> Path:
-        root = self._files_root().resolve()
+    def file_path(self, name: str) -> Path:
+        """The absolute path of file ``name`` of the step run; UnknownRunError when it is
+        not one (missing, not a file, or outside the step run's folder)."""
+        root = self.files_root().resolve()
         path = (root / name).resolve()
         if root not in path.parents or not path.is_file():
             names = self.get_file_names()
@@ -75,7 +79,7 @@ class StepRunFiles:
 
     def download_file(self, name: str, output_file_path: str | None = None) -> str:
         """Copy one file of the step run; returns where it went."""
-        source = self._file(name)
+        source = self.file_path(name)
         target = Path(output_file_path or Path(name).name)
         if target.is_dir():
             target = target / source.name

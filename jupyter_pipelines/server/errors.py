@@ -9,6 +9,7 @@ from ..errors import (
     ParameterError,
     PipelinesError,
     PipelineValidationError,
+    SelectionError,
     ServerError,
     UnknownComputeTargetError,
     UnknownDatasetError,
@@ -50,7 +51,7 @@ def error_response(exc: PipelinesError) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, PipelineValidationError):
         body["issues"] = [_issue(i) for i in exc.issues]
         return 400, body
-    if isinstance(exc, (ModelError, ParameterError, BadRequestError)):
+    if isinstance(exc, (ModelError, ParameterError, SelectionError, BadRequestError)):
         body["issues"] = []
         return 400, body
     return 500, body

@@ -254,7 +254,7 @@ class PipelinesService:
         if stream not in ("stdout", "stderr"):
             raise BadRequestError("'stream' must be 'stdout' or 'stderr'")
         step = self._step(run_id, name)
-        path = Path(step._origin().spec[f"{stream}_path"])
+        path = Path(step.origin_record().spec[f"{stream}_path"])
         size = path.stat().st_size if path.exists() else 0
         start = max(0, size - tail) if tail is not None else min(offset or 0, size)
         data = b""
@@ -279,11 +279,11 @@ class PipelinesService:
     def file_path(self, run_id: str, name: str, file: str) -> tuple[Path, str]:
         """A file of a step run, confined to its folder, and its content type."""
         step = self._step(run_id, name)
-        root = step._files_root().resolve()
+        root = step.files_root().resolve()
         path = (root / file).resolve()
         if root not in path.parents:
             raise ForbiddenPathError(f"file {file!r} is outside the step run's folder")
-        path = step._file(file)
+        path = step.file_path(file)
         return path, mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
     def notebook_path(self, run_id: str, name: str) -> Path:

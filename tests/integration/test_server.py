@@ -9,12 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 import yaml
 from tornado.httpclient import HTTPClientError
 
+from jupyter_pipelines import AmlCompute, ComputeTarget, Dataset, Environment, Workspace
 from jupyter_pipelines.server.routes import ROUTES
 from jupyter_pipelines.stores import status as st
+from tests.integration.support import write_notebook
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -208,3 +211,136 @@ async def test_every_route_needs_a_token(
             },
         )
     assert info.value.code == 403
+
+
+async def finished(jp_ws_fetch: Any, run: dict[str, Any]) -> dict[str, Any]:
+    """Follow ``run`` to its end; returns the end message."""
+    messages = await follow(jp_ws_fetch, run["id"])
+    return messages[-1]
+
+
+async def test_executed_notebook_route(jp_fetch: Any, jp_ws_fetch: Any, jp_root_dir: Path) -> None:
+    write_notebook(jp_root_dir / "nbs" / "nb.ipynb", "alpha = 0.1\n", "print('alpha is', alpha)\n")
+    doc = {
+        "version": 1,
+        "name": "nb",
+        "steps": {
+            "nb": {
+                "type": "notebook",
+                "notebook": "nb.ipynb",
+                "source_directory": "nbs",
+                "parameters": {"alpha": 0.5},
+            }
+        },
+    }
+    run = (await call(jp_fetch, "runs", method="POST", body={"document": doc}))["run"]
+    assert (await finished(jp_ws_fetch, run))["status"] == st.FINISHED
+    response = await jp_fetch(*API, "runs", run["id"], "steps", "nb", "notebook")
+    assert response.headers["Content-Type"] == "application/json"
+    executed = nbformat.reads(response.body.decode(), as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "alpha = 0.5" in injected[0].source
+    printed = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
+    assert "alpha is 0.5\n" in printed
+    # A step without a notebook: 404.
+    command = {"version": 1, "name": "c", "steps": {"c": {"type": "command", "command": "true"}}}
+    other = (await call(jp_fetch, "runs", method="POST", body={"document": command}))["run"]
+    await finished(jp_ws_fetch, other)
+    code, body = await status_of(jp_fetch, "runs", other["id"], "steps", "c", "notebook")
+    assert code == 404 and "no executed notebook" in body["message"]
+
+
+async def test_workspace_object_routes(jp_fetch: Any, jp_root_dir: Path) -> None:
+    ws = Workspace.from_config(jp_root_dir)
+    folder = jp_root_dir / "data" / "files"
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_text("a\n")
+    store = ws.get_default_datastore()
+    store.upload(str(folder), target_path="files", overwrite=True, show_progress=False)
+    Dataset.File.from_files([(store, "files")]).register(ws, "files", description="some files")
+    Environment("my-env").register(ws)
+    config = AmlCompute.provisioning_configuration(vm_size="STANDARD_D2_V2", max_nodes=1)
+    ComputeTarget.create(ws, "cpu-cluster", config).wait_for_completion(show_output=False)
+
+    stores = (await call(jp_fetch, "datastores"))["datastores"]
+    assert store.name in [d["name"] for d in stores]
+    one = await call(jp_fetch, "datastores", store.name)
+    assert one["name"] == store.name and one["type"] == store.datastore_type
+    code, body = await status_of(jp_fetch, "datastores", "no-such-store")
+    assert code == 404 and "no-such-store" in body["message"]
+
+    datasets = (await call(jp_fetch, "datasets"))["datasets"]
+    assert [d["name"] for d in datasets] == ["files"]
+    dataset = await call(jp_fetch, "datasets", "files", params={"version": "1"})
+    assert dataset["version"] == 1 and dataset["description"] == "some files"
+    assert (await call(jp_fetch, "datasets", "files"))["id"] == dataset["id"]
+    code, _ = await status_of(jp_fetch, "datasets", "files", params={"version": "7"})
+    assert code == 404
+    code, _ = await status_of(jp_fetch, "datasets", "no-such-dataset")
+    assert code == 404
+
+    environments = (await call(jp_fetch, "environments"))["environments"]
+    assert {"name": "my-env", "version": "1"} in environments
+    compute = (await call(jp_fetch, "compute"))["compute"]
+    assert [c["name"] for c in compute] == ["local", "cpu-cluster"]
+
+
+def parameterized() -> dict[str, Any]:
+    return {
+        "version": 1,
+        "name": "params",
+        "parameters": {"rows": {"type": "int", "default": 1}},
+        "steps": {
+            "gen": {
+                "type": "command",
+                "command": "echo rows=$AML_PARAMETER_rows > ${{outputs.data}}/rows.txt",
+                "params": {"rows": "${{parameters.rows}}"},
+                "outputs": {"data": {}},
+            },
+            "use": {
+                "type": "command",
+                "command": "cat ${{inputs.data}}/rows.txt",
+                "inputs": {"data": {"step": "gen", "output": "data"}},
+            },
+            "report": {"type": "command", "command": "echo report", "run_after": ["use"]},
+        },
+    }
+
+
+async def test_rerun_with_overrides_and_partial_runs(
+    jp_fetch: Any, jp_ws_fetch: Any, jp_root_dir: Path
+) -> None:
+    (jp_root_dir / "p.pipeline.yaml").write_text(yaml.safe_dump(parameterized()))
+    first = (await call(jp_fetch, "runs", method="POST", body={"path": "p.pipeline.yaml"}))["run"]
+    assert (await finished(jp_ws_fetch, first))["status"] == st.FINISHED
+    assert first["parameters"] == {"rows": 1}
+
+    body = {"parameters": {"rows": "5"}, "tags": {"why": "more rows"}}
+    rerun = (await call(jp_fetch, "runs", first["id"], "rerun", method="POST", body=body))["run"]
+    assert (await finished(jp_ws_fetch, rerun))["status"] == st.FINISHED
+    rerun = await call(jp_fetch, "runs", rerun["id"])
+    assert rerun["parameters"] == {"rows": 5} and rerun["tags"] == {"why": "more rows"}
+    assert rerun["pipeline_file"] == "p.pipeline.yaml"
+    # The new value changes what gen and use compute; report does not read it.
+    assert [s["name"] for s in rerun["step_runs"] if s["reused_from"]] == ["report"]
+    logs = await call(jp_fetch, "runs", rerun["id"], "steps", "use", "logs")
+    assert logs["text"] == "rows=5\n"
+
+    to = {"path": "p.pipeline.yaml", "to_steps": ["use"]}
+    partial = (await call(jp_fetch, "runs", method="POST", body=to))["run"]
+    await finished(jp_ws_fetch, partial)
+    partial = await call(jp_fetch, "runs", partial["id"])
+    assert [s["name"] for s in partial["step_runs"]] == ["gen", "use"]
+    assert partial["status"] == st.FINISHED and partial["reused"] == 2
+
+    frm = {"path": "p.pipeline.yaml", "from_steps": ["use"], "parameters": {"rows": 5}}
+    later = (await call(jp_fetch, "runs", method="POST", body=frm))["run"]
+    await finished(jp_ws_fetch, later)
+    later = await call(jp_fetch, "runs", later["id"])
+    reused = {s["name"]: s["reused_from"] is not None for s in later["step_runs"]}
+    assert reused == {"gen": True, "use": False, "report": True}
+    assert later["options"]["selection"]["use"] == "forced"
+    code, body = await status_of(
+        jp_fetch, "runs", method="POST", body={**frm, "from_steps": ["nope"]}
+    )
+    assert code == 400 and "nope" in body["message"]
