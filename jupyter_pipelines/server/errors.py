@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import (
+    ComputeTargetException,
     ModelError,
     ParameterError,
     PipelinesError,
@@ -32,6 +33,7 @@ class NotFoundError(ServerError):
 
 
 _NOT_FOUND = (
+    ComputeTargetException,
     UnknownRunError,
     UnknownDatastoreError,
     UnknownDatasetError,

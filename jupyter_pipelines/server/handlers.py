@@ -85,6 +85,13 @@ class ValidateHandler(PipelinesHandler):
         self.reply(self.service.validate(self.body()))
 
 
+class ConvertHandler(PipelinesHandler):
+    @web.authenticated
+    @authorized
+    def post(self) -> None:
+        self.reply(self.service.convert(self.body()))
+
+
 class DescribeHandler(PipelinesHandler):
     @web.authenticated
     @authorized
@@ -231,11 +238,25 @@ class EnvironmentsHandler(PipelinesHandler):
         self.reply(self.service.environments())
 
 
+class EnvironmentHandler(PipelinesHandler):
+    @web.authenticated
+    @authorized
+    def get(self, name: str) -> None:
+        self.reply(self.service.environment(name, self.get_query_argument("version", None)))
+
+
 class ComputeHandler(PipelinesHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
         self.reply(self.service.compute())
+
+
+class ComputeTargetHandler(PipelinesHandler):
+    @web.authenticated
+    @authorized
+    def get(self, name: str) -> None:
+        self.reply(self.service.compute_target(name))
 
 
 class RunEventsHandler(JupyterHandler, websocket.WebSocketHandler):

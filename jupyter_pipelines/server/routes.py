@@ -25,6 +25,7 @@ ROUTES: list[Route] = [
     Route(("GET",), "pipelines", h.PipelinesListHandler),
     Route(("POST",), "pipelines/validate", h.ValidateHandler),
     Route(("POST",), "pipelines/describe", h.DescribeHandler),
+    Route(("POST",), "pipelines/convert", h.ConvertHandler),
     Route(("GET", "POST"), "runs", h.RunsHandler),
     Route(("GET",), "runs/{run_id}", h.RunHandler),
     Route(("POST",), "runs/{run_id}/cancel", h.CancelHandler),
@@ -43,7 +44,9 @@ ROUTES: list[Route] = [
     Route(("GET",), "datasets", h.DatasetsHandler),
     Route(("GET",), "datasets/{name}", h.DatasetHandler),
     Route(("GET",), "environments", h.EnvironmentsHandler),
+    Route(("GET",), "environments/{name}", h.EnvironmentHandler),
     Route(("GET",), "compute", h.ComputeHandler),
+    Route(("GET",), "compute/{name}", h.ComputeTargetHandler),
 ]
 
 

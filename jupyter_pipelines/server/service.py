@@ -14,7 +14,7 @@ from ..engine.experiment import Experiment
 from ..engine.recovery import reap_if_orphaned
 from ..engine.runs import PipelineRun, StepRun
 from ..engine.submit import check_pipeline
-from ..model.fileformat import document_to_pipeline
+from ..model.fileformat import document_to_pipeline, pipeline_to_document
 from ..model.pipeline import Pipeline
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import WORKSPACE_DIRNAME, Workspace
@@ -86,6 +86,27 @@ class PipelinesService:
             "valid": not any(i.severity == "error" for i in issues),
             "issues": [i.to_dict() for i in issues],
         }
+
+    def convert(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An Elyra ``.pipeline`` as a pipeline document; saved when ``target`` is given."""
+        source = self.resolve(body.get("path"))
+        if source.suffix != ".pipeline":
+            raise BadRequestError(f"{body.get('path')!r} is not an Elyra .pipeline file")
+        if not source.is_file():
+            raise NotFoundError(f"pipeline file {body.get('path')!r} does not exist")
+        pipeline = Pipeline.load(source, workspace=self.workspace)
+        answer: dict[str, Any] = {
+            "document": pipeline_to_document(pipeline, source.parent),
+        }
+        if body.get("target"):
+            target = self.resolve(body["target"])
+            if not target.name.endswith(".pipeline.yaml"):
+                raise BadRequestError("'target' must end with .pipeline.yaml")
+            if target.exists() and not body.get("overwrite"):
+                raise BadRequestError(f"{body['target']!r} exists; send overwrite: true")
+            pipeline.save(target)
+            answer["path"] = target.relative_to(self.root).as_posix()
+        return answer
 
     def describe(self, body: dict[str, Any]) -> dict[str, Any]:
         pipeline = self.load(body)
@@ -320,9 +341,22 @@ class PipelinesService:
             ]
         }
 
+    def environment(self, name: str, version: str | None) -> dict[str, Any]:
+        from ..model.environment import Environment
+
+        env = Environment.get(self.workspace, name, version)
+        return env.to_dict()
+
     def compute(self) -> dict[str, Any]:
         targets = [t.serialize() for t in self.workspace.compute_targets.values()]
         return {"compute": [{"name": "local", "type": "local"}, *targets]}
+
+    def compute_target(self, name: str) -> dict[str, Any]:
+        from ..stores.compute import ComputeTarget
+
+        if name == "local":
+            return {"name": "local", "type": "local"}
+        return dict(ComputeTarget(self.workspace, name).serialize())
 
 
 def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:

@@ -344,3 +344,51 @@ async def test_rerun_with_overrides_and_partial_runs(
         jp_fetch, "runs", method="POST", body={**frm, "from_steps": ["nope"]}
     )
     assert code == 400 and "nope" in body["message"]
+
+
+ELYRA = Path(__file__).resolve().parents[2] / "examples" / "elyra"
+
+
+async def test_convert_elyra_and_get_environment_and_compute(
+    jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    import shutil
+
+    shutil.copytree(ELYRA, jp_root_dir / "elyra")
+    converted = await call(
+        jp_fetch, "pipelines", "convert", method="POST", body={"path": "elyra/numbers.pipeline"}
+    )
+    assert set(converted["document"]["steps"]) == {"produce", "summarize"}
+    assert not (jp_root_dir / "elyra" / "numbers.pipeline.yaml").exists()
+    saved = await call(
+        jp_fetch,
+        "pipelines",
+        "convert",
+        method="POST",
+        body={"path": "elyra/numbers.pipeline", "target": "elyra/numbers.pipeline.yaml"},
+    )
+    assert saved["path"] == "elyra/numbers.pipeline.yaml"
+    assert (jp_root_dir / "elyra" / "numbers.pipeline.yaml").is_file()
+    again = await status_of(
+        jp_fetch,
+        "pipelines",
+        "convert",
+        method="POST",
+        body={"path": "elyra/numbers.pipeline", "target": "elyra/numbers.pipeline.yaml"},
+    )
+    assert again[0] == 400 and "overwrite" in again[1]["message"]
+    outside = await status_of(
+        jp_fetch,
+        "pipelines",
+        "convert",
+        method="POST",
+        body={"path": "elyra/numbers.pipeline", "target": "../x.pipeline.yaml"},
+    )
+    assert outside[0] == 403
+
+    env = await call(jp_fetch, "environments", "AzureML-Tutorial")
+    assert env["name"] == "AzureML-Tutorial" and "python" in env
+    assert (await status_of(jp_fetch, "environments", "nope"))[0] == 404
+    assert (await call(jp_fetch, "compute", "local"))["type"] == "local"
+    missing = await status_of(jp_fetch, "compute", "gpu-cluster")
+    assert missing[0] == 404 and "gpu-cluster" in missing[1]["message"]
