@@ -392,3 +392,33 @@ async def test_convert_elyra_and_get_environment_and_compute(
     assert (await call(jp_fetch, "compute", "local"))["type"] == "local"
     missing = await status_of(jp_fetch, "compute", "gpu-cluster")
     assert missing[0] == 404 and "gpu-cluster" in missing[1]["message"]
+
+
+async def test_browser_posts_need_the_xsrf_token(
+    jp_serverapp: Any, http_server_client: Any, jp_base_url: str, jp_root_dir: Path
+) -> None:
+    """A browser session (a login cookie, no token header) must send the XSRF token."""
+    token = jp_serverapp.identity_provider.token
+    page = await http_server_client.fetch(f"{jp_base_url}login", raise_error=False)
+    login = await http_server_client.fetch(
+        f"{jp_base_url}login?token={token}", follow_redirects=False, raise_error=False
+    )
+    set_cookies = page.headers.get_list("Set-Cookie") + login.headers.get_list("Set-Cookie")
+    cookies = "; ".join(c.split(";")[0] for c in set_cookies)
+    assert cookies, "logging in with the token should set a session cookie"
+    url = f"{jp_base_url}jupyter-pipelines/api/pipelines/validate"
+    body = json.dumps({"document": two_steps()})
+    listed = await http_server_client.fetch(
+        f"{jp_base_url}jupyter-pipelines/api/pipelines", headers={"Cookie": cookies}
+    )
+    assert listed.code == 200  # the cookie authenticates a read
+    with pytest.raises(HTTPClientError) as info:
+        await http_server_client.fetch(url, method="POST", body=body, headers={"Cookie": cookies})
+    assert info.value.code == 403  # ...but a write without the XSRF token is refused
+    xsrf = [c for c in cookies.split("; ") if c.startswith("_xsrf=")]
+    assert xsrf, "the login page sets the _xsrf cookie"
+    value = xsrf[0].split("=", 1)[1]
+    ok = await http_server_client.fetch(
+        url, method="POST", body=body, headers={"Cookie": cookies, "X-XSRFToken": value}
+    )
+    assert ok.code == 200
