@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from typing import IO, Any
 
@@ -117,6 +119,7 @@ class NotebookHandle(StepHandle):
         self._canceled: str | None = None
         self._lock = threading.Lock()
         self.km: Any = None
+        self._ipc_dir: str | None = None
         self.result: StepResult | None = None
         self._thread = threading.Thread(
             target=self._run, name=f"notebook:{spec.step_name}", daemon=True
@@ -133,7 +136,16 @@ class NotebookHandle(StepHandle):
         with self._lock:
             if self._canceled is not None:
                 raise _Canceled()
-            options = {"kernel_name": kernel_name, **self._kernel_for_python()}
+            # Unix sockets in a private folder: kernels started at once cannot collide, as
+            # TCP ports chosen "free" by one kernel and bound later by another can. The
+            # folder is short because socket paths are limited to about 100 bytes.
+            self._ipc_dir = tempfile.mkdtemp(prefix="jp-kernel-")
+            options = {
+                "kernel_name": kernel_name,
+                "transport": "ipc",
+                "ip": os.path.join(self._ipc_dir, "k"),
+                **self._kernel_for_python(),
+            }
             self.km = AsyncKernelManager(**options)
             log = open(os.path.join(self.spec.step_dir, "kernel.log"), "ab")  # noqa: SIM115
             try:
@@ -240,6 +252,8 @@ class NotebookHandle(StepHandle):
                 run_sync(km.shutdown_kernel)(now=True)
             except Exception:
                 self._kill_kernel()
+        if self._ipc_dir is not None:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
     def _reap_kernel(self) -> None:
         """SIGKILL the kernel's process group and reap it at once.

@@ -319,3 +319,19 @@ def test_failing_notebook_keeps_its_executed_copy_and_metrics(project: Project) 
     executed = bad.get_notebook_path()
     assert executed is not None
     assert "limit 5 exceeded" in executed.read_text()
+
+
+def test_many_notebook_kernels_start_at_once(project: Project, monkeypatch) -> None:
+    """Kernels started together must not collide (they once raced for TCP ports)."""
+    from jupyter_pipelines import NotebookStep
+
+    monkeypatch.setenv("JUPYTER_PIPELINES_LOCAL_SLOTS", "6")
+    for i in range(6):
+        project.notebook(f"nb{i}.ipynb", "x = 0\n", f"print('notebook {i}', x)\n")
+    steps = [NotebookStep(f"nb{i}.ipynb", name=f"nb{i}", parameters={"x": i}) for i in range(6)]
+    run = project.experiment("kernels").submit(Pipeline(steps=steps), show_output=False)
+    assert run.wait_for_completion(show_output=False, raise_on_error=False) == st.FINISHED, [
+        (s.name, s.error) for s in run.get_steps()
+    ]
+    for i in range(6):
+        assert f"notebook {i} {i}" in run.get_step_run(f"nb{i}").get_logs()["stdout"]
