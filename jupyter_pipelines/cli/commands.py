@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+from ..engine.describe import default_experiment_name, describe_pipeline
 from ..engine.experiment import Experiment
 from ..engine.runs import PipelineRun
 from ..engine.submit import check_pipeline
@@ -31,18 +31,10 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
     return pairs
 
 
-def _experiment_name(pipeline: Pipeline, file: str) -> str:
-    import re
-
-    stem = Path(file).name.split(".")[0]
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", pipeline.name or stem).strip("_.-")
-    return name or "default"
-
-
 def _submit(args: argparse.Namespace) -> PipelineRun:
     ws = _workspace(args)
     pipeline = Pipeline.load(args.file, workspace=ws)
-    experiment = Experiment(ws, args.experiment or _experiment_name(pipeline, args.file))
+    experiment = Experiment(ws, args.experiment or default_experiment_name(pipeline, args.file))
     run = experiment.submit(
         pipeline,
         tags=_pairs(args.tag, "tag"),
@@ -100,7 +92,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_describe(args: argparse.Namespace) -> int:
     pipeline = Pipeline.load(args.file)
-    doc = output.describe_pipeline(pipeline)
+    doc = describe_pipeline(pipeline)
     if args.json:
         output.print_json(doc)
     else:

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from ..engine.runs import PipelineRun
-from ..model.pipeline import Pipeline
 from ..stores.runstore import RunRecord
 from ..stores.workspace import Workspace
 
@@ -89,40 +88,6 @@ def print_run(doc: dict[str, Any]) -> None:
             }
         )
     print_table(rows, ["step", "status", "duration", "exit", "note"])
-
-
-def describe_pipeline(pipeline: Pipeline) -> dict[str, Any]:
-    graph = pipeline.graph
-    steps = []
-    for step in pipeline.steps:
-        steps.append(
-            {
-                "name": step.name,
-                "type": step.kind,
-                "entry": step.entry,
-                "source_directory": str(step.source_path),
-                "depends_on": sorted(graph.predecessors(step.name)),
-                "inputs": {
-                    b.name: f"{b.data.producer.name if b.data.producer else '?'}.{b.data.name}"
-                    for b in step.inputs
-                },
-                "outputs": [o.name for o in step.outputs],
-                "compute_target": step.compute_target or "local",
-                "allow_reuse": step.allow_reuse,
-            }
-        )
-    return {
-        "name": pipeline.name,
-        "description": pipeline.description,
-        "parameters": {
-            n: {"type": p.type_name, "default": p.default_value}
-            for n, p in pipeline.parameters.items()
-        },
-        "steps": steps,
-        "order": pipeline.topological_order()
-        if not any(i.field == "inputs" and "cycle" in i.message for i in pipeline.validate())
-        else [],
-    }
 
 
 def print_description(doc: dict[str, Any]) -> None:

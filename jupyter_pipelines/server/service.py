@@ -10,6 +10,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from ..engine.describe import default_experiment_name, describe_pipeline
 from ..engine.experiment import Experiment
 from ..engine.recovery import reap_if_orphaned
 from ..engine.runs import PipelineRun, StepRun
@@ -109,33 +110,7 @@ class PipelinesService:
         return answer
 
     def describe(self, body: dict[str, Any]) -> dict[str, Any]:
-        pipeline = self.load(body)
-        graph = pipeline.graph
-        issues = pipeline.validate()
-        cyclic = any(i.field == "inputs" and "cycle" in i.message for i in issues)
-        return {
-            "name": pipeline.name,
-            "description": pipeline.description,
-            "parameters": {
-                n: {"type": p.type_name, "default": p.default_value}
-                for n, p in pipeline.parameters.items()
-            },
-            "steps": [
-                {
-                    "name": step.name,
-                    "type": step.kind,
-                    "entry": step.entry,
-                    "source_directory": self.relative(str(step.source_path)),
-                    "depends_on": sorted(graph.predecessors(step.name)),
-                    "outputs": [o.name for o in step.outputs],
-                    "compute_target": step.compute_target or "local",
-                    "allow_reuse": step.allow_reuse,
-                }
-                for step in pipeline.steps
-            ],
-            "order": [] if cyclic else pipeline.topological_order(),
-            "issues": [i.to_dict() for i in issues],
-        }
+        return describe_pipeline(self.load(body), self.relative)
 
     # -- runs ----------------------------------------------------------------------------
     def list_runs(
@@ -202,7 +177,7 @@ class PipelinesService:
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         pipeline = self.load(body)
-        name = body.get("experiment") or _experiment_name(pipeline)
+        name = body.get("experiment") or default_experiment_name(pipeline)
         kwargs = {k: body[k] for k in _SUBMIT_OPTIONS if body.get(k)}
         run = Experiment(self.workspace, name).submit(
             pipeline,
@@ -364,14 +339,6 @@ def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequestError(f"{key!r} must be an object")
     return value
-
-
-def _experiment_name(pipeline: Pipeline) -> str:
-    import re
-
-    stem = Path(pipeline.source_path).name.split(".")[0] if pipeline.source_path else ""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", pipeline.name or stem).strip("_.-")
-    return name or "default"
 
 
 def _datastore(store: Any) -> dict[str, Any]:
