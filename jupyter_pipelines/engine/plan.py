@@ -131,6 +131,7 @@ class Planner:
     def _record(self, step: PipelineStep, position: int, depends: list[str]) -> StepRecord:
         paths = self._paths(step)
         spec = self._spec(step, paths)
+        spec.check_serializable()  # every backend gets the spec as JSON: name what cannot be
         return StepRecord(
             id=spec.step_run_id,
             run_id=self.run_id,
