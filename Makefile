@@ -5,24 +5,42 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv lab demo test test-unit test-integration lint format bench clean
+.PHONY: help venv labext browser test-js lab demo test test-unit test-integration lint format bench clean
 
 help:
-	@echo "make lab     install into .venv and run the demo workspace"
+	@echo "make lab     install into .venv and start JupyterLab on the demo workspace (examples/)"
 	@echo "make test    install what the tests need and run lint and the whole suite"
 	@echo "make bench   run the benchmarks and print their figures"
 
+LABEXT := jupyter_pipelines/labextension/package.json
+LABEXT_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) labextension/package.json labextension/package-lock.json labextension/tsconfig.json
+
+# pip install -e builds the front end when it is missing (hatch-jupyter-builder runs npm);
+# "jupyter labextension develop" then links it so that `make labext` rebuilds take effect.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "jupyter_pipelines needs Python 3.10+, found " + sys.version' 
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 	  echo "python3 -m venv failed: install it with 'apt-get install -y python3-venv'"; exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (apt-get install -y nodejs npm)"; exit 1; }
 	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
 	@touch $@
+
+# Rebuilds the front end when its sources change.
+$(LABEXT): $(STAMP) $(LABEXT_SOURCES)
+	cd labextension && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && PATH="$(CURDIR)/$(BIN):$$PATH" npm run build:prod
+	@touch $@
+
+labext: $(LABEXT)
 
 venv: $(STAMP)
 
-lab: venv
+lab: $(LABEXT)
+	$(BIN)/jupyter lab --ServerApp.root_dir=examples \
+	  --LabApp.default_url=/lab/tree/quickstart/quickstart.pipeline.yaml
+
+demo: venv
 	$(BIN)/python examples/quickstart/run_demo.py
 
 lint: venv
@@ -41,11 +59,17 @@ test-unit: venv
 test-integration: venv
 	$(BIN)/pytest tests/integration
 
-test: lint
+test-js: $(LABEXT)
+	cd labextension && npm test
+
+browser:
+	@bash scripts/ensure-chromium.sh
+
+test: lint test-js browser
 	$(BIN)/pytest -ra
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache test-artifacts
+	rm -rf $(VENV) labextension/node_modules labextension/lib jupyter_pipelines/labextension .pytest_cache .ruff_cache .mypy_cache test-artifacts

@@ -94,3 +94,8 @@ def __dir__() -> list[str]:
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     """The Jupyter server extension; its module is imported only when the server loads it."""
     return [{"module": "jupyter_pipelines.server"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension shipped in the package (``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "jupyter-pipelines"}]

@@ -85,6 +85,20 @@ class ValidateHandler(PipelinesHandler):
         self.reply(self.service.validate(self.body()))
 
 
+class ParseHandler(PipelinesHandler):
+    @web.authenticated
+    @authorized
+    def post(self) -> None:
+        self.reply(self.service.parse(self.body()))
+
+
+class FormatHandler(PipelinesHandler):
+    @web.authenticated
+    @authorized
+    def post(self) -> None:
+        self.reply(self.service.format(self.body()))
+
+
 class ConvertHandler(PipelinesHandler):
     @web.authenticated
     @authorized

@@ -26,6 +26,8 @@ ROUTES: list[Route] = [
     Route(("POST",), "pipelines/validate", h.ValidateHandler),
     Route(("POST",), "pipelines/describe", h.DescribeHandler),
     Route(("POST",), "pipelines/convert", h.ConvertHandler),
+    Route(("POST",), "pipelines/parse", h.ParseHandler),
+    Route(("POST",), "pipelines/format", h.FormatHandler),
     Route(("GET", "POST"), "runs", h.RunsHandler),
     Route(("GET",), "runs/{run_id}", h.RunHandler),
     Route(("POST",), "runs/{run_id}/cancel", h.CancelHandler),

@@ -15,7 +15,15 @@ from ..engine.experiment import Experiment
 from ..engine.recovery import reap_if_orphaned
 from ..engine.runs import PipelineRun, StepRun
 from ..engine.submit import check_pipeline
-from ..model.fileformat import document_to_pipeline, pipeline_to_document
+from ..errors import ModelError, PipelineValidationError
+from ..model.fileformat import (
+    FORMAT_VERSION,
+    check_document,
+    document_to_pipeline,
+    dump_document,
+    parse_yaml,
+    pipeline_to_document,
+)
 from ..model.pipeline import Pipeline
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import WORKSPACE_DIRNAME, Workspace
@@ -86,6 +94,38 @@ class PipelinesService:
         return {
             "valid": not any(i.severity == "error" for i in issues),
             "issues": [i.to_dict() for i in issues],
+        }
+
+    def parse(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The document of a pipeline file's text (what the editor opens); empty text is a new
+        pipeline. Malformed YAML or a schema violation is a 400 naming the line or field."""
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise BadRequestError("'text' must be the pipeline file's text (a string)")
+        source = str(body.get("source") or "pipeline text")
+        doc = parse_yaml(text, source) if text.strip() else None
+        if doc is None:
+            doc = {"version": FORMAT_VERSION, "steps": {}}
+        check_document(doc, source)
+        return {"document": doc}
+
+    def format(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The exact text the SDK writes for a document, and the document's validation issues
+        (never an error for an invalid pipeline: the editor shows the issues and saves)."""
+        doc = body.get("document")
+        if not isinstance(doc, dict):
+            raise BadRequestError("'document' must be a pipeline document (a JSON object)")
+        text = dump_document(doc)
+        try:
+            issues = [i.to_dict() for i in check_pipeline(self.workspace, self.load(body))]
+        except PipelineValidationError as exc:
+            issues = [_issue_dict(i) for i in exc.issues]
+        except ModelError as exc:
+            issues = [{"severity": "error", "step": None, "field": None, "message": str(exc)}]
+        return {
+            "text": text,
+            "valid": not any(i["severity"] == "error" for i in issues),
+            "issues": issues,
         }
 
     def convert(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -332,6 +372,13 @@ class PipelinesService:
         if name == "local":
             return {"name": "local", "type": "local"}
         return dict(ComputeTarget(self.workspace, name).serialize())
+
+
+def _issue_dict(issue: Any) -> dict[str, Any]:
+    to_dict = getattr(issue, "to_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    return {"severity": "error", "step": None, "field": None, "message": str(issue)}
 
 
 def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:
