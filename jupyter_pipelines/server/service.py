@@ -212,6 +212,7 @@ class PipelinesService:
         return {
             **self.run_summary(record),
             "options": record.options,
+            "document": record.pipeline,
             "step_runs": [self.step_summary(s) for s in self.store.get_steps(record.id)],
         }
 

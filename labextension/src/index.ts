@@ -1,16 +1,9 @@
-import {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+/** The jupyter-pipelines JupyterLab extension: its plugins, registered here and built elsewhere. */
+import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
-/** The jupyter-pipelines front end. */
-const plugin: JupyterFrontEndPlugin<void> = {
-  id: 'jupyter-pipelines:plugin',
-  description: 'Pipeline editor, Pipelines sidebar and run views.',
-  autoStart: true,
-  activate: (app: JupyterFrontEnd) => {
-    console.log('jupyter-pipelines activated', app.name);
-  }
-};
+import { editorPlugin } from './editor/plugin';
+import { runsPlugin } from './runs/plugin';
 
-export default plugin;
+const plugins: JupyterFrontEndPlugin<any>[] = [editorPlugin, runsPlugin];
+
+export default plugins;

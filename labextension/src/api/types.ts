@@ -39,6 +39,8 @@ export interface RunSummary {
 
 export interface RunDetail extends RunSummary {
   options: Record<string, unknown>;
+  /** The pipeline document the run ran (its steps, inputs and layout). */
+  document: PipelineDocument;
   step_runs?: StepSummary[];
 }
 
