@@ -97,5 +97,5 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
-    """The prebuilt JupyterLab extension shipped in the package (``jupyter labextension develop``)."""
+    """The prebuilt JupyterLab extension in the package (for ``jupyter labextension develop``)."""
     return [{"src": "labextension", "dest": "jupyter-pipelines"}]

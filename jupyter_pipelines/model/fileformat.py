@@ -321,6 +321,11 @@ def _field(error: Any) -> str:
 def document_to_pipeline(doc: Any, base_dir: str | os.PathLike[str], source: str) -> Pipeline:
     """Build a Pipeline from a checked document; paths are relative to ``base_dir``."""
     check_document(doc, source)
+    if not doc["steps"]:
+        raise PipelineFileError(
+            f"{source!r} has no steps: add one under 'steps' (or drop a notebook or script on "
+            "the pipeline editor's canvas)"
+        )
     return _Builder(doc, Path(base_dir), source).build()
 
 

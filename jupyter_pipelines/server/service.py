@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -121,7 +122,7 @@ class PipelinesService:
         except PipelineValidationError as exc:
             issues = [_issue_dict(i) for i in exc.issues]
         except ModelError as exc:
-            issues = [{"severity": "error", "step": None, "field": None, "message": str(exc)}]
+            issues = _file_error_issues(str(exc))
         return {
             "text": text,
             "valid": not any(i["severity"] == "error" for i in issues),
@@ -373,6 +374,29 @@ class PipelinesService:
         if name == "local":
             return {"name": "local", "type": "local"}
         return dict(ComputeTarget(self.workspace, name).serialize())
+
+
+#: One problem line of a PipelineFileError: "  - steps.NAME.FIELD: message".
+_PROBLEM_LINE = re.compile(
+    r"^\s+- (?:steps\.(?P<step>[^.:\s]+)\.?)?(?P<field>[^:\s]*): (?P<msg>.+)$"
+)
+
+
+def _file_error_issues(message: str) -> list[dict[str, Any]]:
+    """The problems of a pipeline-file error as issues, each on its step and field."""
+    issues = []
+    for line in message.splitlines()[1:]:
+        match = _PROBLEM_LINE.match(line)
+        if match:
+            issues.append(
+                {
+                    "severity": "error",
+                    "step": match["step"],
+                    "field": match["field"] or None,
+                    "message": match["msg"],
+                }
+            )
+    return issues or [{"severity": "error", "step": None, "field": None, "message": message}]
 
 
 def _issue_dict(issue: Any) -> dict[str, Any]:

@@ -422,3 +422,60 @@ async def test_browser_posts_need_the_xsrf_token(
         url, method="POST", body=body, headers={"Cookie": cookies, "X-XSRFToken": value}
     )
     assert ok.code == 200
+
+
+async def test_parse_and_format_keep_the_sdk_file_format(
+    jp_fetch: Any, jp_root_dir: Path, pipeline_file: Path
+) -> None:
+    """The editor's two routes: text -> document -> the exact text Pipeline.save() writes."""
+    from jupyter_pipelines import Pipeline
+
+    saved = jp_root_dir / "sub" / "saved.pipeline.yaml"
+    pipeline = Pipeline.load(pipeline_file)
+    pipeline.layout = {"nodes": {"make": {"x": 10, "y": 20}, "show": {"x": 300, "y": 20}}}
+    pipeline.save(saved)
+    text = saved.read_text()
+
+    parsed = await call(jp_fetch, "pipelines", "parse", method="POST", body={"text": text})
+    assert parsed["document"]["layout"]["nodes"]["show"] == {"x": 300, "y": 20}
+    formatted = await call(
+        jp_fetch,
+        "pipelines",
+        "format",
+        method="POST",
+        body={"document": parsed["document"], "base_dir": "sub"},
+    )
+    assert formatted == {"text": text, "valid": True, "issues": []}
+
+    empty = await call(jp_fetch, "pipelines", "parse", method="POST", body={"text": ""})
+    assert empty == {"document": {"version": 1, "steps": {}}}
+
+    # An invalid pipeline still formats (the editor saves it) and its issues name the step.
+    broken = parsed["document"]
+    broken["steps"]["show"]["inputs"]["data"]["step"] = "nope"
+    answer = await call(
+        jp_fetch, "pipelines", "format", method="POST", body={"document": broken, "base_dir": "sub"}
+    )
+    assert not answer["valid"] and "step: nope" in answer["text"]
+    assert any(i["step"] == "show" and "nope" in i["message"] for i in answer["issues"])
+
+    code, body = await status_of(
+        jp_fetch,
+        "pipelines",
+        "parse",
+        method="POST",
+        body={"text": "steps: [a\n", "source": "x.yaml"},
+    )
+    assert code == 400 and "'x.yaml' is not valid YAML at line" in body["message"]
+    code, body = await status_of(
+        jp_fetch, "pipelines", "parse", method="POST", body={"text": "version: 1\nsteps: 3\n"}
+    )
+    assert code == 400 and "steps" in body["message"]
+    code, body = await status_of(
+        jp_fetch, "pipelines", "format", method="POST", body={"document": 3}
+    )
+    assert code == 400 and "'document'" in body["message"]
+    code, body = await status_of(
+        jp_fetch, "pipelines", "format", method="POST", body={"document": broken, "base_dir": ".."}
+    )
+    assert code == 403

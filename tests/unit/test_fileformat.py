@@ -801,3 +801,10 @@ def test_a_datapath_pair_in_arguments_and_inputs_is_one_input(tmp_path):
     assert len(step.inputs) == 1 and step.arguments[1] is step.inputs[0]
     assert step.inputs[0].mode == "download"
     assert Pipeline(steps=[step]).validate() == []
+
+
+def test_a_file_without_steps_names_the_file_and_the_fix(tmp_path):
+    path = tmp_path / "e.pipeline.yaml"
+    path.write_text("version: 1\nsteps: {}\n")
+    with pytest.raises(PipelineFileError, match=r"e\.pipeline\.yaml' has no steps: add one"):
+        Pipeline.load(path)
