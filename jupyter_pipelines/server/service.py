@@ -116,7 +116,7 @@ class PipelinesService:
         doc = body.get("document")
         if not isinstance(doc, dict):
             raise BadRequestError("'document' must be a pipeline document (a JSON object)")
-        text = dump_document(doc)
+        text = dump_document(_json_floats(doc))
         try:
             issues = [i.to_dict() for i in check_pipeline(self.workspace, self.load(body))]
         except PipelineValidationError as exc:
@@ -374,6 +374,25 @@ class PipelinesService:
         if name == "local":
             return {"name": "local", "type": "local"}
         return dict(ComputeTarget(self.workspace, name).serialize())
+
+
+def _json_floats(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document with float parameter defaults written as floats: JSON clients (the
+    editor) send 1.0 as 1, and the SDK writes a float parameter's default as ``1.0``."""
+    parameters = doc.get("parameters")
+    if not isinstance(parameters, dict):
+        return doc
+    fixed = {}
+    for name, spec in parameters.items():
+        default = spec.get("default") if isinstance(spec, dict) else None
+        if _is_float_spec(spec) and isinstance(default, int) and not isinstance(default, bool):
+            spec = {**spec, "default": float(default)}
+        fixed[name] = spec
+    return {**doc, "parameters": fixed}
+
+
+def _is_float_spec(spec: Any) -> bool:
+    return isinstance(spec, dict) and spec.get("type") == "float"
 
 
 #: One problem line of a PipelineFileError: "  - steps.NAME.FIELD: message".

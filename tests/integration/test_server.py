@@ -446,6 +446,12 @@ async def test_parse_and_format_keep_the_sdk_file_format(
         body={"document": parsed["document"], "base_dir": "sub"},
     )
     assert formatted == {"text": text, "valid": True, "issues": []}
+    # A browser sends 1.0 as 1: a float parameter's default is still written as the SDK does.
+    with_float = {**parsed["document"], "parameters": {"rate": {"type": "float", "default": 1}}}
+    answer = await call(
+        jp_fetch, "pipelines", "format", method="POST", body={"document": with_float}
+    )
+    assert "    default: 1.0\n" in answer["text"]
 
     empty = await call(jp_fetch, "pipelines", "parse", method="POST", body={"text": ""})
     assert empty == {"document": {"version": 1, "steps": {}}}

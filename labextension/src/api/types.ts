@@ -61,6 +61,8 @@ export interface StepDetail extends StepSummary {
   duration: number | null;
   outputs: Record<string, string | null>;
   reuse: Record<string, unknown> | null;
+  /** The executed notebook's path (relative to the root when inside it), when the server gives it. */
+  notebook?: string | null;
 }
 
 export interface LogChunk {

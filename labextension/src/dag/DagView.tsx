@@ -1,8 +1,31 @@
-/** The React Flow canvas of a pipeline (STUB: interface agreed; built by the editor work). */
+/**
+ * The React Flow canvas of a pipeline: steps as nodes with ports, data and ordering edges,
+ * live statuses and issues. Used read-only by the run view and for editing by the editor.
+ */
 import * as React from 'react';
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  applyNodeChanges,
+  useNodesInitialized,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type Node,
+  type NodeChange,
+  type OnSelectionChangeParams,
+  type ReactFlowInstance
+} from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
 
 import type { Issue, PipelineDocument } from '../api/types';
+import type { XY } from '../model/document';
+import { portName, toEdges, toNodes, type NodeDataCache } from '../model/graph';
 import type { UiStatus } from '../model/status';
+import { StepNode } from './StepNode';
 
 export interface DagViewProps {
   document: PipelineDocument;
@@ -15,8 +38,200 @@ export interface DagViewProps {
   /** The selected step, if any. */
   selected?: string | null;
   onStepClick?: (step: string) => void;
+  /** Click on the empty canvas. */
+  onPaneClick?: () => void;
+  /** Nodes were dragged to new positions (on drag end). */
+  onNodesMoved?: (positions: Record<string, XY>) => void;
+  /**
+   * An output port was dropped on another step: on input `input` when dropped on an input
+   * port, else (null) on the node itself.
+   */
+  onConnect?: (source: string, output: string, target: string, input: string | null) => void;
+  /** The steps and edges selected on the canvas (for delete/copy). */
+  onSelectionChange?: (steps: string[], edges: { target: string; input: string | null; source: string }[]) => void;
+  onNodeContextMenu?: (step: string, event: React.MouseEvent) => void;
+  /** The React Flow instance, once ready (fitView, screenToFlowPosition...). */
+  onInit?: (instance: ReactFlowInstance) => void;
 }
 
+const NODE_TYPES = { step: StepNode };
+
+/** The canvas (wrapped in its own React Flow provider). */
 export function DagView(props: DagViewProps): JSX.Element {
-  return <div className="jp-PipelineDag">{Object.keys(props.document.steps).length} steps</div>;
+  return (
+    <ReactFlowProvider>
+      <DagCanvas {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+function DagCanvas(props: DagViewProps): JSX.Element {
+  const { document: doc, statuses, issues, readOnly, selected } = props;
+  const cache = React.useRef<NodeDataCache>(new Map());
+  const graphNodes = React.useMemo(
+    () => toNodes(doc, { statuses, issues, readOnly }, cache.current) as unknown as Node[],
+    [doc, statuses, issues, readOnly]
+  );
+  const edges = React.useMemo<Edge[]>(
+    () =>
+      toEdges(doc).map(e => ({
+        id: e.id,
+        source: e.source,
+        target: e.target,
+        sourceHandle: e.kind === 'after' ? 'after-out' : e.sourceHandle,
+        targetHandle: e.kind === 'after' ? 'after-in' : e.targetHandle,
+        className: `jp-PipelineEdge jp-mod-${e.kind}`,
+        animated: e.kind === 'data' && statuses?.[e.target] === 'running',
+        data: { kind: e.kind }
+      })),
+    [doc, statuses]
+  );
+  const [nodes, setNodes] = React.useState<Node[]>(graphNodes);
+  const selectedRef = React.useRef<Set<string>>(new Set(selected ? [selected] : []));
+
+  // New document/status: new nodes, keeping what React Flow measured and the selection.
+  React.useEffect(() => {
+    setNodes(prev => {
+      const old = new Map(prev.map(n => [n.id, n]));
+      return graphNodes.map(n => {
+        const o = old.get(n.id);
+        return { ...n, measured: o?.measured, selected: selectedRef.current.has(n.id) };
+      });
+    });
+  }, [graphNodes]);
+
+  // The selection set from outside (an issue clicked, a step renamed).
+  React.useEffect(() => {
+    if (selected === undefined) {
+      return;
+    }
+    if (selected && selectedRef.current.size === 1 && selectedRef.current.has(selected)) {
+      return;
+    }
+    selectedRef.current = new Set(selected ? [selected] : []);
+    setNodes(prev =>
+      prev.map(n => (n.selected === (n.id === selected) ? n : { ...n, selected: n.id === selected }))
+    );
+  }, [selected]);
+
+  // Fit the whole pipeline once React Flow has measured the nodes.
+  const initialized = useNodesInitialized();
+  const flow = useReactFlow();
+  const fitted = React.useRef(false);
+  React.useEffect(() => {
+    if (initialized && !fitted.current) {
+      fitted.current = true;
+      void flow.fitView({ padding: 0.15, maxZoom: 1 });
+    }
+  }, [initialized, flow]);
+
+  const onNodesChange = React.useCallback(
+    (changes: NodeChange[]) =>
+      setNodes(prev => applyNodeChanges(changes.filter(c => c.type !== 'remove'), prev)),
+    []
+  );
+
+  const { onNodesMoved, onConnect, onStepClick, onSelectionChange, onNodeContextMenu } = props;
+  const connectedRef = React.useRef(false);
+
+  const handleConnect = React.useCallback(
+    (c: Connection) => {
+      const output = portName(c.sourceHandle);
+      if (!output || !c.target || c.source === c.target) {
+        return;
+      }
+      connectedRef.current = true;
+      onConnect?.(c.source, output, c.target, portName(c.targetHandle));
+    },
+    [onConnect]
+  );
+
+  // Dropping an output onto a node (not on a port) connects to a new input of that node.
+  const fromRef = React.useRef<{ node: string; output: string } | null>(null);
+  const handleConnectStart = React.useCallback(
+    (_: unknown, params: { nodeId: string | null; handleId: string | null; handleType: string | null }) => {
+      connectedRef.current = false;
+      const output = params.handleType === 'source' ? portName(params.handleId) : null;
+      fromRef.current = params.nodeId && output ? { node: params.nodeId, output } : null;
+    },
+    []
+  );
+  const handleConnectEnd = React.useCallback(
+    (event: MouseEvent | TouchEvent) => {
+      const from = fromRef.current;
+      fromRef.current = null;
+      if (!from || connectedRef.current) {
+        return;
+      }
+      const point = 'changedTouches' in event ? event.changedTouches[0] : (event as MouseEvent);
+      const el = window.document.elementFromPoint(point.clientX, point.clientY);
+      const node = el?.closest('[data-testid="step-node"]') as HTMLElement | null;
+      const target = node?.dataset.step;
+      if (target && target !== from.node) {
+        onConnect?.(from.node, from.output, target, null);
+      }
+    },
+    [onConnect]
+  );
+
+  const handleDragStop = React.useCallback(
+    (_: unknown, _node: Node, dragged: Node[]) => {
+      const moved: Record<string, XY> = {};
+      for (const n of dragged) {
+        moved[n.id] = n.position;
+      }
+      onNodesMoved?.(moved);
+    },
+    [onNodesMoved]
+  );
+
+  const handleSelection = React.useCallback(
+    ({ nodes: ns, edges: es }: OnSelectionChangeParams) => {
+      selectedRef.current = new Set(ns.map(n => n.id));
+      onSelectionChange?.(
+        ns.map(n => n.id),
+        es.map(e => ({
+          source: e.source,
+          target: e.target,
+          input: (e.data as any)?.kind === 'after' ? null : portName(e.targetHandle)
+        }))
+      );
+    },
+    [onSelectionChange]
+  );
+
+  return (
+    <div className="jp-PipelineDag" tabIndex={0}>
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={NODE_TYPES}
+        onNodesChange={onNodesChange}
+        onNodeClick={(_, n) => onStepClick?.(n.id)}
+        onPaneClick={props.onPaneClick}
+        onNodeDragStop={readOnly ? undefined : handleDragStop}
+        onConnect={handleConnect}
+        onConnectStart={handleConnectStart}
+        onConnectEnd={handleConnectEnd}
+        isValidConnection={c => c.source !== c.target}
+        onSelectionChange={handleSelection}
+        onNodeContextMenu={onNodeContextMenu ? (e, n) => onNodeContextMenu(n.id, e) : undefined}
+        onInit={props.onInit}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        elementsSelectable
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Meta', 'Control']}
+        minZoom={0.05}
+        maxZoom={2}
+        fitView
+        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
+      >
+        <Background gap={16} />
+        <Controls showInteractive={false} />
+        <MiniMap pannable zoomable />
+      </ReactFlow>
+    </div>
+  );
 }

@@ -1,0 +1,80 @@
+/** A step on the canvas: its name, file, input ports (left), output ports (right), status and issues. */
+import * as React from 'react';
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+
+import type { StepNodeData } from '../model/graph';
+import { portId } from '../model/graph';
+
+const TYPE_LABEL: Record<string, string> = { notebook: 'NB', python_script: 'PY', command: '>_' };
+
+/** The React Flow node component of a step (memoized: re-renders only when its data changes). */
+function StepNodeImpl(props: NodeProps): JSX.Element {
+  const data = props.data as StepNodeData;
+  const rows = Math.max(data.inputs.length, data.outputs.length);
+  const issues = data.errors + data.warnings;
+  const cls = [
+    'jp-PipelineNode',
+    `jp-mod-status-${data.status}`,
+    data.errors ? 'jp-mod-error' : data.warnings ? 'jp-mod-warning' : '',
+    props.selected ? 'jp-mod-selected' : ''
+  ].join(' ');
+  return (
+    <div
+      className={cls}
+      data-testid="step-node"
+      data-step={data.name}
+      data-status={data.status}
+      data-issues={issues}
+      title={data.file}
+    >
+      <div className="jp-PipelineNode-header">
+        <span className={`jp-PipelineNode-type jp-mod-${data.type}`}>{TYPE_LABEL[data.type] ?? '?'}</span>
+        <span className="jp-PipelineNode-name">{data.name}</span>
+        {issues > 0 && (
+          <span
+            className="jp-PipelineNode-issues"
+            data-testid="node-issues"
+            title={`${data.errors} error(s), ${data.warnings} warning(s)`}
+          >
+            {issues}
+          </span>
+        )}
+        <span className="jp-PipelineNode-status" title={data.status} />
+      </div>
+      <div className="jp-PipelineNode-file">{data.file}</div>
+      <div className="jp-PipelineNode-ports" style={{ height: rows * 20 }}>
+        {data.inputs.map((name, i) => (
+          <div key={`i-${name}`} className="jp-PipelineNode-port jp-mod-in" style={{ top: i * 20 }}>
+            <Handle
+              type="target"
+              position={Position.Left}
+              id={portId('in', name)}
+              data-testid="port-in"
+              data-port={name}
+              isConnectable={!data.readOnly}
+            />
+            <span>{name}</span>
+          </div>
+        ))}
+        {data.outputs.map((name, i) => (
+          <div key={`o-${name}`} className="jp-PipelineNode-port jp-mod-out" style={{ top: i * 20 }}>
+            <span>{name}</span>
+            <Handle
+              type="source"
+              position={Position.Right}
+              id={portId('out', name)}
+              data-testid="port-out"
+              data-port={name}
+              isConnectable={!data.readOnly}
+            />
+          </div>
+        ))}
+      </div>
+      {/* ordering (run_after) edges attach to these */}
+      <Handle type="target" position={Position.Top} id="after-in" className="jp-PipelineNode-after" isConnectable={false} />
+      <Handle type="source" position={Position.Bottom} id="after-out" className="jp-PipelineNode-after" isConnectable={false} />
+    </div>
+  );
+}
+
+export const StepNode = React.memo(StepNodeImpl);

@@ -1,0 +1,221 @@
+/** The pipeline editor document widget, its factory, and drag-and-drop from the file browser. */
+import * as React from 'react';
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { ReactWidget, showErrorMessage } from '@jupyterlab/apputils';
+import { ABCWidgetFactory, DocumentRegistry, DocumentWidget } from '@jupyterlab/docregistry';
+import type { Drag } from '@lumino/dragdrop';
+import type { ReactFlowInstance } from '@xyflow/react';
+
+import { requestAPI } from '../api/request';
+import type { RunDetail } from '../api/types';
+import { addStepFromFile, type XY } from '../model/document';
+import { EditorController } from './controller';
+import { PipelineEditor, type EditorActions } from './PipelineEditor';
+import type { RunScope } from './PropertiesPanel';
+import { askRun } from './RunDialog';
+
+/** The mime type of the file browser's dragged paths. */
+export const CONTENTS_MIME = 'application/x-jupyter-icontents';
+const DRAG_EVENTS = ['lm-dragenter', 'lm-dragleave', 'lm-dragover', 'lm-drop'];
+
+/** The content of the editor: the React view, plus drops of files from the file browser. */
+export class PipelineEditorContent extends ReactWidget {
+  flow: ReactFlowInstance | null = null;
+
+  constructor(
+    readonly controller: EditorController,
+    private readonly actions: EditorActions
+  ) {
+    super();
+    this.addClass('jp-PipelineEditor');
+  }
+
+  protected onAfterAttach(msg: any): void {
+    super.onAfterAttach(msg);
+    for (const type of DRAG_EVENTS) {
+      this.node.addEventListener(type, this);
+    }
+  }
+
+  protected onBeforeDetach(msg: any): void {
+    for (const type of DRAG_EVENTS) {
+      this.node.removeEventListener(type, this);
+    }
+    super.onBeforeDetach(msg);
+  }
+
+  /** Lumino drag events from the file browser. */
+  handleEvent(event: Event): void {
+    const drag = event as Drag.Event;
+    if (!drag.mimeData?.hasData(CONTENTS_MIME) || this.controller.doc === null) {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    if (event.type === 'lm-dragleave') {
+      this.removeClass('jp-mod-dropTarget');
+      return;
+    }
+    drag.dropAction = drag.proposedAction === 'none' ? 'none' : drag.proposedAction;
+    if (event.type !== 'lm-drop') {
+      this.addClass('jp-mod-dropTarget');
+      return;
+    }
+    this.removeClass('jp-mod-dropTarget');
+    const paths = (drag.mimeData.getData(CONTENTS_MIME) as string[]) ?? [];
+    const at: XY = this.flow?.screenToFlowPosition({ x: drag.clientX, y: drag.clientY }) ?? { x: 0, y: 0 };
+    this.addFiles(paths, at);
+  }
+
+  /** Add a step per file (paths relative to the server root), stacked from `at`. */
+  addFiles(paths: string[], at: XY): string[] {
+    const c = this.controller;
+    const names: string[] = [];
+    c.edit(doc => {
+      let d = doc;
+      paths.forEach((p, i) => {
+        const r = addStepFromFile(d, p, c.baseDir, { x: at.x + i * 30, y: at.y + i * 120 });
+        d = r.doc;
+        names.push(r.name);
+      });
+      return d;
+    });
+    if (names.length) {
+      c.select(names[names.length - 1]);
+    }
+    return names;
+  }
+
+  render(): JSX.Element {
+    return <PipelineEditor controller={this.controller} actions={this.actions} />;
+  }
+}
+
+/** The editor of one pipeline file. */
+export class PipelineEditorWidget extends DocumentWidget<PipelineEditorContent, DocumentRegistry.ICodeModel> {
+  readonly controller: EditorController;
+
+  constructor(
+    context: DocumentRegistry.IContext<DocumentRegistry.ICodeModel>,
+    private readonly app: JupyterFrontEnd
+  ) {
+    const elyra = context.path.endsWith('.pipeline') && !context.path.endsWith('.pipeline.yaml');
+    const controller = new EditorController({
+      path: () => context.localPath,
+      getText: () => context.model.sharedModel.getSource(),
+      setText: text => context.model.sharedModel.setSource(text),
+      elyra
+    });
+    const actions: EditorActions = {
+      save: () => this.save(),
+      run: scope => this.run(scope),
+      openRun: runId => {
+        if (app.commands.hasCommand('jupyter-pipelines:open-run')) {
+          void app.commands.execute('jupyter-pipelines:open-run', { runId });
+        } else {
+          controller.notify('The run view is not available.');
+        }
+      },
+      openPath: path => void app.commands.execute('docmanager:open', { path }),
+      openWithTextEditor: () => void app.commands.execute('docmanager:open', { path: context.path, factory: 'Editor' }),
+      saveAsYaml: () => this.saveAsYaml(),
+      setFlow: instance => {
+        this.content.flow = instance;
+      },
+      fit: () => void this.content.flow?.fitView({ padding: 0.15, maxZoom: 1, duration: 200 })
+    };
+    super({ context, content: new PipelineEditorContent(controller, actions) });
+    this.controller = controller;
+    this.addClass('jp-PipelineEditorWidget');
+    void context.ready.then(() => {
+      void controller.load().then(() => setTimeout(() => actions.fit(), 150));
+      context.model.contentChanged.connect(() => controller.textChanged());
+    });
+  }
+
+  /** Save the file with the text of the latest edit (waits for the pending format request). */
+  async save(): Promise<void> {
+    const active = document.activeElement as HTMLElement | null;
+    if (active && this.node.contains(active) && active.blur) {
+      active.blur(); // commits a field being edited
+    }
+    if (this.controller.host.elyra) {
+      return this.saveAsYaml();
+    }
+    await this.controller.flush();
+    await this.context.save();
+  }
+
+  /** Write the edited Elyra pipeline as NAME.pipeline.yaml next to it and open that. */
+  async saveAsYaml(): Promise<void> {
+    const c = this.controller;
+    const target = this.context.localPath.replace(/\.pipeline$/, '.pipeline.yaml');
+    try {
+      const text = await c.text();
+      const contents = this.app.serviceManager.contents;
+      const exists = await contents.get(target, { content: false }).then(
+        () => true,
+        () => false
+      );
+      if (exists) {
+        c.notify(`${target} exists already: not overwritten.`);
+        return;
+      }
+      await contents.save(target, { type: 'file', format: 'text', content: text });
+      await this.app.commands.execute('docmanager:open', { path: target });
+    } catch (error) {
+      void showErrorMessage('Save as .pipeline.yaml', String(error));
+    }
+  }
+
+  /** Ask for parameters, save when dirty, submit the run and follow it (not blocking). */
+  async run(scope: RunScope = { steps: [] }): Promise<void> {
+    const c = this.controller;
+    if (!c.doc) {
+      return;
+    }
+    if (c.host.elyra) {
+      c.notify('Save as .pipeline.yaml first: runs start from a .pipeline.yaml file.');
+      return;
+    }
+    const experiment = (c.doc.name || this.context.localPath.split('/').pop()!.replace(/\.pipeline\.yaml$/, '')).replace(/[^A-Za-z0-9_-]/g, '_');
+    const title = 'steps' in scope && scope.steps.length ? `Run step ${scope.steps[0]}` : 'from_steps' in scope ? `Run from ${scope.from_steps[0]}` : 'to_steps' in scope ? `Run up to ${scope.to_steps[0]}` : 'Run pipeline';
+    const request = await askRun(c.doc, experiment, title);
+    if (!request) {
+      return;
+    }
+    await c.flush();
+    if (this.context.model.dirty) {
+      await this.context.save();
+    }
+    const body: Record<string, unknown> = { path: this.context.localPath, parameters: request.parameters };
+    if (request.experiment) {
+      body.experiment = request.experiment;
+    }
+    if (!('steps' in scope) || scope.steps.length) {
+      Object.assign(body, scope);
+    }
+    c.notify('Submitting the run…');
+    try {
+      const reply = await requestAPI<{ run: RunDetail }>('runs', { body });
+      c.runId = reply.run.id;
+      c.notify(null);
+    } catch (error) {
+      c.notify(`The run was not started: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+/** Makes pipeline editors for `*.pipeline.yaml` and Elyra `.pipeline` files. */
+export class PipelineEditorFactory extends ABCWidgetFactory<PipelineEditorWidget, DocumentRegistry.ICodeModel> {
+  constructor(
+    options: DocumentRegistry.IWidgetFactoryOptions<PipelineEditorWidget>,
+    private readonly app: JupyterFrontEnd
+  ) {
+    super(options);
+  }
+
+  protected createNewWidget(context: DocumentRegistry.IContext<DocumentRegistry.ICodeModel>): PipelineEditorWidget {
+    return new PipelineEditorWidget(context, this.app);
+  }
+}
