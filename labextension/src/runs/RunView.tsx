@@ -20,6 +20,8 @@ export interface RunViewActions {
   cancelRun: (runId: string) => Promise<unknown>;
   rerunRun: (runId: string) => Promise<unknown>;
   openPath: (path: string) => void;
+  /** Called once when a run followed live ends (the sidebar refreshes at once). */
+  onRunEnded?: (runId: string) => void;
 }
 
 /** The current time (epoch seconds), ticking every `ms` while `live`. */
@@ -50,6 +52,17 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
   const statuses = React.useMemo(() => uiStatuses(state.steps), [state.steps]);
   const counts = React.useMemo(() => countStatuses(state.steps), [state.steps]);
   const { onTitle } = props;
+
+  const wasLive = React.useRef(false);
+  const { onRunEnded } = props.actions;
+  React.useEffect(() => {
+    if (live) {
+      wasLive.current = true;
+    } else if (wasLive.current && state.done && run) {
+      wasLive.current = false;
+      onRunEnded?.(run.id);
+    }
+  }, [live, state.done, run, onRunEnded]);
 
   React.useEffect(() => {
     if (run && onTitle) {

@@ -47,7 +47,12 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       sidebar?.refresh();
       return run;
     };
-    const viewActions: RunViewActions = { cancelRun: cancelAndRefresh, rerunRun: rerunAndOpen, openPath };
+    const viewActions: RunViewActions = {
+      cancelRun: cancelAndRefresh,
+      rerunRun: rerunAndOpen,
+      openPath,
+      onRunEnded: () => sidebar?.refresh()
+    };
 
     commands.addCommand(RunCommandIDs.openRun, {
       label: args => (args.runId ? `Open Pipeline Run ${String(args.runId).slice(0, 8)}` : 'Open Pipeline Run'),
