@@ -283,6 +283,7 @@ class PipelinesService:
             "duration": step.duration,
             "outputs": {k: self.relative(v.get("path")) for k, v in record.outputs.items()},
             "reuse": step.get_reuse_info(),
+            "notebook": self.relative(_str_or_none(step.get_notebook_path())),
         }
 
     def get_logs(
@@ -374,6 +375,10 @@ class PipelinesService:
         if name == "local":
             return {"name": "local", "type": "local"}
         return dict(ComputeTarget(self.workspace, name).serialize())
+
+
+def _str_or_none(path: Path | None) -> str | None:
+    return None if path is None else str(path)
 
 
 def _json_floats(doc: dict[str, Any]) -> dict[str, Any]:

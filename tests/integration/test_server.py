@@ -242,6 +242,9 @@ async def test_executed_notebook_route(jp_fetch: Any, jp_ws_fetch: Any, jp_root_
     assert injected and "alpha = 0.5" in injected[0].source
     printed = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
     assert "alpha is 0.5\n" in printed
+    step = await call(jp_fetch, "runs", run["id"], "steps", "nb")
+    assert step["notebook"].startswith(".pipelines/") and step["notebook"].endswith(".ipynb")
+    assert (jp_root_dir / step["notebook"]).is_file()
     # A step without a notebook: 404.
     command = {"version": 1, "name": "c", "steps": {"c": {"type": "command", "command": "true"}}}
     other = (await call(jp_fetch, "runs", method="POST", body={"document": command}))["run"]
