@@ -28,6 +28,7 @@ MODULES = [
     "bench_reuse_100",
     "bench_fingerprint_tree",
     "bench_server",
+    "bench_frontend",
 ]
 
 
