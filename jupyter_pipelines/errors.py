@@ -85,7 +85,8 @@ class EngineError(PipelinesError):
 
 
 class SelectionError(EngineError):
-    """A partial run's ``steps``, ``from_steps`` or ``to_steps`` name no step or select none."""
+    """A partial run's ``steps``, ``from_steps`` or ``to_steps`` name no step, select none,
+    or leave out a step whose earlier result they need but that never succeeded."""
 
 
 class RunFailedError(EngineError):

@@ -133,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ParameterError,
         PipelinesError,
         PipelineValidationError,
+        SelectionError,
         UnknownRunError,
     )
     from . import commands
@@ -142,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelineValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (ModelError, ParameterError) as exc:
+    except (ModelError, ParameterError, SelectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except UnknownRunError as exc:

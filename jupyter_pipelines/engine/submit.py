@@ -15,7 +15,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import EngineError, PipelinesError, PipelineValidationError, did_you_mean
+from ..errors import (
+    EngineError,
+    PipelinesError,
+    PipelineValidationError,
+    SelectionError,
+    did_you_mean,
+)
 from ..executors.processes import process_start_time
 from ..model.data import StepInput
 from ..model.fileformat import parameter_value_doc, pipeline_to_document
@@ -257,7 +263,7 @@ class SubmitDecisions:
     def _pin(self, record: StepRecord) -> None:
         source = self.store.latest_step_run(self.experiment, record.name, successful=True)
         if source is None or not results_available(source, record.outputs):
-            raise EngineError(
+            raise SelectionError(
                 f"step {record.name!r} has no successful earlier run in experiment "
                 f"{self.experiment!r} whose results can be used; run it first "
                 f"(include it with steps=[{record.name!r}] or from_steps=...)"

@@ -46,6 +46,24 @@ def pipeline_schema() -> dict[str, Any]:
     return result
 
 
+@cache
+def _schema_validator() -> Any:
+    """The compiled validator of the schema (built once: building it costs more than using it)."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(pipeline_schema())
+
+
+def warm_up() -> None:
+    """Import and compile what checking a document needs, so that the first check is fast
+    (the server calls this in the background when it starts)."""
+    _schema_validator().is_valid({"version": FORMAT_VERSION, "steps": {}})
+
+
+#: libyaml's loader when PyYAML was built with it (several times faster), else PyYAML's own.
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 # -- writing ------------------------------------------------------------------------------
 def pipeline_to_document(pipeline: Pipeline, base_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """The document of ``pipeline``, with paths relative to ``base_dir``."""
@@ -271,7 +289,7 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
 def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML text, naming the file, line and column of a syntax error."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -281,8 +299,6 @@ def parse_yaml(text: str, source: str) -> Any:
 
 def check_document(doc: Any, source: str) -> None:
     """Check a document against the schema, reporting every violation with its field."""
-    import jsonschema
-
     if not isinstance(doc, dict):
         raise PipelineFileError(f"{source!r} must hold a mapping with 'version' and 'steps'")
     if "version" in doc and doc["version"] != FORMAT_VERSION:
@@ -290,7 +306,7 @@ def check_document(doc: Any, source: str) -> None:
             f"{source!r} has format version {doc['version']!r}; this jupyter_pipelines reads "
             f"version {FORMAT_VERSION} (upgrade jupyter_pipelines to read newer files)"
         )
-    validator = jsonschema.Draft202012Validator(pipeline_schema())
+    validator = _schema_validator()
     errors = sorted(
         (_closest(e) for e in validator.iter_errors(doc)),
         key=lambda e: list(map(str, e.absolute_path)),

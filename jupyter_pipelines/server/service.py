@@ -7,6 +7,7 @@ import mimetypes
 import os
 import re
 import sqlite3
+import threading
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ..model.fileformat import (
     dump_document,
     parse_yaml,
     pipeline_to_document,
+    warm_up,
 )
 from ..model.pipeline import Pipeline
 from ..stores.runstore import RunRecord, StepRecord
@@ -46,6 +48,8 @@ class PipelinesService:
         self.workspace = Workspace.from_config(self.root)
         self.store = self.workspace.run_store
         self.events = EventHubs(self.store)
+        # The first pipeline check compiles the JSON Schema (about a second): do it now.
+        threading.Thread(target=warm_up, name="jupyter-pipelines-warm-up", daemon=True).start()
 
     # -- paths ---------------------------------------------------------------------------
     def resolve(self, path: Any) -> Path:

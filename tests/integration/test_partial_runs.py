@@ -168,7 +168,7 @@ PIPELINE = {
 
 def test_cli_step_from_and_to(chain: Chain, project: Project) -> None:
     project.pipeline_file("partial.pipeline.yaml", PIPELINE)
-    proc = project.cli("run", "partial.pipeline.yaml", "--step", "use", check=1)
+    proc = project.cli("run", "partial.pipeline.yaml", "--step", "use", check=2)
     assert "step 'gen' has no successful earlier run" in proc.stderr
     doc = project.cli_json("run", "partial.pipeline.yaml", "--to", "use")
     assert doc["status"] == st.FINISHED
@@ -182,5 +182,5 @@ def test_cli_step_from_and_to(chain: Chain, project: Project) -> None:
     assert steps["gen"]["reusedFrom"] is not None
     assert steps["use"]["reusedFrom"] is None and steps["report"]["reusedFrom"] is None
     assert all(s["status"] == st.FINISHED for s in doc["steps"])
-    proc = project.cli("submit", "partial.pipeline.yaml", "--step", "use", "--from", "gen", check=1)
+    proc = project.cli("submit", "partial.pipeline.yaml", "--step", "use", "--from", "gen", check=2)
     assert "give either steps= or from_steps=/to_steps=" in proc.stderr

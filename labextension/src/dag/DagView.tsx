@@ -24,6 +24,8 @@ import '@xyflow/react/dist/style.css';
 import type { Issue, PipelineDocument } from '../api/types';
 import type { XY } from '../model/document';
 import { portName, toEdges, toNodes, type NodeDataCache } from '../model/graph';
+import { NODE_WIDTH, nodeHeight } from '../model/layout';
+import { openingViewport } from '../model/viewport';
 import type { UiStatus } from '../model/status';
 import { StepNode } from './StepNode';
 
@@ -55,6 +57,9 @@ export interface DagViewProps {
 }
 
 const NODE_TYPES = { step: StepNode };
+/** The smallest zoom at which a pipeline opens (node names readable, nodes easy to click). */
+export const MIN_READABLE_ZOOM = 0.5;
+const isValidConnection = (c: Edge | Connection): boolean => c.source !== c.target;
 
 /** The canvas (wrapped in its own React Flow provider). */
 export function DagView(props: DagViewProps): JSX.Element {
@@ -114,15 +119,25 @@ function DagCanvas(props: DagViewProps): JSX.Element {
     );
   }, [selected]);
 
-  // Fit the whole pipeline once React Flow has measured the nodes.
+  // Once React Flow has measured the nodes: show the whole pipeline when it is readable at
+  // MIN_READABLE_ZOOM or more, else its start at that zoom (nodes stay readable and clickable).
   const initialized = useNodesInitialized();
   const flow = useReactFlow();
-  const fitted = React.useRef(false);
+  const paneRef = React.useRef<HTMLDivElement>(null);
+  // (an empty pipeline keeps the default viewport: the first dropped files stay where dropped)
+  const fitted = React.useRef(Object.keys(doc.steps).length === 0);
   React.useEffect(() => {
-    if (initialized && !fitted.current) {
-      fitted.current = true;
-      void flow.fitView({ padding: 0.15, maxZoom: 1 });
+    if (!initialized || fitted.current) {
+      return;
     }
+    fitted.current = true;
+    const pane = paneRef.current?.getBoundingClientRect();
+    const boxes = flow.getNodes().map(n => ({
+      position: n.position,
+      width: n.measured?.width ?? NODE_WIDTH,
+      height: n.measured?.height ?? nodeHeight(0)
+    }));
+    void flow.setViewport(openingViewport(boxes, { width: pane?.width ?? 0, height: pane?.height ?? 0 }, { minZoom: MIN_READABLE_ZOOM }));
   }, [initialized, flow]);
 
   const onNodesChange = React.useCallback(
@@ -200,22 +215,29 @@ function DagCanvas(props: DagViewProps): JSX.Element {
     [onSelectionChange]
   );
 
+  const { onPaneClick } = props;
+  const handleNodeClick = React.useCallback((_: React.MouseEvent, n: Node) => onStepClick?.(n.id), [onStepClick]);
+  const handleNodeContextMenu = React.useCallback(
+    (e: React.MouseEvent, n: Node) => onNodeContextMenu?.(n.id, e),
+    [onNodeContextMenu]
+  );
+
   return (
-    <div className="jp-PipelineDag" tabIndex={0}>
+    <div className="jp-PipelineDag" tabIndex={0} ref={paneRef}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={NODE_TYPES}
         onNodesChange={onNodesChange}
-        onNodeClick={(_, n) => onStepClick?.(n.id)}
-        onPaneClick={props.onPaneClick}
+        onNodeClick={handleNodeClick}
+        onPaneClick={onPaneClick}
         onNodeDragStop={readOnly ? undefined : handleDragStop}
         onConnect={handleConnect}
         onConnectStart={handleConnectStart}
         onConnectEnd={handleConnectEnd}
-        isValidConnection={c => c.source !== c.target}
+        isValidConnection={isValidConnection}
         onSelectionChange={handleSelection}
-        onNodeContextMenu={onNodeContextMenu ? (e, n) => onNodeContextMenu(n.id, e) : undefined}
+        onNodeContextMenu={onNodeContextMenu ? handleNodeContextMenu : undefined}
         onInit={props.onInit}
         nodesDraggable={!readOnly}
         nodesConnectable={!readOnly}
@@ -223,10 +245,8 @@ function DagCanvas(props: DagViewProps): JSX.Element {
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={['Meta', 'Control']}
-        minZoom={0.05}
+        minZoom={0.02}
         maxZoom={2}
-        fitView
-        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
       >
         <Background gap={16} />
         <Controls showInteractive={false} />

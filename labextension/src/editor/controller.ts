@@ -9,8 +9,26 @@ import { ApiError, requestAPI } from '../api/request';
 import type { Issue, PipelineDocument } from '../api/types';
 import { History } from '../model/history';
 import { unplaced } from '../model/graph';
-import { autoLayout } from '../model/layout';
+import { autoLayout, prepareLayout } from '../model/layout';
 import { setPositions } from '../model/document';
+
+/** A performance mark (`jp-pipelines:NAME`), to see where opening a pipeline spends time. */
+function mark(name: string): void {
+  try {
+    performance.mark(`jp-pipelines:${name}`);
+  } catch {
+    // no performance API (tests)
+  }
+}
+
+/** Run `fn` after the next frames are drawn (React Flow measures its nodes in between). */
+function afterPaint(fn: () => void): void {
+  if (typeof requestAnimationFrame === 'undefined') {
+    setTimeout(fn, 0);
+    return;
+  }
+  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(fn, 0)));
+}
 
 /** What the editor widget gives the controller: the file's text model and where it lives. */
 export interface EditorHost {
@@ -95,17 +113,24 @@ export class EditorController {
   /** (Re)load the document from the file's text (or, for Elyra, by converting the file). */
   async load(): Promise<void> {
     const text = this.host.getText();
+    mark('load-start');
+    if (this.host.elyra || !/^layout:/m.test(text)) {
+      prepareLayout(); // positions will be needed: load elk while the server parses
+    }
     try {
       const reply = this.host.elyra
         ? await requestAPI<{ document: PipelineDocument }>('pipelines/convert', { body: { path: this.host.path() } })
         : await requestAPI<{ document: PipelineDocument }>('pipelines/parse', {
             body: { text, source: this.host.path() }
           });
+      mark('parsed');
       this.ownText = text;
       this.loadError = null;
       let doc = reply.document;
-      if (unplaced(doc).length) {
-        doc = await this.layoutDoc(doc, unplaced(doc).length === Object.keys(doc.steps).length);
+      const missing = unplaced(doc).length;
+      if (missing) {
+        doc = await this.layoutDoc(doc, missing === Object.keys(doc.steps).length);
+        mark('laid-out');
       }
       this.doc = doc;
       this.formatted = doc;
@@ -114,7 +139,10 @@ export class EditorController {
         this.selected = null;
       }
       this.emit();
-      void this.validate();
+      mark('rendered');
+      // Validation (a server round trip as long as the parse on big pipelines) waits until the
+      // canvas is drawn, so that it does not compete with the first render.
+      afterPaint(() => void this.validate());
     } catch (error) {
       this.doc = null;
       this.loadError = error instanceof Error ? error.message : String(error);

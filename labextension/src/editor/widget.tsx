@@ -128,7 +128,8 @@ export class PipelineEditorWidget extends DocumentWidget<PipelineEditorContent, 
     this.controller = controller;
     this.addClass('jp-PipelineEditorWidget');
     void context.ready.then(() => {
-      void controller.load().then(() => setTimeout(() => actions.fit(), 150));
+      // (the canvas sets its own opening viewport once its nodes are measured)
+      void controller.load();
       context.model.contentChanged.connect(() => controller.textChanged());
     });
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { PipelineDocument, StepDoc } from '../api/types';
-import { autoLayout } from './layout';
+import { autoLayout, LARGE_GRAPH, layoutOptions, NODE_WIDTH, nodeHeight, quickLayout } from './layout';
 
 function chainDoc(): PipelineDocument {
   const s = (inputs?: Record<string, { step: string; output: string }>): StepDoc => ({
@@ -42,5 +42,71 @@ describe('autoLayout', () => {
 
   it('gives nothing for an empty pipeline', async () => {
     expect(await autoLayout({ version: 1, steps: {} })).toEqual({});
+  });
+});
+
+function layeredDoc(layers: number, width: number): PipelineDocument {
+  const steps: Record<string, StepDoc> = {};
+  for (let l = 0; l < layers; l++) {
+    for (let w = 0; w < width; w++) {
+      steps[`s${l}_${w}`] = {
+        type: 'command',
+        command: ['echo'],
+        outputs: { out: { kind: 'output_file_dataset' } },
+        ...(l
+          ? {
+              inputs: {
+                a: { step: `s${l - 1}_${w}`, output: 'out' },
+                b: { step: `s${l - 1}_${(w + 3) % width}`, output: 'out' }
+              }
+            }
+          : {})
+      };
+    }
+  }
+  return { version: 1, steps };
+}
+
+describe('quickLayout', () => {
+  it('places big pipelines in layers, left to right, without overlaps', () => {
+    const doc = layeredDoc(30, 10);
+    const t = performance.now();
+    const pos = quickLayout(doc);
+    expect(performance.now() - t).toBeLessThan(200);
+    expect(Object.keys(pos)).toHaveLength(300);
+    for (const [name, step] of Object.entries(doc.steps)) {
+      for (const spec of Object.values(step.inputs ?? {})) {
+        expect(pos[(spec as { step: string }).step].x).toBeLessThan(pos[name].x);
+      }
+    }
+    const boxes = Object.values(pos);
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i];
+        const b = boxes[j];
+        const overlap = Math.abs(a.x - b.x) < NODE_WIDTH && Math.abs(a.y - b.y) < nodeHeight(2);
+        expect(overlap).toBe(false);
+      }
+    }
+    expect(Math.min(...boxes.map(p => p.y))).toBe(0);
+    expect(Math.min(...boxes.map(p => p.x))).toBe(0);
+  });
+
+  it('survives a cycle (an invalid pipeline)', () => {
+    const doc = chainDoc();
+    doc.steps.a = { ...doc.steps.a, inputs: { o: { step: 'd', output: 'o' } } };
+    expect(Object.keys(quickLayout(doc)).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('is what autoLayout uses for big pipelines', async () => {
+    const doc = layeredDoc(LARGE_GRAPH, 1);
+    expect(await autoLayout(doc)).toEqual(quickLayout(doc));
+  });
+});
+
+describe('layoutOptions', () => {
+  it('uses cheaper elk options for bigger graphs', () => {
+    expect(layoutOptions(5)['elk.layered.thoroughness']).toBeUndefined();
+    expect(layoutOptions(50)['elk.layered.thoroughness']).toBe('1');
   });
 });

@@ -73,7 +73,7 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
   const runId = run?.id ?? props.runId;
   const total = state.order.length;
   const params = Object.entries(run?.parameters ?? {});
-  const duration = formatDuration(elapsed(state.started ?? run?.started, state.ended ?? run?.ended, now));
+  const duration = formatDuration(elapsed(state.started ?? run?.started ?? run?.created, state.ended ?? run?.ended, now));
 
   return (
     <div className="jp-Pipelines-runView" data-testid="run-view" data-run-id={runId} data-status={state.status ?? ''}>

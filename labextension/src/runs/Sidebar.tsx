@@ -36,7 +36,7 @@ export function matchesFilter(run: RunSummary, filter: string): boolean {
 function RunRow(props: { run: RunSummary; actions: SidebarActions; now: number }): JSX.Element {
   const { run, actions } = props;
   const active = isActive(run.status);
-  const duration = formatDuration(elapsed(run.started, run.ended, props.now));
+  const duration = formatDuration(elapsed(run.started ?? run.created, run.ended, props.now));
   const total = run.steps?.total ?? 0;
   return (
     <li
