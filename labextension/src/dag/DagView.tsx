@@ -61,6 +61,9 @@ const NODE_TYPES = { step: StepNode };
 export const MIN_READABLE_ZOOM = 0.5;
 const isValidConnection = (c: Edge | Connection): boolean => c.source !== c.target;
 
+/** From how many steps the canvas shows a minimap. */
+const MINIMAP_FROM = 15;
+
 /** The canvas (wrapped in its own React Flow provider). */
 export function DagView(props: DagViewProps): JSX.Element {
   return (
@@ -250,7 +253,8 @@ function DagCanvas(props: DagViewProps): JSX.Element {
       >
         <Background gap={16} />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable />
+        {/* a map helps to find one's way in big graphs; in small ones it would hide nodes */}
+        {nodes.length > MINIMAP_FROM && <MiniMap pannable zoomable />}
       </ReactFlow>
     </div>
   );

@@ -1,6 +1,6 @@
 /** A step on the canvas: its name, file, input ports (left), output ports (right), status and issues. */
 import * as React from 'react';
-import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
 
 import type { StepNodeData } from '../model/graph';
 import { portId } from '../model/graph';
@@ -12,6 +12,11 @@ function StepNodeImpl(props: NodeProps): JSX.Element {
   const data = props.data as StepNodeData;
   const rows = Math.max(data.inputs.length, data.outputs.length);
   const issues = data.errors + data.warnings;
+  // Ports added or removed: React Flow must measure the node's handles again before its
+  // edges can attach to them.
+  const updateNodeInternals = useUpdateNodeInternals();
+  const ports = `${data.inputs.join('\u0000')}|${data.outputs.join('\u0000')}`;
+  React.useEffect(() => updateNodeInternals(props.id), [ports, props.id, updateNodeInternals]);
   const cls = [
     'jp-PipelineNode',
     `jp-mod-status-${data.status}`,
