@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (apt-get install -y nodejs npm)"; exit 1; }
 	$(BIN)/python -m pip install -q -e ".[test]"
-	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter labextension develop --overwrite . >/dev/null 2>&1
 	@touch $@
 
 # Rebuilds the front end when its sources change.

@@ -112,3 +112,63 @@ def open_sidebar(page: Any) -> Any:
         tab.click()
     expect(sidebar).to_be_visible()
     return sidebar
+
+
+def open_editor(page: Any, lab: Lab, path: str, first_step: str) -> Any:
+    """Open ``path`` in a fresh JupyterLab and wait for its editor and node ``first_step``."""
+    from tests.browser.support import open_lab
+
+    open_lab(page, lab, path)
+    editor = page.locator(EDITOR).first
+    expect(editor, f"{path} did not open in the pipeline editor").to_be_visible()
+    expect(step_node(editor, first_step), f"{path} shows no node {first_step}").to_be_visible()
+    return editor
+
+
+def node_menu(page: Any, scope: Any, name: str) -> Any:
+    """Right-click node ``name``: its context menu (``node-menu``)."""
+    node = step_node(scope, name)
+    box = node.bounding_box()
+    page.mouse.click(
+        box["x"] + min(30, box["width"] / 3), box["y"] + box["height"] / 2, button="right"
+    )
+    menu = by_testid(page, "node-menu")
+    expect(menu, f"right-clicking node {name} opened no node-menu").to_be_visible()
+    return menu
+
+
+def node_menu_item(page: Any, scope: Any, name: str, label: str) -> None:
+    """Choose ``label`` (e.g. "Run this step") in node ``name``'s context menu."""
+    menu = node_menu(page, scope, name)
+    item = menu.locator("li", has_text=re.compile(f"^{re.escape(label)}$"))
+    expect(item, f"the node-menu of {name} has no item {label!r}").to_have_count(1)
+    item.click()
+
+
+def accept_run_dialog(page: Any) -> None:
+    """Accept the run dialog that a Run action opened, with its defaults."""
+    expect(by_testid(page, "run-dialog"), "the run action opened no run-dialog").to_be_visible()
+    accept_dialog(page)
+    expect(by_testid(page, "run-dialog")).to_have_count(0)
+
+
+def shown_run_id(editor: Any, other_than: str | None = None, timeout: float = 30_000) -> str:
+    """The id of the run the editor's status line shows (a new one, when ``other_than``)."""
+    status = by_testid(editor, "run-status")
+    expect(status, "the editor's status line shows no run-status after a run").to_be_visible(
+        timeout=timeout
+    )
+    if other_than:
+        expect(status, "the status line still shows the previous run").not_to_have_attribute(
+            "data-run-id", other_than, timeout=timeout
+        )
+    return str(status.get_attribute("data-run-id"))
+
+
+def save_editor(page: Any, editor: Any) -> None:
+    """tb-save, then wait until the tab is no longer dirty."""
+    by_testid(editor, "tb-save").click()
+    expect(
+        page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current.jp-mod-dirty"),
+        "after tb-save the editor's tab is still dirty",
+    ).to_have_count(0)

@@ -489,3 +489,132 @@ def save_layered_pipeline(
         steps=made, name=path.name.split(".")[0], layout={"nodes": positions} if layout else None
     ).save(path)
     return [s.name for s in made]
+
+
+# -- small script pipelines (partial runs, live logs, cancel, editing) --------------------------
+#: A step script: ``chain_step.py NAME [--in FOLDER] [--out FOLDER]`` reads ``value.txt`` from
+#: its input folder, appends a line of its own (with a random token, so that no two runs of a
+#: step write the same output and a downstream step is never reused by accident) and prints
+#: ``CHAIN_LINE``.
+CHAIN_SCRIPT = """\
+import argparse
+import os
+import uuid
+
+parser = argparse.ArgumentParser()
+parser.add_argument("name")
+parser.add_argument("--in", dest="inp")
+parser.add_argument("--out")
+args = parser.parse_args()
+data = ""
+if args.inp:
+    with open(os.path.join(args.inp, "value.txt")) as handle:
+        data = handle.read()
+if args.out:
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "value.txt"), "w") as handle:
+        handle.write(data + f"{args.name}:{uuid.uuid4().hex[:8]}\\n")
+print(f"chain step {args.name} read {len(data.splitlines())} line(s)", flush=True)
+"""
+
+#: ``wait_for_file.py FILE [SECONDS]``: prints ``WAIT_FIRST_LINE``, then waits (at most SECONDS,
+#: default 120) for FILE to exist, printing a tick every second, and prints ``WAIT_LAST_LINE``.
+WAIT_SCRIPT = """\
+import os
+import sys
+import time
+
+path = sys.argv[1]
+limit = float(sys.argv[2]) if len(sys.argv) > 2 else 120.0
+print("waiter started, waiting for the release file", flush=True)
+deadline = time.monotonic() + limit
+tick = 0
+while not os.path.exists(path):
+    if time.monotonic() > deadline:
+        print("waiter gave up", flush=True)
+        sys.exit(3)
+    time.sleep(0.1)
+    tick += 1
+    if tick % 10 == 0:
+        print(f"waiter tick {tick // 10}", flush=True)
+print("waiter released", flush=True)
+"""
+WAIT_FIRST_LINE = "waiter started, waiting for the release file"
+WAIT_LAST_LINE = "waiter released"
+
+
+def save_chain_pipeline(
+    root: Path,
+    name: str,
+    allow_reuse: bool = False,
+    positions: dict[str, tuple[float, float]] | None = None,
+) -> Path:
+    """``a -> b -> c``: ``PythonScriptStep``s of ``chain_step.py``, ``a``'s output ``a_out``
+    read by ``b``, ``b``'s output ``b_out`` read by ``c``; saved as ``NAME.pipeline.yaml`` with
+    a left-to-right layout. ``allow_reuse=False`` (the default) makes every selected step run
+    for real, so that partial runs show which steps ran and which were pinned."""
+    from jupyter_pipelines import OutputFileDatasetConfig, Pipeline, PythonScriptStep
+
+    (root / "chain_step.py").write_text(CHAIN_SCRIPT)
+    a_out = OutputFileDatasetConfig(name="a_out")
+    b_out = OutputFileDatasetConfig(name="b_out")
+    common = {"script_name": "chain_step.py", "source_directory": str(root)}
+    a = PythonScriptStep(name="a", arguments=["a", "--out", a_out], allow_reuse=allow_reuse, **common)
+    b = PythonScriptStep(
+        name="b",
+        arguments=["b", "--in", a_out.as_input(), "--out", b_out],
+        allow_reuse=allow_reuse,
+        **common,
+    )
+    c = PythonScriptStep(
+        name="c", arguments=["c", "--in", b_out.as_input()], allow_reuse=allow_reuse, **common
+    )
+    places = positions or {"a": (40, 80), "b": (380, 80), "c": (720, 80)}
+    layout = {"nodes": {n: {"x": x, "y": y} for n, (x, y) in places.items()}}
+    path = root / f"{name}.pipeline.yaml"
+    Pipeline(steps=[a, b, c], name=name, layout=layout).save(path)
+    return path
+
+
+def save_waiting_pipeline(root: Path, name: str, release: Path, limit: float = 120) -> Path:
+    """``waiter -> after``: ``waiter`` (``wait_for_file.py``) prints a first line at once, then
+    blocks until ``release`` exists; ``after`` (``chain_step.py``) reads its output."""
+    from jupyter_pipelines import OutputFileDatasetConfig, Pipeline, PythonScriptStep
+
+    (root / "wait_for_file.py").write_text(WAIT_SCRIPT)
+    (root / "chain_step.py").write_text(CHAIN_SCRIPT)
+    out = OutputFileDatasetConfig(name="w_out")
+    waiter = PythonScriptStep(
+        name="waiter",
+        script_name="wait_for_file.py",
+        source_directory=str(root),
+        arguments=[str(release), str(limit)],
+        outputs=[out],
+        allow_reuse=False,
+    )
+    after = PythonScriptStep(
+        name="after",
+        script_name="chain_step.py",
+        source_directory=str(root),
+        arguments=["after", "--in", out.as_input()],
+        allow_reuse=False,
+    )
+    layout = {"nodes": {"waiter": {"x": 40, "y": 80}, "after": {"x": 420, "y": 80}}}
+    path = root / f"{name}.pipeline.yaml"
+    Pipeline(steps=[waiter, after], name=name, layout=layout).save(path)
+    return path
+
+
+def save_sleeping_pipeline(root: Path, name: str, seconds: int = 30) -> Path:
+    """One ``CommandStep`` sleeping ``seconds`` (a long run to cancel)."""
+    from jupyter_pipelines import CommandStep, Pipeline
+
+    step = CommandStep(
+        name="sleeper",
+        command=f"python -c \"import time; print('sleeping', flush=True); time.sleep({seconds})\"",
+        source_directory=str(root),
+        allow_reuse=False,
+    )
+    path = root / f"{name}.pipeline.yaml"
+    Pipeline(steps=[step], name=name).save(path)
+    return path
