@@ -18,9 +18,17 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 from ..errors import PipelinesError
 from ..executors.base import AbstractExecutor, StepHandle, StepResult, StepSpec
+from ..executors.gpus import (
+    GpuAllocator,
+    GpuInventory,
+    default_lock_dir,
+    requested_gpus,
+    target_inventory,
+)
 from ..executors.processes import process_start_time
 from ..executors.registry import create_executor
 from ..reuse.snapshot import SnapshotStore
@@ -54,6 +62,13 @@ class RunDriver:
             n: s.status for n, s in self.steps.items() if s.status in st.TERMINAL
         }
         self.executors: dict[str, AbstractExecutor] = {}
+        self.target_options: dict[str, dict[str, Any]] = {}
+        #: GPUs: per target what it has, per running step what it holds, and the
+        #: message of each step waiting for some (shared by the targets of this machine).
+        self.gpus = GpuAllocator(default_lock_dir())
+        self.gpu_inventories: dict[str, GpuInventory] = {}
+        self.gpu_devices: dict[str, list[str]] = {}
+        self.gpu_waiting: dict[str, str] = {}
         self.results: queue.Queue[tuple[str, StepResult]] = queue.Queue()
         self.cancel_reason: str | None = None
         self.failed_step: str | None = None
@@ -84,7 +99,9 @@ class RunDriver:
                 self._cancel_everything()
             self._launch_ready()
             if not self.running:
-                if self.pending:
+                if self._waiting_for_gpus():  # held by other runs: they free them
+                    time.sleep(POLL_SECONDS)
+                elif self.pending:
                     self._settle_unreachable()
                 continue
             try:
@@ -125,7 +142,57 @@ class RunDriver:
                         record.status = st.QUEUED
                         self.store.update_step(self.run.id, name, status=st.QUEUED)
                     continue
-                self._launch(record, executor)
+                devices = self._take_gpus(record)
+                if devices is not None:
+                    self._launch(record, executor, devices)
+                elif name not in self.pending:  # it failed: what is ready has changed
+                    again = True
+                    break
+
+    # -- GPUs ------------------------------------------------------------------------
+    def _take_gpus(self, record: StepRecord) -> list[str] | None:
+        """The GPUs a ready step gets, now held for it (lowest ids first).
+
+        None when it must wait for some (it stays Queued, saying so) or can never have
+        them (it fails, naming its target's inventory).
+        """
+        try:
+            inventory = self._gpu_inventory(record.target)
+            wanted = requested_gpus(record.spec.get("resources") or {}, inventory)
+        except PipelinesError as exc:
+            self._fail_unrunnable(record.name, f"step {record.name!r}: {exc}")
+            return None
+        problem = inventory.problem(wanted, record.name, record.target)
+        if problem is not None:
+            self._fail_unrunnable(record.name, problem)
+            return None
+        devices = self.gpus.acquire(wanted, inventory.devices)
+        if devices is not None:
+            self.gpu_waiting.pop(record.name, None)
+            return devices
+        free, total = self.gpus.free(inventory.devices), len(inventory.devices)
+        plural = "GPU" if wanted == 1 else "GPUs"
+        message = f"waiting for {wanted} {plural} ({free} free of {total})"
+        if self.gpu_waiting.get(record.name) != message:
+            self.gpu_waiting[record.name] = message
+            record.status = st.QUEUED
+            self.store.update_step(self.run.id, record.name, status=st.QUEUED, message=message)
+        return None
+
+    def _gpu_inventory(self, target: str) -> GpuInventory:
+        if target not in self.gpu_inventories:
+            self.gpu_inventories[target] = target_inventory(self.target_options.get(target, {}))
+        return self.gpu_inventories[target]
+
+    def _waiting_for_gpus(self) -> bool:
+        """Whether a step could start but for GPUs (which only other runs hold now)."""
+        return any(name in self.gpu_waiting for name in self._ready())
+
+    def _fail_unrunnable(self, name: str, reason: str) -> None:
+        self.gpu_waiting.pop(name, None)
+        self._settle(name, st.FAILED, reason)
+        self.failed_step = self.failed_step or name
+        self._fail_downstream(name)
 
     def _reused(self, record: StepRecord) -> bool:
         """Decide a step whose inputs just became known; True when it reuses a result."""
@@ -164,8 +231,12 @@ class RunDriver:
         self.finished[record.name] = st.FINISHED
         return True
 
-    def _launch(self, record: StepRecord, executor: AbstractExecutor) -> None:
+    def _launch(self, record: StepRecord, executor: AbstractExecutor, devices: list[str]) -> None:
         spec = StepSpec.from_dict(record.spec)
+        self.gpu_devices[record.name] = devices
+        if devices or self._gpu_inventory(record.target).devices:
+            # The executors' contract: these devices and no others (none: hide them all).
+            spec.resources["gpu_devices"] = list(devices)
         try:
             self._prepare(record, spec)
         except (PipelinesError, OSError) as exc:
@@ -178,7 +249,10 @@ class RunDriver:
             )
             return
         started = time.time()
-        self.store.update_step(self.run.id, record.name, status=st.RUNNING, started=started)
+        on = f"on GPU{'s' if len(devices) > 1 else ''} {', '.join(devices)}" if devices else None
+        self.store.update_step(
+            self.run.id, record.name, status=st.RUNNING, started=started, message=on
+        )
         record.status = st.RUNNING
         self.pending.discard(record.name)
         deferred = _Deferred()
@@ -276,6 +350,7 @@ class RunDriver:
     # -- completion ------------------------------------------------------------------
     def _complete(self, name: str, result: StepResult) -> None:
         self.running.pop(name, None)
+        self.gpus.release(self.gpu_devices.pop(name, []))
         record = self.steps[name]
         spec = StepSpec.from_dict(record.spec)
         self._ingest_metrics(record, spec)
@@ -403,6 +478,7 @@ class RunDriver:
         self.store.update_run(self.run.id, status=status, ended=time.time(), error=error)
         for executor in self.executors.values():
             executor.close()
+        self.gpus.release(self.gpus.held())
         return status
 
     def _executor(self, target: str) -> AbstractExecutor:
@@ -410,6 +486,7 @@ class RunDriver:
             kind, options = target_executor_options(self.workspace, target)
             if target == "local" and os.environ.get(SLOTS_ENV):
                 options["slots"] = int(os.environ[SLOTS_ENV])
+            self.target_options[target] = dict(options)
             self.executors[target] = create_executor(kind, **options)
         return self.executors[target]
 

@@ -22,6 +22,7 @@ from ..errors import (
     SelectionError,
     did_you_mean,
 )
+from ..executors.gpus import requested_gpus, target_inventory
 from ..executors.processes import process_start_time
 from ..model.data import StepInput
 from ..model.fileformat import parameter_value_doc, pipeline_to_document
@@ -30,6 +31,7 @@ from ..model.pipeline import Pipeline
 from ..model.steps import PipelineStep
 from ..model.validation import ValidationIssue
 from ..stores import status as st
+from ..stores.compute import target_executor_options
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
 from .data import DataBindings
@@ -73,6 +75,28 @@ def check_pipeline(workspace: Workspace | None, pipeline: Pipeline) -> list[Vali
                     f"known: {', '.join(sorted(targets))}",
                 )
             )
+    return issues + _gpu_issues(workspace, pipeline, targets)
+
+
+def _gpu_issues(
+    workspace: Workspace | None, pipeline: Pipeline, targets: set[str]
+) -> list[ValidationIssue]:
+    """Steps asking for more GPUs than their target has at all (they would wait forever)."""
+    issues = []
+    for step in pipeline.steps:
+        target = step.compute_target or DEFAULT_TARGET
+        if step.resources.get("gpu") in (None, 0) or target not in targets:
+            continue
+        try:
+            _, options = target_executor_options(workspace, target)
+            inventory = target_inventory(options)
+            problem = inventory.problem(
+                requested_gpus(step.resources, inventory), step.name, target
+            )
+        except PipelinesError as exc:
+            problem = str(exc)
+        if problem is not None:
+            issues.append(ValidationIssue("error", step.name, "resources.gpu", problem))
     return issues
 
 

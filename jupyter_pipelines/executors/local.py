@@ -31,7 +31,7 @@ class LocalExecutor(AbstractExecutor):
     name = "local"
 
     def launch(self, spec: StepSpec) -> StepHandle:
-        env = {**os.environ, **spec.env}
+        env = {**os.environ, **spec.env, **gpu_environment(spec)}
         if spec.kind == "notebook":
             return NotebookHandle(spec, env)
         try:
@@ -39,6 +39,22 @@ class LocalExecutor(AbstractExecutor):
         except OSError as exc:
             what = spec.argv[0] if spec.argv else "(empty command)"
             return FailedHandle(StepResult(st.FAILED, None, f"cannot start {what!r}: {exc}"))
+
+
+def gpu_environment(spec: StepSpec) -> dict[str, str]:
+    """The variables that give a step exactly its assigned GPUs (none: hide them all).
+
+    Empty when the driver assigned none (the machine has no GPUs): the step's view is
+    left as it is. ``CUDA_DEVICE_ORDER=PCI_BUS_ID`` makes CUDA number the devices as
+    ``nvidia-smi`` does, unless the user chose an order.
+    """
+    devices = spec.resources.get("gpu_devices")
+    if devices is None:
+        return {}
+    env = {"CUDA_VISIBLE_DEVICES": ",".join(str(d) for d in devices)}
+    if "CUDA_DEVICE_ORDER" not in os.environ and "CUDA_DEVICE_ORDER" not in spec.env:
+        env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
+    return env
 
 
 def _failure(spec: StepSpec, headline: str) -> str:
