@@ -114,11 +114,20 @@ def open_sidebar(page: Any) -> Any:
     return sidebar
 
 
+#: The route that formats and validates the editor's document.
+FORMAT_ROUTE = "/jupyter-pipelines/api/pipelines/format"
+
+
 def open_editor(page: Any, lab: Lab, path: str, first_step: str) -> Any:
-    """Open ``path`` in a fresh JupyterLab and wait for its editor and node ``first_step``."""
+    """Open ``path`` in a fresh JupyterLab and wait for its editor, node ``first_step`` and
+    the validation the editor makes once the canvas is drawn (its answer, arriving after an
+    edit's, would replace the edit's issues: see test_a_stale_validation_...)."""
     from tests.browser.support import open_lab
 
-    open_lab(page, lab, path)
+    with page.expect_response(
+        lambda r: FORMAT_ROUTE in r.url and r.request.method == "POST", timeout=60_000
+    ):
+        open_lab(page, lab, path)
     editor = page.locator(EDITOR).first
     expect(editor, f"{path} did not open in the pipeline editor").to_be_visible()
     expect(step_node(editor, first_step), f"{path} shows no node {first_step}").to_be_visible()

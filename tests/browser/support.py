@@ -517,8 +517,9 @@ if args.out:
 print(f"chain step {args.name} read {len(data.splitlines())} line(s)", flush=True)
 """
 
-#: ``wait_for_file.py FILE [SECONDS]``: prints ``WAIT_FIRST_LINE``, then waits (at most SECONDS,
-#: default 120) for FILE to exist, printing a tick every second, and prints ``WAIT_LAST_LINE``.
+#: ``wait_for_file.py FILE [SECONDS [OUTPUT]]``: prints ``WAIT_FIRST_LINE``, then waits (at most
+#: SECONDS, default 120) for FILE to exist, printing a tick every second, writes ``value.txt``
+#: into the OUTPUT folder when given, and prints ``WAIT_LAST_LINE``.
 WAIT_SCRIPT = """\
 import os
 import sys
@@ -537,6 +538,10 @@ while not os.path.exists(path):
     tick += 1
     if tick % 10 == 0:
         print(f"waiter tick {tick // 10}", flush=True)
+if len(sys.argv) > 3:
+    os.makedirs(sys.argv[3], exist_ok=True)
+    with open(os.path.join(sys.argv[3], "value.txt"), "w") as handle:
+        handle.write("waiter\\n")
 print("waiter released", flush=True)
 """
 WAIT_FIRST_LINE = "waiter started, waiting for the release file"
@@ -559,7 +564,9 @@ def save_chain_pipeline(
     a_out = OutputFileDatasetConfig(name="a_out")
     b_out = OutputFileDatasetConfig(name="b_out")
     common = {"script_name": "chain_step.py", "source_directory": str(root)}
-    a = PythonScriptStep(name="a", arguments=["a", "--out", a_out], allow_reuse=allow_reuse, **common)
+    a = PythonScriptStep(
+        name="a", arguments=["a", "--out", a_out], allow_reuse=allow_reuse, **common
+    )
     b = PythonScriptStep(
         name="b",
         arguments=["b", "--in", a_out.as_input(), "--out", b_out],
@@ -588,8 +595,7 @@ def save_waiting_pipeline(root: Path, name: str, release: Path, limit: float = 1
         name="waiter",
         script_name="wait_for_file.py",
         source_directory=str(root),
-        arguments=[str(release), str(limit)],
-        outputs=[out],
+        arguments=[str(release), str(limit), out],
         allow_reuse=False,
     )
     after = PythonScriptStep(

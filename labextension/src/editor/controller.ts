@@ -304,14 +304,20 @@ export class EditorController {
     if (!this.doc) {
       return;
     }
+    const doc = this.doc;
+    let issues: Issue[];
     try {
       const reply = await requestAPI<FormatReply>('pipelines/format', {
-        body: { document: this.doc, base_dir: this.baseDir }
+        body: { document: doc, base_dir: this.baseDir }
       });
-      this.issues = reply.issues;
+      issues = reply.issues;
     } catch (error) {
-      this.issues = [{ severity: 'error', step: null, field: null, message: String(error) }];
+      issues = [{ severity: 'error', step: null, field: null, message: String(error) }];
     }
+    if (this.doc !== doc) {
+      return; // edited meanwhile: the issues of the newer document come with its text
+    }
+    this.issues = issues;
     this.emit();
   }
 

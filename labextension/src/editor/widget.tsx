@@ -103,7 +103,11 @@ export class PipelineEditorWidget extends DocumentWidget<PipelineEditorContent, 
     const controller = new EditorController({
       path: () => context.localPath,
       getText: () => context.model.sharedModel.getSource(),
-      setText: text => context.model.sharedModel.setSource(text),
+      setText: text => {
+        context.model.sharedModel.setSource(text);
+        // setSource replaces the text without marking the model dirty: an edit must be.
+        context.model.dirty = true;
+      },
       elyra
     });
     const actions: EditorActions = {

@@ -43,7 +43,7 @@ export function parseClipboard(text: string): StepClipboard | null {
 export function pasteSteps(
   doc: PipelineDocument,
   clip: StepClipboard,
-  offset: XY = { x: 40, y: 40 }
+  offset: XY = { x: 40, y: 120 }
 ): { doc: PipelineDocument; names: string[] } {
   const taken = new Set(Object.keys(doc.steps));
   const rename = new Map<string, string>();
