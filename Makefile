@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv labext browser test-js lab demo test test-unit test-integration lint format bench clean
+.PHONY: help venv labext browser test-js lab demo test test-unit test-integration test-docker docker docker-stop lint format bench clean
 
 help:
 	@echo "make lab     install into .venv and start JupyterLab on the demo workspace (examples/)"
@@ -65,8 +65,27 @@ test-js: $(LABEXT)
 browser:
 	@bash scripts/ensure-chromium.sh
 
-test: lint test-js browser
-	$(BIN)/pytest -ra
+# A Docker engine for the container tests: started when none answers and we are root, with
+# the test images built offline and cached (see docs/docker.md). Where none can be started,
+# scripts/docker-engine.sh says why and tests/docker skip with that reason.
+docker:
+	@bash scripts/docker-engine.sh start
+	@bash scripts/docker-base-image.sh
+
+docker-stop:
+	@bash scripts/docker-engine.sh stop
+
+test-docker: venv docker
+	@status=0; $(BIN)/pytest -ra tests/docker || status=$$?; \
+	  bash scripts/docker-engine.sh stop; exit $$status
+
+# The engine "docker" started (only that one) is stopped after pytest, even when tests fail.
+test: lint test-js browser docker
+	@status=0; $(BIN)/pytest -ra || status=$$?; \
+	  bash scripts/docker-engine.sh stop; \
+	  if [ -f "$${JP_DOCKER_STATE:-$${TMPDIR:-/tmp}/jupyter-pipelines-docker}/unavailable" ]; then \
+	    echo "*** container tests were SKIPPED: $$(cat "$${JP_DOCKER_STATE:-$${TMPDIR:-/tmp}/jupyter-pipelines-docker}/unavailable") ***"; fi; \
+	  exit $$status
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py

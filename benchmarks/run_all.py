@@ -29,6 +29,7 @@ MODULES = [
     "bench_fingerprint_tree",
     "bench_server",
     "bench_frontend",
+    "bench_docker",
 ]
 
 

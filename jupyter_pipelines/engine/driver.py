@@ -260,7 +260,8 @@ class RunDriver:
 
         def run() -> None:
             try:
-                self._use_environment(spec)  # may build a virtual environment: minutes
+                if not executor.builds_environments:
+                    self._use_environment(spec)  # may build a virtual environment: minutes
                 if deferred.canceled is not None:
                     result = StepResult(st.CANCELED, None, deferred.canceled)
                 else:

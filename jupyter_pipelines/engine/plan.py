@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EngineError
+from ..errors import EngineError, PipelinesError
 from ..executors.base import StepSpec
 from ..model.data import DataPath, DataReference, InputBinding, OutputData, StepInput
 from ..model.parameters import ParameterValue, PipelineParameter
@@ -211,7 +211,7 @@ class Planner:
             from ..executors.environments import docker_warning
 
             warning = docker_warning(env, spec.target, getattr(runconfig, "docker", None))
-            if warning:
+            if warning and not _runs_in_containers(self.data.workspace, spec.target):
                 self.warnings.setdefault(step.name, []).append(warning)
         spec.environment = env.to_dict()
         variables = {
@@ -284,3 +284,15 @@ class Planner:
             return shlex.quote(text) if quote else text
 
         return PLACEHOLDER.sub(replace, value)
+
+
+def _runs_in_containers(workspace: Any, target: str | None) -> bool:
+    """True when ``target``'s backend makes Environments into images (a Docker target)."""
+    from ..executors.registry import executor_class
+    from ..stores.compute import target_executor_options
+
+    try:
+        kind, _ = target_executor_options(workspace, target)
+        return executor_class(kind).builds_environments
+    except PipelinesError:
+        return False

@@ -44,4 +44,12 @@ def reap_if_orphaned(store: RunStore, run: RunRecord) -> RunRecord:
                     error=reason,
                     message=reason,
                 )
+        _remove_step_containers(run.id)
     return store.get_run(run.id)
+
+
+def _remove_step_containers(run_id: str) -> None:
+    """Remove containers the dead driver's steps left on a Docker engine (found by label)."""
+    from ..executors.docker.cleanup import remove_orphaned_run_containers
+
+    remove_orphaned_run_containers(run_id)

@@ -44,9 +44,9 @@ def environment_of(environment: dict[str, Any] | None) -> dict[str, Any]:
     return {"kind": "environment", "definition": definition, "host_python": python}
 
 
-def target_of(step: PipelineStep) -> dict[str, Any]:
-    """The compute target part of a fingerprint: its kind and image."""
-    return {"kind": "local", "image": None}
+def target_of(kind: str = "local", image: str | None = None) -> dict[str, Any]:
+    """The compute target part of a fingerprint: its kind of backend and default image."""
+    return {"kind": kind, "image": image}
 
 
 class CodeSnapshots:
@@ -103,6 +103,7 @@ def base_fingerprint(
     base_dir: Path,
     parameters: dict[str, Any],
     environment: dict[str, Any] | None = None,
+    target: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The fingerprint document of ``step`` with its input contents still open."""
     doc = step_to_document(step, base_dir)
@@ -111,7 +112,7 @@ def base_fingerprint(
         snapshot.code_hash(step.hash_paths or None),
         parameters,
         environment_of(environment),
-        target_of(step),
+        target or target_of(),
     )
 
 

@@ -46,6 +46,7 @@ from .reuse import (
     input_hashes,
     mark_reused,
     results_available,
+    target_of,
 )
 from .selection import select_steps
 
@@ -239,6 +240,20 @@ class SubmitDecisions:
         self.base = base
         self.snapshots = CodeSnapshots(workspace)
         self.index = ReuseIndex(self.store, self.snapshots.store)
+        self.workspace = workspace
+        self._targets: dict[str | None, dict[str, Any]] = {}
+
+    def target(self, step: PipelineStep) -> dict[str, Any]:
+        """The fingerprint part of a step's compute target: the kind of backend and its
+        default image (a step moved to a container, or to another image, is not reused)."""
+        name = step.compute_target
+        if name not in self._targets:
+            try:
+                kind, options = target_executor_options(self.workspace, name)
+            except PipelinesError:
+                kind, options = "local", {}
+            self._targets[name] = target_of(kind, options.get("image"))
+        return self._targets[name]
 
     def apply(
         self,
@@ -255,7 +270,12 @@ class SubmitDecisions:
             record.snapshot_id = snapshot.id
             record.git = self.snapshots.git(step)
             record.fingerprint_doc = base_fingerprint(
-                step, snapshot, self.base, self.values, record.spec.get("environment")
+                step,
+                snapshot,
+                self.base,
+                self.values,
+                record.spec.get("environment"),
+                self.target(step),
             )
             record.reuse = self._mode(step, selection[record.name], regenerate)
             record.reuse["data"] = (data_hashes or {}).get(record.name, {})

@@ -97,6 +97,9 @@ class AbstractExecutor(ABC):
 
     #: The backend's name in the ``jupyter_pipelines.executors`` entry-point group.
     name: str = ""
+    #: True when the backend makes a step's Environment itself (an image): the driver then
+    #: builds no local virtual environment for it.
+    builds_environments: bool = False
 
     def __init__(self, slots: int | None = None, **options: Any) -> None:
         self.slots = max(1, int(slots or os.cpu_count() or 1))

@@ -13,7 +13,10 @@ from .base import AbstractExecutor
 
 GROUP = "jupyter_pipelines.executors"
 #: Used when the package runs from a source tree without installed metadata.
-_BUILTIN = {"local": "jupyter_pipelines.executors.local:LocalExecutor"}
+_BUILTIN = {
+    "local": "jupyter_pipelines.executors.local:LocalExecutor",
+    "docker": "jupyter_pipelines.executors.docker.executor:DockerExecutor",
+}
 
 
 @cache

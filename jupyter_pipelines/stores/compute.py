@@ -459,3 +459,20 @@ def target_executor_options(workspace: Any, name: str | None) -> tuple[str, dict
     ``("local", {"slots": max_nodes or 4, "gpus_per_node": n})``.
     """
     return ComputeTarget(workspace, name or LOCAL_TARGET).executor_options()
+
+
+# Registers the DockerCompute kind with ComputeTarget (it subclasses ComputeTarget, so it
+# is defined after it); imported here so that every target kind is known once this loads.
+from .compute_docker import (  # noqa: E402
+    DockerCompute,
+    DockerComputeProvisioningConfiguration,
+)
+
+__all__ = [
+    "AmlCompute",
+    "AmlComputeProvisioningConfiguration",
+    "ComputeTarget",
+    "DockerCompute",
+    "DockerComputeProvisioningConfiguration",
+    "LocalCompute",
+]

@@ -46,7 +46,7 @@ def browser_requirements() -> None:
         pytest.skip(f"browser tests need Chromium and the built labextension: {reason}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(browser_requirements: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("browser")
     root = base / "project"
@@ -66,7 +66,7 @@ def lab(browser_requirements: None, tmp_path_factory: pytest.TempPathFactory) ->
         (ARTIFACTS / "jupyterlab.log").write_text(server.log_tail(200_000))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(browser_requirements: None) -> Iterator[Any]:
     with chromium() as launched:
         yield launched

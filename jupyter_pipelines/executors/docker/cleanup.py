@@ -1,0 +1,45 @@
+"""Removing step containers by label: after a run, and for runs whose driver died."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from . import engine
+
+log = logging.getLogger(__name__)
+
+
+def containers_of(client: Any, run_id: str | None = None) -> list[Any]:
+    """Step containers (running or not) of run ``run_id``, or of every run when None."""
+    label = f"{engine.LABEL_RUN}={run_id}" if run_id else engine.LABEL_RUN
+    found: list[Any] = client.containers.list(all=True, sparse=True, filters={"label": label})
+    return found
+
+
+def remove_containers(client: Any, run_id: str | None = None) -> int:
+    """Force-remove the step containers of ``run_id`` (every run when None); how many went."""
+    removed = 0
+    for container in containers_of(client, run_id):
+        try:
+            container.remove(force=True)
+            removed += 1
+        except Exception as exc:
+            if not engine.is_not_found(exc):
+                log.warning("cannot remove container %s: %s", container.name, exc)
+    return removed
+
+
+def remove_orphaned_run_containers(run_id: str) -> int:
+    """Remove run ``run_id``'s containers when an engine is configured; never raises.
+
+    Called when a run's driver is found dead (engine/recovery.py): its steps' containers
+    would otherwise run on, and stay behind.
+    """
+    if not engine.engine_reachable():
+        return 0
+    try:
+        return remove_containers(engine.client(), run_id)
+    except Exception as exc:  # no engine, no docker-py: nothing of ours can be running there
+        log.debug("no container cleanup for run %s: %s", run_id, exc)
+        return 0

@@ -1,0 +1,66 @@
+"""Runs a notebook step inside a container: ``python3 -m ...nbrunner CONFIG.json``.
+
+This module runs in the step's image, so it imports only the standard library and
+papermill. Its exit codes tell the executor what happened: 0 finished, ``MISSING`` when
+papermill or ipykernel is not installed in the image, ``CELL_FAILED`` when a cell raised
+(the cell and error are written to ``CONFIG.json.error``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+MISSING = 97
+CELL_FAILED = 98
+
+
+def _kernel_name(requested: str) -> str:
+    """``requested`` when the image has that kernel, else the image's Python kernel."""
+    from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager
+
+    available = KernelSpecManager().find_kernel_specs()
+    return requested if requested in available else NATIVE_KERNEL_NAME
+
+
+def main(config_path: str) -> int:
+    """Execute the notebook described by ``config_path``; returns the exit code."""
+    with open(config_path) as fh:
+        config = json.load(fh)
+    try:
+        import ipykernel  # noqa: F401
+        import nbformat
+        import papermill
+    except ImportError as exc:
+        print(f"jupyter_pipelines: {exc.name} is not installed in this image", file=sys.stderr)
+        return MISSING
+    nb = nbformat.read(config["notebook"], as_version=4)
+    kernelspec = nb.metadata.get("kernelspec", {})
+    kernel_name = _kernel_name(config.get("kernel_name") or kernelspec.get("name") or "python3")
+    language = (
+        nb.metadata.get("language_info", {}).get("name") or kernelspec.get("language") or "python"
+    )
+    try:
+        papermill.execute_notebook(
+            nb,
+            config["output_notebook"],
+            parameters=config.get("parameters") or {},
+            kernel_name=kernel_name,
+            language=language,
+            progress_bar=False,
+            log_output=bool(config.get("log_output")),
+            stdout_file=sys.stdout,
+            stderr_file=sys.stderr,
+            execution_timeout=config.get("cell_timeout"),
+            cwd=None,
+        )
+    except papermill.PapermillExecutionError as exc:
+        with open(config_path + ".error", "w") as fh:
+            json.dump({"cell": exc.exec_count, "ename": exc.ename, "evalue": exc.evalue}, fh)
+        print(f"{exc.ename}: {exc.evalue}", file=sys.stderr)
+        return CELL_FAILED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
