@@ -82,11 +82,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         output.print_json(
             {"file": args.file, "valid": not errors, "issues": [i.to_dict() for i in issues]}
         )
-    elif issues:
+    else:
         for issue in issues:
             print(f"{args.file}: {issue}")
-    else:
-        print(f"{args.file}: valid ({len(pipeline.steps)} steps)")
+        if not errors:
+            warned = len(issues)
+            note = f", {warned} warning{'s' if warned > 1 else ''}" if warned else ""
+            print(f"{args.file}: valid ({len(pipeline.steps)} steps{note})")
     return 1 if errors else 0
 
 

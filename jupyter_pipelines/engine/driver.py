@@ -166,6 +166,8 @@ class RunDriver:
         if problem is not None:
             self._fail_unrunnable(record.name, problem)
             return None
+        if not inventory.devices:
+            return []  # a target without GPUs: the step runs without (a warning at submit)
         devices = self.gpus.acquire(wanted, inventory.devices)
         if devices is not None:
             self.gpu_waiting.pop(record.name, None)

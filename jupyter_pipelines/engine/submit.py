@@ -82,7 +82,8 @@ def check_pipeline(workspace: Workspace | None, pipeline: Pipeline) -> list[Vali
 def _gpu_issues(
     workspace: Workspace | None, pipeline: Pipeline, targets: set[str]
 ) -> list[ValidationIssue]:
-    """Steps asking for more GPUs than their target has at all (they would wait forever)."""
+    """Steps asking for more GPUs than their target has at all (errors: they would wait
+    forever), or asking GPUs of a target without any (warnings: they run without)."""
     issues = []
     for step in pipeline.steps:
         target = step.compute_target or DEFAULT_TARGET
@@ -91,13 +92,15 @@ def _gpu_issues(
         try:
             _, options = target_executor_options(workspace, target)
             inventory = target_inventory(options)
-            problem = inventory.problem(
-                requested_gpus(step.resources, inventory), step.name, target
-            )
+            wanted = requested_gpus(step.resources, inventory)
+            problem = inventory.problem(wanted, step.name, target)
+            note = inventory.without_gpus(wanted, step.name, target)
         except PipelinesError as exc:
-            problem = str(exc)
+            problem, note = str(exc), None
         if problem is not None:
             issues.append(ValidationIssue("error", step.name, "resources.gpu", problem))
+        elif note is not None:
+            issues.append(ValidationIssue("warning", step.name, "resources.gpu", note))
     return issues
 
 

@@ -83,6 +83,8 @@ class GpuInventory:
                 f"step {step!r} asks for {_gpus(wanted)} but a node of compute target "
                 f"{target!r} has {_gpus(self.per_step)} (the GPUs of its VM size)"
             )
+        if not self.devices:
+            return None  # no GPUs at all: the step runs without (see ``without_gpus``)
         if wanted > len(self.devices):
             return (
                 f"step {step!r} asks for {_gpus(wanted)} but compute target {target!r} has "
@@ -90,6 +92,18 @@ class GpuInventory:
                 f"{GPUS_ENV} for this machine) or ask for fewer"
             )
         return None
+
+    def without_gpus(self, wanted: int, step: str, target: str) -> str | None:
+        """The warning for a step asking GPUs of a target that has none at all: it runs
+        without them (as Elyra's local runs do), and a container target's engine refuses
+        the request with its own message. None when the step gets what it asks."""
+        if wanted <= 0 or self.devices:
+            return None
+        return (
+            f"step {step!r} asks for {_gpus(wanted)} but compute target {target!r} has "
+            f"{self.describe()}: it runs without GPUs (give the target GPUs with its 'gpus' "
+            f"setting, or {GPUS_ENV} for this machine)"
+        )
 
 
 def _gpus(n: int) -> str:

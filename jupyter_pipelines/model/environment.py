@@ -87,6 +87,7 @@ class DockerSection:
         shm_size: str | None = "2g",
         arguments: list[str] | None = None,
         base_image_registry: str | None = None,
+        apt_packages: list[str] | None = None,
     ) -> None:
         self.enabled = enabled
         self.base_image = base_image
@@ -95,9 +96,12 @@ class DockerSection:
         self.shm_size = shm_size
         self.arguments: list[str] = list(arguments or [])
         self.base_image_registry = base_image_registry
+        #: Debian/Ubuntu packages installed in the image (a jupyter_pipelines addition: in v1
+        #: they are written in a ``base_dockerfile``).
+        self.apt_packages: list[str] = list(apt_packages or [])
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "enabled": bool(self.enabled),
             "base_image": self.base_image,
             "base_dockerfile": self.base_dockerfile,
@@ -106,6 +110,9 @@ class DockerSection:
             "arguments": list(self.arguments),
             "base_image_registry": self.base_image_registry,
         }
+        if self.apt_packages:  # only when used: older fingerprints stay valid
+            doc["apt_packages"] = list(self.apt_packages)
+        return doc
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DockerSection:
@@ -117,6 +124,7 @@ class DockerSection:
             shm_size=data.get("shm_size", "2g"),
             arguments=list(data.get("arguments") or []),
             base_image_registry=data.get("base_image_registry"),
+            apt_packages=list(data.get("apt_packages") or []),
         )
 
 

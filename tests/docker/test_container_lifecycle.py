@@ -65,3 +65,21 @@ def test_containers_of_a_killed_driver_are_removed_by_label(project: Project, en
     assert containers_of(engine, run.id)
     assert run.get_status() == st.FAILED
     assert containers_of(engine, run.id) == []
+
+
+def test_a_new_docker_run_sweeps_containers_a_killed_driver_left(
+    project: Project, engine: Any
+) -> None:
+    """Nobody looked at the dead run: the next run on a Docker target removes its container."""
+    first = project.experiment("docker").submit(sleeper(project))
+    running_container(engine, first.id)
+    driver = project.ws.run_store.get_run(first.id).driver_pid
+    assert driver is not None
+    os.kill(driver, signal.SIGKILL)
+    wait_until(lambda: not alive(driver), timeout=10, what="the driver to die")
+    assert containers_of(engine, first.id)
+    project.script("quick.py", "print('quick')\n")
+    quick = PythonScriptStep("quick.py", name="quick", compute_target=TARGET, source_directory=".")
+    second = project.experiment("docker").submit(Pipeline(steps=[quick]))
+    assert second.wait_for_completion(show_output=False) == st.FINISHED
+    assert containers_of(engine, first.id) == []

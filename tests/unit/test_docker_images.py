@@ -67,6 +67,25 @@ def test_the_recipe_hash_follows_the_content_only() -> None:
     assert len({one.tag, changed.tag, other_base.tag}) == 3
 
 
+def test_apt_packages_are_installed_before_pip_packages() -> None:
+    env = pip_env("six")
+    env.docker.apt_packages = ["curl", "libgomp1"]
+    recipe = choose_image(env.to_dict(), "py:1", "s")
+    assert isinstance(recipe, ImageRecipe) and recipe.apt == ["curl", "libgomp1"]
+    text = recipe.dockerfile_text(with_ca_bundle=False)
+    apt = text.index("apt-get install -y -q --no-install-recommends curl libgomp1")
+    assert apt < text.index("pip install")
+    # apt packages alone make a recipe too, and change the image
+    only_apt = Environment("e")
+    only_apt.python.user_managed_dependencies = True
+    only_apt.docker.apt_packages = ["curl"]
+    built = choose_image(only_apt.to_dict(), "py:1", "s")
+    assert isinstance(built, ImageRecipe) and built.tag != recipe.tag
+    # ... and round-trip through the environment's dict, which stays as before without them
+    assert Environment.from_dict(env.to_dict()).docker.apt_packages == ["curl", "libgomp1"]
+    assert "apt_packages" not in pip_env("six").to_dict()["docker"]
+
+
 def test_a_dockerfile_environment_is_built_from_its_text() -> None:
     env = Environment.from_dockerfile("d", "FROM base:1\nRUN echo hi\n")
     recipe = choose_image(env.to_dict(), None, "s")

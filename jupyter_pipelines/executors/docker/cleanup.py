@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from . import engine
@@ -43,3 +44,41 @@ def remove_orphaned_run_containers(run_id: str) -> int:
     except Exception as exc:  # no engine, no docker-py: nothing of ours can be running there
         log.debug("no container cleanup for run %s: %s", run_id, exc)
         return 0
+
+
+def remove_ended_runs_containers(client: Any, workspace_dir: str) -> int:
+    """Remove the step containers of this workspace's runs that ended, or whose driver is
+    dead (a driver killed before it could clean up): done when a Docker executor starts."""
+    from ...errors import UnknownRunError
+    from ...stores.runstore import RunStore
+
+    label = f"{engine.LABEL_WORKSPACE}={workspace_dir}"
+    containers = client.containers.list(all=True, filters={"label": label})
+    if not containers:
+        return 0
+    store = RunStore(Path(workspace_dir) / "workspace.db")
+    removed = 0
+    for container in containers:
+        run_id = (container.labels or {}).get(engine.LABEL_RUN)
+        try:
+            ended = _ended(store.get_run(run_id)) if run_id else True
+        except UnknownRunError:
+            ended = True
+        if ended:
+            try:
+                container.remove(force=True)
+                removed += 1
+            except Exception as exc:
+                if not engine.is_not_found(exc):
+                    log.warning("cannot remove container %s: %s", container.name, exc)
+    return removed
+
+
+def _ended(run: Any) -> bool:
+    """True when ``run`` ended, or its driver process is gone (its run is then over too)."""
+    from ...stores import status as st
+    from ..processes import is_alive
+
+    if run.status in st.TERMINAL:
+        return True
+    return run.driver_pid is not None and not is_alive(run.driver_pid, run.driver_started)

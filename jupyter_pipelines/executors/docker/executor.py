@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from typing import Any
 
 from ..base import AbstractExecutor, StepHandle, StepSpec
 from . import engine
-from .cleanup import remove_containers
+from .cleanup import remove_containers, remove_ended_runs_containers
 from .handle import ContainerHandle
 from .images import ensure_image
 from .mounts import (
@@ -22,6 +23,8 @@ from .mounts import (
     step_volumes,
 )
 from .recipe import choose_image
+
+log = logging.getLogger(__name__)
 
 NBRUNNER = "jupyter_pipelines.executors.docker.nbrunner"
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_.-]")
@@ -77,8 +80,24 @@ class DockerExecutor(AbstractExecutor):
         return self._stream_client
 
     def launch(self, spec: StepSpec) -> StepHandle:
+        if not self._runs:
+            self._sweep(spec)
         self._runs.add(spec.run_id)
         return ContainerHandle(self, spec)
+
+    def _sweep(self, spec: StepSpec) -> None:
+        """Once per executor: remove containers that ended runs of this workspace left (a
+        driver killed before it could clean up). Never fails the step."""
+        workspace = labels(spec).get(engine.LABEL_WORKSPACE)
+        if not workspace:
+            return
+        try:
+            removed = remove_ended_runs_containers(self.client, workspace)
+        except Exception as exc:
+            log.debug("no sweep of leftover containers: %s", exc)
+            return
+        if removed:
+            log.info("removed %d container(s) left by ended runs", removed)
 
     def close(self) -> None:
         """Remove any container of this executor's runs that is still there."""

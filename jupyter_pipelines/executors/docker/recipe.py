@@ -2,9 +2,10 @@
 
 A step's ``Environment`` overrides the target's default image: its ``docker.base_image``
 (unless it is one of v1's default images, which only say "a default image"), or its
-``docker.base_dockerfile``, with its pip packages (and conda packages, installed with pip)
-added on top. Built images are tagged ``jupyter-pipelines-env:<hash>``, the hash being that
-of the recipe, so an unchanged environment never builds twice.
+``docker.base_dockerfile``, with its apt packages (``docker.apt_packages``) and pip packages
+(and conda packages, installed with pip) added on top. Built images are tagged
+``jupyter-pipelines-env:<hash>``, the hash being that of the recipe, so an unchanged
+environment never builds twice.
 """
 
 from __future__ import annotations
@@ -29,16 +30,20 @@ _V1_DEFAULTS = (DEFAULT_CPU_IMAGE, DEFAULT_GPU_IMAGE)
 
 @dataclass
 class ImageRecipe:
-    """How to build a step image: a base (an image name or a Dockerfile) plus pip packages."""
+    """How to build a step image: a base (an image name or a Dockerfile) plus apt and pip
+    packages."""
 
     base_image: str | None = None
     dockerfile: str | None = None
+    apt: list[str] = field(default_factory=list)
     pip: list[str] = field(default_factory=list)
     pip_options: list[str] = field(default_factory=list)
 
     def key(self) -> str:
         """The recipe's content hash (hex)."""
         doc = {"format": RECIPE_FORMAT, **asdict(self)}
+        if not self.apt:
+            del doc["apt"]  # recipes without apt packages keep their earlier keys
         canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -63,6 +68,12 @@ class ImageRecipe:
                 "RUN if [ -d /etc/apt/apt.conf.d ]; then echo "
                 f"'Acquire::https::CAInfo \"{IMAGE_PATH}\";' > /etc/apt/apt.conf.d/99host-ca; fi",
             ]
+        if self.apt:
+            packages = " ".join(shlex.quote(a) for a in self.apt)
+            lines.append(
+                "RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+                f"--no-install-recommends {packages} && rm -rf /var/lib/apt/lists/*"
+            )
         if self.pip:
             args = " ".join(shlex.quote(a) for a in [*self.pip_options, *self.pip])
             lines.append(
@@ -84,6 +95,7 @@ def choose_image(
         if named and not is_v1_default(named):
             base = named
         recipe.dockerfile = env.docker.base_dockerfile or None
+        recipe.apt = list(env.docker.apt_packages)
         if not env.python.user_managed_dependencies:
             plan = build_plan(env)
             recipe.pip = [*plan.pip, *(conda_to_pip(c) for c in plan.conda)]
@@ -94,7 +106,7 @@ def choose_image(
             "DockerCompute.provisioning_configuration(image=...), or give the step an "
             "Environment with docker.base_image"
         )
-    if recipe.dockerfile is None and not recipe.pip:
+    if recipe.dockerfile is None and not recipe.pip and not recipe.apt:
         assert base is not None
         return base
     recipe.base_image = None if recipe.dockerfile else base
