@@ -111,7 +111,12 @@ _VISIBLE_NODE = """
     const r = el.getBoundingClientRect();
     const inside = r.left > box.left + 10 && r.top > box.top + 10 &&
         r.right < box.right - 10 && r.bottom < box.bottom - 10;
-    if (el.getAttribute('data-step') !== exclude && r.width > 4 && inside) {
+    // where _click_node clicks must be the node itself, not the minimap or the controls
+    const title = el.querySelector('.jp-PipelineNode-name');
+    const t = title ? title.getBoundingClientRect() : r;
+    const x = t.left + t.width / 2, y = t.top + t.height / 2;
+    const hit = inside && el.contains(document.elementFromPoint(x, y));
+    if (el.getAttribute('data-step') !== exclude && r.width > 4 && hit) {
       return el.getAttribute('data-step');
     }
   }
@@ -138,8 +143,27 @@ def _close_current_tab(page: Any) -> None:
 
 
 def _click_node(page: Any, step: str) -> None:
-    box = page.locator(f'{EDITOR} {NODE}[data-step="{step}"]').bounding_box()
-    page.mouse.click(box["x"] + min(30, box["width"] / 3), box["y"] + box["height"] / 2)
+    """Click the node's title (its ports are handles: a press there starts a connection)."""
+    title = page.locator(f'{EDITOR} {NODE}[data-step="{step}"] .jp-PipelineNode-name')
+    box = title.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def _click_until_selected(page: Any, timeout: float = 30.0) -> str:
+    """Click a visible node until the click selects it (the canvas is interactive); while
+    React Flow still measures nodes and sets the opening viewport, a click may miss."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        step = page.evaluate(_VISIBLE_NODE, None)
+        if step is not None:
+            _click_node(page, step)
+            try:
+                page.wait_for_function(_SELECTED, arg=[step], timeout=100, polling="raf")
+                return str(step)
+            except Exception:
+                pass  # not interactive yet: look again and click again
+        page.wait_for_timeout(20)
+    raise RuntimeError(f"no click selected a step node within {timeout:.0f} s")
 
 
 def bench_open(page: Any, lab: Lab, name: str) -> tuple[list[float], list[float], list[float]]:
@@ -156,11 +180,7 @@ def bench_open(page: Any, lab: Lab, name: str) -> tuple[list[float], list[float]
             polling="raf",
         )
         rendered.append(time.perf_counter() - start)
-        step = page.evaluate(_VISIBLE_NODE, None)
-        if step is None:
-            raise RuntimeError("no step node lies inside the canvas to click")
-        _click_node(page, step)
-        page.wait_for_function(_SELECTED, arg=[step], timeout=30_000, polling="raf")
+        step = _click_until_selected(page)
         times.append(time.perf_counter() - start)
         other = page.evaluate(_VISIBLE_NODE, step)
         again = time.perf_counter()
@@ -234,7 +254,11 @@ def main() -> dict[str, Any]:
                 context = browser.new_context(viewport=VIEWPORT)
                 page = context.new_page()
                 open_lab(page, lab)
-                open_times, rendered, reselect = bench_open(page, lab, open_name)
+                try:
+                    open_times, rendered, reselect = bench_open(page, lab, open_name)
+                except Exception:
+                    page.screenshot(path=str(base.parent / "jp-bench-frontend-failure.png"))
+                    raise
                 run_figures = bench_run(page, lab, run_name, run_steps)
                 context.close()
         finally:

@@ -16,7 +16,13 @@ function StepNodeImpl(props: NodeProps): JSX.Element {
   // edges can attach to them.
   const updateNodeInternals = useUpdateNodeInternals();
   const ports = `${data.inputs.join('\u0000')}|${data.outputs.join('\u0000')}`;
-  React.useEffect(() => updateNodeInternals(props.id), [ports, props.id, updateNodeInternals]);
+  const seen = React.useRef(ports);
+  React.useEffect(() => {
+    if (seen.current !== ports) {
+      seen.current = ports; // not on mount: React Flow measures new nodes by itself
+      updateNodeInternals(props.id);
+    }
+  }, [ports, props.id, updateNodeInternals]);
   const cls = [
     'jp-PipelineNode',
     `jp-mod-status-${data.status}`,

@@ -25,6 +25,12 @@ export interface StepNodeData {
   readOnly: boolean;
 }
 
+/** Node size used by layouts and as a node's size before React Flow measures it (the
+ * canvas' step node is this wide; each row of ports adds 20 px). */
+export const NODE_WIDTH = 220;
+/** Height of a node with `ports` rows of ports. */
+export const nodeHeight = (ports: number): number => 56 + Math.max(0, ports) * 20;
+
 /** A canvas node (React Flow `Node<StepNodeData>`). */
 export interface GraphNode {
   id: string;
@@ -32,6 +38,10 @@ export interface GraphNode {
   position: XY;
   data: StepNodeData;
   selected?: boolean;
+  /** The size the node has until measured: React Flow shows (and hit-tests) a node only
+   * once it knows a size, so big pipelines are clickable before all nodes are measured. */
+  initialWidth: number;
+  initialHeight: number;
 }
 
 /** A canvas edge (React Flow `Edge`): source output handle -> target input handle. */
@@ -138,7 +148,9 @@ export function toNodes(doc: PipelineDocument, options: GraphOptions = {}, cache
       type: 'step',
       position: layout[name] ?? options.fallback?.[name] ?? { x: (i % 6) * 260, y: Math.floor(i / 6) * 140 },
       selected: options.selected === name,
-      data
+      data,
+      initialWidth: NODE_WIDTH,
+      initialHeight: nodeHeight(Math.max(data.inputs.length, data.outputs.length))
     });
     i++;
   }

@@ -10,12 +10,9 @@
  */
 import type { PipelineDocument } from '../api/types';
 import type { XY } from './document';
-import { toEdges } from './graph';
+import { NODE_WIDTH, nodeHeight, toEdges } from './graph';
 
-/** Node size used by the layout (the canvas' step node is this wide). */
-export const NODE_WIDTH = 220;
-/** Height of a node with `ports` rows of ports. */
-export const nodeHeight = (ports: number): number => 56 + Math.max(0, ports) * 20;
+export { NODE_WIDTH, nodeHeight };
 
 /** From this many steps on, the layout is `quickLayout` (elk takes a second or more). */
 export const LARGE_GRAPH = 60;
