@@ -1,0 +1,1 @@
+"""The ipywidgets run view (RunDetails) shown inside notebooks."""
