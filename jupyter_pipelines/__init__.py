@@ -61,6 +61,8 @@ _EXPORTS: dict[str, str] = {
     "Experiment": "jupyter_pipelines.engine.experiment",
     "PipelineRun": "jupyter_pipelines.engine.runs",
     "StepRun": "jupyter_pipelines.engine.runs",
+    # widgets
+    "RunDetails": "jupyter_pipelines.widgets",
     # runtime (inside a step)
     "Run": "jupyter_pipelines.runtime.run",
     # errors
@@ -101,3 +103,13 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     """The prebuilt JupyterLab extension in the package (for ``jupyter labextension develop``)."""
     return [{"src": "labextension", "dest": "jupyter-pipelines"}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_pipelines``: register the ``%%step`` and ``%pipeline`` magics, and
+    the run widget as the display of a ``PipelineRun``."""
+    from .magics import load_ipython_extension as load
+    from .widgets import register
+
+    load(ipython)
+    register(ipython)

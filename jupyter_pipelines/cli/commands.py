@@ -33,7 +33,10 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
 
 def _submit(args: argparse.Namespace) -> PipelineRun:
     ws = _workspace(args)
-    pipeline = Pipeline.load(args.file, workspace=ws)
+    if args.cells:
+        pipeline = Pipeline.from_notebook(args.file, workspace=ws)
+    else:
+        pipeline = Pipeline.load(args.file, workspace=ws)
     experiment = Experiment(ws, args.experiment or default_experiment_name(pipeline, args.file))
     run = experiment.submit(
         pipeline,

@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("submit", "submit a pipeline file, print the run id and return"),
     ):
         p = command(name, text)
-        p.add_argument("file", help="NAME.pipeline.yaml or an Elyra .pipeline file")
+        p.add_argument(
+            "file", help="NAME.pipeline.yaml, an Elyra .pipeline file, or a notebook (--cells)"
+        )
         p.add_argument(
             "--param",
             "-p",
@@ -53,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
             help="tag the run (repeatable)",
         )
         p.add_argument("--experiment", "-e", help="experiment name (default: pipeline name)")
+        p.add_argument(
+            "--cells",
+            action="store_true",
+            help="FILE is a notebook: run its cells tagged step:NAME (or starting %%%%step)",
+        )
         p.add_argument(
             "--continue-on-step-failure",
             action="store_true",

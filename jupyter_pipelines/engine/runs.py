@@ -368,6 +368,12 @@ class PipelineRun:
             raise RunFailedError(f"run {self.id} ended {status}: {self.error or ''}".rstrip(": "))
         return status
 
+    def _ipython_display_(self) -> None:
+        """Show the run in a notebook: the live run widget (see engine/display.py)."""
+        from .display import display_run
+
+        display_run(self)
+
     def __repr__(self) -> str:
         return (
             f"PipelineRun(id={self.id!r}, experiment={self.experiment.name!r}, "

@@ -129,6 +129,19 @@ class Pipeline:
         pipeline.workspace = workspace
         return pipeline
 
+    @classmethod
+    def from_notebook(
+        cls, path: str | os.PathLike[str], workspace: Any = None, name: str | None = None
+    ) -> Pipeline:
+        """The pipeline of a notebook's step cells (tagged ``step:NAME`` or ``%%step NAME``).
+
+        Each cell becomes a NotebookStep whose notebook is written to
+        ``<notebook folder>/.pipeline_cells/<name>/<STEP>/step.ipynb``; see docs/notebooks.md.
+        """
+        from .notebook_cells import pipeline_from_notebook
+
+        return pipeline_from_notebook(path, workspace=workspace, name=name)
+
     def __repr__(self) -> str:
         return f"Pipeline(steps={[s.name for s in self._steps]!r})"
 

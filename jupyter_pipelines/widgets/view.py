@@ -1,0 +1,237 @@
+"""``RunDetails``: the live ipywidgets view of a pipeline run (v1 ``RunDetails(run).show()``).
+
+The view is a VBox of ``ipywidgets.HTML`` parts (header, DAG, steps table, log panel,
+metrics) and a Dropdown choosing the step whose log is shown. A daemon thread polls the run
+store every ``poll_seconds`` and sets the parts' values; it stops when the run ends. The
+display is a bundle of the widget view and a static ``text/html`` render of the same
+snapshot, updated (``update_display``) when the run ends, so a saved notebook shows the
+final state without widget state. Because messages sent from a thread may not be tied to
+any cell (papermill/nbclient keep only the executing cell's messages), every view that is
+still live is also refreshed on the kernel's main thread after each cell runs
+(IPython's ``post_run_cell`` event, see :func:`after_cell`).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+import ipywidgets as w
+
+from ..engine.runs import PipelineRun
+from ..stores import status as st
+from . import render
+from .snapshot import LogFollower, RunSnapshot, read_snapshot
+
+#: Views shown and not yet finalized on the main thread (refreshed after each cell).
+_LIVE: weakref.WeakSet[RunDetails] = weakref.WeakSet()
+
+
+class RunDetails:
+    """The live view of a ``PipelineRun``: DAG by status, steps, a step's log, metrics."""
+
+    def __init__(self, run: PipelineRun, poll_seconds: float = 0.5) -> None:
+        if not isinstance(run, PipelineRun):
+            raise TypeError(f"RunDetails expects a PipelineRun, got {type(run).__name__}")
+        self.run = run
+        self.poll_seconds = poll_seconds
+        self.snapshot: RunSnapshot = read_snapshot(run)
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._handle: Any = None
+        self._finalized = False
+        self._follow_running = True  # the log panel follows the running step until one is picked
+        self._setting_step = False
+        self._log = LogFollower()
+
+        names = [s.name for s in self.snapshot.steps]
+        self.header = w.HTML()
+        self.dag = w.HTML()
+        self.table = w.HTML()
+        self.step_picker = w.Dropdown(
+            options=names, value=names[0] if names else None, description="Log of"
+        )
+        self.log = w.HTML()
+        self.metrics = w.HTML()
+        self.widget = w.VBox(
+            [
+                self.header,
+                self.dag,
+                self.table,
+                w.HTML("<b>Logs</b>"),
+                self.step_picker,
+                self.log,
+                w.HTML("<b>Metrics</b>"),
+                self.metrics,
+            ],
+            layout=w.Layout(width="100%"),
+        )
+        self.step_picker.observe(self._picked, names="value")
+        self._render(self.snapshot)
+
+    # -- state --------------------------------------------------------------------------
+    @property
+    def selected_step(self) -> str | None:
+        """The step whose log the panel shows."""
+        value = self.step_picker.value
+        return str(value) if value is not None else None
+
+    def select_step(self, name: str) -> None:
+        """Show the log of step ``name`` (as a user picking it in the dropdown)."""
+        self.step_picker.value = name
+
+    def _picked(self, change: dict[str, Any]) -> None:
+        with self._lock:
+            if not self._setting_step:
+                self._follow_running = False
+            self._log.reset()
+            self._render_log(self.snapshot)
+
+    def update(self) -> RunSnapshot:
+        """Read the run store once and update every part; returns the new snapshot."""
+        with self._lock:
+            self.snapshot = read_snapshot(self.run, self.snapshot)
+            self._render(self.snapshot)
+            return self.snapshot
+
+    def _render(self, snap: RunSnapshot) -> None:
+        if self._follow_running:
+            running = [s.name for s in snap.steps if s.status == st.RUNNING]
+            if running and self.selected_step not in running:
+                self._setting_step = True
+                try:
+                    self.step_picker.value = running[0]
+                finally:
+                    self._setting_step = False
+        self.header.value = render.header_html(snap)
+        self.dag.value = render.dag_svg(snap)
+        self.table.value = render.steps_table(snap)
+        self.metrics.value = render.metrics_html(snap)
+        self._render_log(snap)
+
+    def _render_log(self, snap: RunSnapshot) -> None:
+        name = self.selected_step
+        paths: dict[str, str] = {}
+        if name is not None:
+            try:
+                paths = snap.step(name).log_paths
+            except KeyError:
+                paths = {}
+        self._log.read(paths)
+        self.log.value = render.log_html(name, self._log.text)
+
+    @property
+    def log_text(self) -> str:
+        """The text the log panel shows for the selected step."""
+        return self._log.text
+
+    def static_html(self) -> str:
+        """The current snapshot as static HTML (what a notebook without widget state shows)."""
+        return render.static_html(self.snapshot)
+
+    # -- display ------------------------------------------------------------------------
+    def mimebundle(self) -> dict[str, Any]:
+        """The display data: the widget view, a static HTML render and a text line."""
+        bundle: dict[str, Any] = dict(self.widget._repr_mimebundle_() or {})
+        bundle["text/html"] = self.static_html()
+        bundle["text/plain"] = repr(self.run)
+        return bundle
+
+    def show(self) -> RunDetails:
+        """Display the view under the current cell and follow the run until it ends."""
+        from IPython.display import display
+
+        self._handle = display(self.mimebundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        if self.snapshot.done:
+            self._finalized = True
+            return self
+        _LIVE.add(self)
+        _watch_cells()
+        self.start()
+        return self
+
+    def _ipython_display_(self) -> None:
+        self.show()
+
+    def start(self) -> None:
+        """Start the polling thread (once); it stops by itself when the run ends."""
+        if self._thread is not None or self.snapshot.done:
+            return
+        self._thread = threading.Thread(
+            target=self._poll, name=f"RunDetails-{self.run.id[:8]}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop following the run (the view keeps its last state)."""
+        self._stop.set()
+
+    @property
+    def following(self) -> bool:
+        """Whether the polling thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                snap = self.update()
+            except Exception:  # the store went away (workspace deleted): stop quietly
+                break
+            if snap.done:
+                self._publish()
+                break
+
+    def _publish(self) -> None:
+        """Replace the display's static HTML with the current snapshot."""
+        if self._handle is not None:
+            self._handle.update(self.mimebundle(), raw=True)
+
+    def refresh_from_main_thread(self) -> None:
+        """Update now; when the run has ended, publish the final state for good.
+
+        Called after each cell (``post_run_cell``), on the kernel's main thread, so that
+        the messages belong to a cell and headless runners (papermill) record them.
+        """
+        with self._lock:
+            snap = self.update()
+            if not snap.done:
+                return
+            self.stop()
+            for part in (self.widget, *self.widget.children):
+                part.send_state()  # the whole state again: values set from the thread may
+            self._publish()  # not have been recorded by a headless runner
+            self._finalized = True
+        _LIVE.discard(self)
+
+    def wait(self, timeout: float | None = None) -> RunSnapshot:
+        """Block until the polling thread ends (the run ended or ``stop``); the last snapshot."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.snapshot
+
+    def __repr__(self) -> str:
+        return f"RunDetails(run={self.run.id!r}, status={self.snapshot.status!r})"
+
+
+def after_cell(*_: Any) -> None:
+    """IPython ``post_run_cell`` handler: refresh every live view on the main thread."""
+    for view in list(_LIVE):
+        try:
+            view.refresh_from_main_thread()
+        except Exception:
+            _LIVE.discard(view)
+
+
+def _watch_cells() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    callbacks = ip.events.callbacks.get("post_run_cell", [])
+    if after_cell not in callbacks:
+        ip.events.register("post_run_cell", after_cell)
