@@ -1,8 +1,10 @@
 """``RunDetails``: the live ipywidgets view of a pipeline run (v1 ``RunDetails(run).show()``).
 
 The view is a VBox of ``ipywidgets.HTML`` parts (header, DAG, steps table, log panel,
-metrics) and a Dropdown choosing the step whose log is shown. A daemon thread polls the run
-store every ``poll_seconds`` and sets the parts' values; it stops when the run ends. The
+metrics) and a Dropdown choosing the step whose log is shown. A daemon thread follows the
+run and sets the parts' values: on each message of the events WebSocket of a Jupyter server
+serving the run's workspace, else by reading the run store every ``poll_seconds`` (see
+``source.py``); it stops when the run ends. The
 display is a bundle of the widget view and a static ``text/html`` render of the same
 snapshot, updated (``update_display``) when the run ends, so a saved notebook shows the
 final state without widget state. Because messages sent from a thread may not be tied to
@@ -23,6 +25,7 @@ from ..engine.runs import PipelineRun
 from ..stores import status as st
 from . import render
 from .snapshot import LogFollower, RunSnapshot, read_snapshot
+from .source import RunSource, StoreSource, open_source
 
 #: Views shown and not yet finalized on the main thread (refreshed after each cell).
 _LIVE: weakref.WeakSet[RunDetails] = weakref.WeakSet()
@@ -31,11 +34,17 @@ _LIVE: weakref.WeakSet[RunDetails] = weakref.WeakSet()
 class RunDetails:
     """The live view of a ``PipelineRun``: DAG by status, steps, a step's log, metrics."""
 
-    def __init__(self, run: PipelineRun, poll_seconds: float = 0.5) -> None:
+    def __init__(
+        self, run: PipelineRun, poll_seconds: float = 0.5, use_server: bool = True
+    ) -> None:
         if not isinstance(run, PipelineRun):
             raise TypeError(f"RunDetails expects a PipelineRun, got {type(run).__name__}")
         self.run = run
         self.poll_seconds = poll_seconds
+        self.use_server = use_server
+        #: What the following thread follows: None until it starts, then an ``EventSource``
+        #: (a server's event stream) or a ``StoreSource`` (polling; also after a failure).
+        self.source: RunSource | None = None
         self.snapshot: RunSnapshot = read_snapshot(run)
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -156,11 +165,11 @@ class RunDetails:
         self.show()
 
     def start(self) -> None:
-        """Start the polling thread (once); it stops by itself when the run ends."""
+        """Start the following thread (once); it stops by itself when the run ends."""
         if self._thread is not None or self.snapshot.done:
             return
         self._thread = threading.Thread(
-            target=self._poll, name=f"RunDetails-{self.run.id[:8]}", daemon=True
+            target=self._follow, name=f"RunDetails-{self.run.id[:8]}", daemon=True
         )
         self._thread.start()
 
@@ -170,18 +179,27 @@ class RunDetails:
 
     @property
     def following(self) -> bool:
-        """Whether the polling thread is alive."""
+        """Whether the following thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
-    def _poll(self) -> None:
-        while not self._stop.wait(self.poll_seconds):
-            try:
-                snap = self.update()
-            except Exception:  # the store went away (workspace deleted): stop quietly
-                break
-            if snap.done:
-                self._publish()
-                break
+    def _follow(self) -> None:
+        """The thread: the server's event stream when one serves the run, else the store."""
+        self.source = open_source(
+            self.run.workspace.root, self.run.id, self.poll_seconds, self.use_server
+        )
+        if not self.source.follow(self._refresh, self._stop) and not self._stop.is_set():
+            self.source = StoreSource(self.poll_seconds)  # the stream failed: poll instead
+            self.source.follow(self._refresh, self._stop)
+
+    def _refresh(self, message: dict[str, Any] | None = None) -> bool:
+        """Read the run again (a source says it may have changed); True once it has ended."""
+        try:
+            snap = self.update()
+        except Exception:  # the store went away (workspace deleted): stop quietly
+            return True
+        if snap.done:
+            self._publish()
+        return snap.done
 
     def _publish(self) -> None:
         """Replace the display's static HTML with the current snapshot."""
@@ -206,7 +224,7 @@ class RunDetails:
         _LIVE.discard(self)
 
     def wait(self, timeout: float | None = None) -> RunSnapshot:
-        """Block until the polling thread ends (the run ended or ``stop``); the last snapshot."""
+        """Block until the following thread ends (the run ended or ``stop``); the last snapshot."""
         if self._thread is not None:
             self._thread.join(timeout)
         return self.snapshot
