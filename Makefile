@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # Rebuilds the front end when its sources change.
-$(LABEXT): $(STAMP) $(LABEXT_SOURCES)
+$(LABEXT): $(LABEXT_SOURCES) | $(STAMP)
 	cd labextension && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && PATH="$(CURDIR)/$(BIN):$$PATH" npm run build:prod
 	@touch $@
 
@@ -36,9 +36,11 @@ labext: $(LABEXT)
 
 venv: $(STAMP)
 
+# As root (containers, fresh cloud machines) Jupyter needs --allow-root to start.
 lab: $(LABEXT)
 	$(BIN)/jupyter lab --ServerApp.root_dir=examples \
-	  --LabApp.default_url=/lab/tree/quickstart/quickstart.pipeline.yaml
+	  --LabApp.default_url=/lab/tree/quickstart/quickstart.pipeline.yaml \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 demo: venv
 	$(BIN)/python examples/quickstart/run_demo.py
