@@ -20,15 +20,18 @@ def containers_of(client: Any, run_id: str | None = None) -> list[Any]:
 
 def remove_containers(client: Any, run_id: str | None = None) -> int:
     """Force-remove the step containers of ``run_id`` (every run when None); how many went."""
-    removed = 0
-    for container in containers_of(client, run_id):
-        try:
-            container.remove(force=True)
-            removed += 1
-        except Exception as exc:
-            if not engine.is_not_found(exc):
-                log.warning("cannot remove container %s: %s", container.name, exc)
-    return removed
+    return sum(_remove(c) for c in containers_of(client, run_id))
+
+
+def _remove(container: Any) -> bool:
+    """Force-remove one container; False when it could not be (a warning says why)."""
+    try:
+        container.remove(force=True)
+        return True
+    except Exception as exc:
+        if not engine.is_not_found(exc):
+            log.warning("cannot remove container %s: %s", container.name, exc)
+        return False
 
 
 def remove_orphaned_run_containers(run_id: str) -> int:
@@ -64,13 +67,8 @@ def remove_ended_runs_containers(client: Any, workspace_dir: str) -> int:
             ended = _ended(store.get_run(run_id)) if run_id else True
         except UnknownRunError:
             ended = True
-        if ended:
-            try:
-                container.remove(force=True)
-                removed += 1
-            except Exception as exc:
-                if not engine.is_not_found(exc):
-                    log.warning("cannot remove container %s: %s", container.name, exc)
+        if ended and _remove(container):
+            removed += 1
     return removed
 
 
