@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import traceback
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
 from .data import deliver_outputs, stage_data_inputs
 from .files import collect_sources, stage_inputs
+from .recovery import run_is_over
 from .reuse import PINNED, ReuseIndex, hash_outputs, input_hashes, mark_reused
 
 log = logging.getLogger("jupyter_pipelines.driver")
@@ -490,7 +492,10 @@ class RunDriver:
             if target == "local" and os.environ.get(SLOTS_ENV):
                 options["slots"] = int(os.environ[SLOTS_ENV])
             self.target_options[target] = dict(options)
-            self.executors[target] = create_executor(kind, **options)
+            executor = create_executor(kind, **options)
+            # Leftovers of runs whose driver was killed (containers, ...): removed once.
+            executor.sweep(str(self.workspace.dir), partial(run_is_over, self.store))
+            self.executors[target] = executor
         return self.executors[target]
 
 

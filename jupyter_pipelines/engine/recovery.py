@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ..errors import UnknownRunError
 from ..executors.processes import is_alive, kill_tree
 from ..stores import status as st
 from ..stores.runstore import RunRecord, RunStore
@@ -53,3 +54,15 @@ def _remove_step_containers(run_id: str) -> None:
     from ..executors.docker.cleanup import remove_orphaned_run_containers
 
     remove_orphaned_run_containers(run_id)
+
+
+def run_is_over(store: RunStore, run_id: str) -> bool:
+    """True when run ``run_id`` ended, is unknown, or its driver process is gone: nothing of
+    it runs any more, so what its steps left in a backend can be removed."""
+    try:
+        run = store.get_run(run_id)
+    except UnknownRunError:
+        return True
+    if run.status in st.TERMINAL:
+        return True
+    return run.driver_pid is not None and not is_alive(run.driver_pid, run.driver_started)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +109,11 @@ class AbstractExecutor(ABC):
     @abstractmethod
     def launch(self, spec: StepSpec) -> StepHandle:
         """Start ``spec`` and return at once."""
+
+    def sweep(self, workspace_dir: str, is_over: Callable[[str], bool]) -> int:
+        """Remove what steps of runs that are over (``is_over(run_id)``) left behind in this
+        backend, e.g. after a killed driver; how many things went. Nothing by default."""
+        return 0
 
     def close(self) -> None:
         """Release what the executor holds (pools, clients); called when a run ends."""

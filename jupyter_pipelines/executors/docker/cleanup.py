@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from . import engine
@@ -49,34 +49,15 @@ def remove_orphaned_run_containers(run_id: str) -> int:
         return 0
 
 
-def remove_ended_runs_containers(client: Any, workspace_dir: str) -> int:
-    """Remove the step containers of this workspace's runs that ended, or whose driver is
-    dead (a driver killed before it could clean up): done when a Docker executor starts."""
-    from ...errors import UnknownRunError
-    from ...stores.runstore import RunStore
-
+def remove_containers_of_runs(
+    client: Any, workspace_dir: str, is_over: Callable[[str], bool]
+) -> int:
+    """Remove the step containers of ``workspace_dir``'s runs for which ``is_over(run_id)``
+    (the engine decides: it knows the run store); how many went."""
     label = f"{engine.LABEL_WORKSPACE}={workspace_dir}"
-    containers = client.containers.list(all=True, filters={"label": label})
-    if not containers:
-        return 0
-    store = RunStore(Path(workspace_dir) / "workspace.db")
     removed = 0
-    for container in containers:
+    for container in client.containers.list(all=True, filters={"label": label}):
         run_id = (container.labels or {}).get(engine.LABEL_RUN)
-        try:
-            ended = _ended(store.get_run(run_id)) if run_id else True
-        except UnknownRunError:
-            ended = True
-        if ended and _remove(container):
+        if (not run_id or is_over(run_id)) and _remove(container):
             removed += 1
     return removed
-
-
-def _ended(run: Any) -> bool:
-    """True when ``run`` ended, or its driver process is gone (its run is then over too)."""
-    from ...stores import status as st
-    from ..processes import is_alive
-
-    if run.status in st.TERMINAL:
-        return True
-    return run.driver_pid is not None and not is_alive(run.driver_pid, run.driver_started)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..base import AbstractExecutor, StepHandle, StepSpec
 from . import engine
-from .cleanup import remove_containers, remove_ended_runs_containers
+from .cleanup import remove_containers, remove_containers_of_runs
 from .handle import ContainerHandle
 from .images import ensure_image
 from .mounts import (
@@ -80,24 +80,20 @@ class DockerExecutor(AbstractExecutor):
         return self._stream_client
 
     def launch(self, spec: StepSpec) -> StepHandle:
-        if not self._runs:
-            self._sweep(spec)
         self._runs.add(spec.run_id)
         return ContainerHandle(self, spec)
 
-    def _sweep(self, spec: StepSpec) -> None:
-        """Once per executor: remove containers that ended runs of this workspace left (a
-        driver killed before it could clean up). Never fails the step."""
-        workspace = labels(spec).get(engine.LABEL_WORKSPACE)
-        if not workspace:
-            return
+    def sweep(self, workspace_dir: str, is_over: Callable[[str], bool]) -> int:
+        """Remove the containers of this workspace's runs that are over (a driver killed
+        before it could clean up). Never raises: no engine means nothing to sweep."""
         try:
-            removed = remove_ended_runs_containers(self.client, workspace)
+            removed = remove_containers_of_runs(self.client, workspace_dir, is_over)
         except Exception as exc:
             log.debug("no sweep of leftover containers: %s", exc)
-            return
+            return 0
         if removed:
-            log.info("removed %d container(s) left by ended runs", removed)
+            log.info("removed %d container(s) left by runs that are over", removed)
+        return removed
 
     def close(self) -> None:
         """Remove any container of this executor's runs that is still there."""
