@@ -97,6 +97,11 @@ class ServerError(PipelinesError):
     """A request to the Jupyter server extension cannot be answered as asked."""
 
 
+class NotSupportedError(PipelinesError):
+    """A v1 SDK member that has no local meaning was called; the message names what to use
+    instead (see docs/v1-compatibility.md)."""
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ' (did you mean "x"?)' when a close match of ``name`` exists, else ''."""
     matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
