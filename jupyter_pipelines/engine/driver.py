@@ -1,7 +1,7 @@
 """The run driver: a detached process that executes one run to its end.
 
 It dispatches ready steps to their compute targets (independent steps at once, up
-to each target's slots), records every status change, promotes outputs of steps
+to each target's slots), records every status change, publishes the outputs of steps
 that succeed, and stops everything on cancel. Started as
 ``python -m jupyter_pipelines.engine.driver WORKSPACE_DIR RUN_ID``.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import shutil
 import signal
 import sys
 import threading
@@ -22,27 +21,27 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PipelinesError
-from ..executors.base import AbstractExecutor, StepHandle, StepResult, StepSpec
-from ..executors.gpus import (
-    GpuAllocator,
-    GpuInventory,
-    default_lock_dir,
-    requested_gpus,
-    target_inventory,
+from ..executors.base import (
+    AbstractExecutor,
+    StepHandle,
+    StepResult,
+    StepSpec,
+    failure_summary,
 )
 from ..executors.processes import process_start_time
 from ..executors.registry import create_executor
 from ..reuse.snapshot import SnapshotStore
-from ..runtime.manifest import StepManifest
 from ..runtime.metrics import read_metrics
 from ..stores import status as st
 from ..stores.compute import target_executor_options
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
-from .data import deliver_outputs, stage_data_inputs
-from .files import collect_sources, stage_inputs
 from .recovery import run_is_over
-from .reuse import PINNED, ReuseIndex, hash_outputs, input_hashes, mark_reused
+from .reuse import PINNED, ReuseIndex, input_hashes, mark_reused
+from .step_gpus import GpuWait, StepGpus
+from .step_handles import DeferredHandle, DoneHandle
+from .step_outputs import mark_incomplete, publish_outputs
+from .step_setup import prepare_step, use_environment
 
 log = logging.getLogger("jupyter_pipelines.driver")
 
@@ -65,12 +64,7 @@ class RunDriver:
         }
         self.executors: dict[str, AbstractExecutor] = {}
         self.target_options: dict[str, dict[str, Any]] = {}
-        #: GPUs: per target what it has, per running step what it holds, and the
-        #: message of each step waiting for some (shared by the targets of this machine).
-        self.gpus = GpuAllocator(default_lock_dir())
-        self.gpu_inventories: dict[str, GpuInventory] = {}
-        self.gpu_devices: dict[str, list[str]] = {}
-        self.gpu_waiting: dict[str, str] = {}
+        self.gpus = StepGpus(self.target_options)
         self.results: queue.Queue[tuple[str, StepResult]] = queue.Queue()
         self.cancel_reason: str | None = None
         self.failed_step: str | None = None
@@ -159,41 +153,25 @@ class RunDriver:
         them (it fails, naming its target's inventory).
         """
         try:
-            inventory = self._gpu_inventory(record.target)
-            wanted = requested_gpus(record.spec.get("resources") or {}, inventory)
+            taken = self.gpus.take(record.name, record.target, record.spec.get("resources") or {})
         except PipelinesError as exc:
-            self._fail_unrunnable(record.name, f"step {record.name!r}: {exc}")
+            self._fail_unrunnable(record.name, str(exc))
             return None
-        problem = inventory.problem(wanted, record.name, record.target)
-        if problem is not None:
-            self._fail_unrunnable(record.name, problem)
+        if isinstance(taken, GpuWait):
+            if taken.new:
+                record.status = st.QUEUED
+                self.store.update_step(
+                    self.run.id, record.name, status=st.QUEUED, message=taken.message
+                )
             return None
-        if not inventory.devices:
-            return []  # a target without GPUs: the step runs without (a warning at submit)
-        devices = self.gpus.acquire(wanted, inventory.devices)
-        if devices is not None:
-            self.gpu_waiting.pop(record.name, None)
-            return devices
-        free, total = self.gpus.free(inventory.devices), len(inventory.devices)
-        plural = "GPU" if wanted == 1 else "GPUs"
-        message = f"waiting for {wanted} {plural} ({free} free of {total})"
-        if self.gpu_waiting.get(record.name) != message:
-            self.gpu_waiting[record.name] = message
-            record.status = st.QUEUED
-            self.store.update_step(self.run.id, record.name, status=st.QUEUED, message=message)
-        return None
-
-    def _gpu_inventory(self, target: str) -> GpuInventory:
-        if target not in self.gpu_inventories:
-            self.gpu_inventories[target] = target_inventory(self.target_options.get(target, {}))
-        return self.gpu_inventories[target]
+        return taken
 
     def _waiting_for_gpus(self) -> bool:
         """Whether a step could start but for GPUs (which only other runs hold now)."""
-        return any(name in self.gpu_waiting for name in self._ready())
+        return any(name in self.gpus.waiting for name in self._ready())
 
     def _fail_unrunnable(self, name: str, reason: str) -> None:
-        self.gpu_waiting.pop(name, None)
+        self.gpus.release(name)
         self._settle(name, st.FAILED, reason)
         self.failed_step = self.failed_step or name
         self._fail_downstream(name)
@@ -237,17 +215,16 @@ class RunDriver:
 
     def _launch(self, record: StepRecord, executor: AbstractExecutor, devices: list[str]) -> None:
         spec = StepSpec.from_dict(record.spec)
-        self.gpu_devices[record.name] = devices
-        if devices or self._gpu_inventory(record.target).devices:
+        if devices or self.gpus.inventory(record.target).devices:
             # The executors' contract: these devices and no others (none: hide them all).
             spec.resources["gpu_devices"] = list(devices)
         try:
-            self._prepare(record, spec)
+            prepare_step(self.workspace, self.run, record, spec, self.steps, self.snapshots)
         except (PipelinesError, OSError) as exc:
             # A damaged snapshot or an unwritable folder fails this step, not the driver.
             self.store.update_step(self.run.id, record.name, status=st.RUNNING, started=time.time())
             self.pending.discard(record.name)
-            self.running[record.name] = _Done()
+            self.running[record.name] = DoneHandle()
             self.results.put(
                 (record.name, StepResult(st.FAILED, None, f"cannot prepare the step: {exc}"))
             )
@@ -259,13 +236,14 @@ class RunDriver:
         )
         record.status = st.RUNNING
         self.pending.discard(record.name)
-        deferred = _Deferred()
+        deferred = DeferredHandle()
         self.running[record.name] = deferred
 
         def run() -> None:
             try:
                 if not executor.builds_environments:
-                    self._use_environment(spec)  # may build a virtual environment: minutes
+                    # May build a virtual environment (minutes), logged in the step folder.
+                    use_environment(spec, self.workspace.dir)
                 if deferred.canceled is not None:
                     result = StepResult(st.CANCELED, None, deferred.canceled)
                 else:
@@ -279,99 +257,29 @@ class RunDriver:
 
         threading.Thread(target=run, name=f"step:{record.name}", daemon=True).start()
 
-    def _use_environment(self, spec: StepSpec) -> None:
-        """Point the step at its Environment's interpreter, building it the first time."""
-        if not spec.environment:
-            return
-        from ..executors.environments import python_for
-        from ..model.environment import Environment
-
-        def log(line: str) -> None:
-            with open(spec.stderr_path, "a") as fh:
-                fh.write(line if line.endswith("\n") else line + "\n")
-
-        python = python_for(
-            Environment.from_dict(spec.environment),
-            self.workspace.dir,
-            log,
-            for_notebooks=spec.kind == "notebook",
-        )
-        if spec.kind == "notebook":
-            spec.python = python
-        elif spec.argv and spec.argv[0] == sys.executable:
-            spec.argv[0] = python
-
     def _record_pid(self, name: str, handle: StepHandle) -> None:
         pid = getattr(handle, "pid", None)
         if pid is not None:
             self.store.update_step(self.run.id, name, pid=pid, pid_started=process_start_time(pid))
 
-    def _prepare(self, record: StepRecord, spec: StepSpec) -> None:
-        """Create the step's folders and write its manifest before it starts."""
-        step_dir = Path(spec.step_dir)
-        step_dir.mkdir(parents=True, exist_ok=True)
-        for out in spec.outputs.values():
-            Path(out["path"]).mkdir(parents=True, exist_ok=True)
-        if record.snapshot_id:
-            self.snapshots.materialize(record.snapshot_id, spec.working_dir)
-        self._link_reused_inputs(record, spec)
-        stage_data_inputs(self.workspace, spec)
-        stage_inputs(spec)
-        StepManifest(
-            run_id=self.run.id,
-            step_run_id=spec.step_run_id,
-            step_name=spec.step_name,
-            experiment_name=self.run.experiment,
-            workspace_dir=str(self.workspace.dir),
-            step_dir=str(step_dir),
-            metrics_file=str(step_dir / "metrics.jsonl"),
-            files_dir=str(step_dir / "files"),
-            inputs={k: v["path"] for k, v in spec.inputs.items()},
-            outputs={k: v["path"] for k, v in spec.outputs.items()},
-            parameters=dict(self.run.parameters),
-            tags=dict(self.run.tags),
-            datasets={
-                k: {
-                    "definition": v["definition"],
-                    "path": v["path"],
-                    "kind": v["definition"].get("kind"),
-                    "dataset": v.get("dataset"),
-                }
-                for k, v in spec.inputs.items()
-                if v.get("kind") == "dataset"
-            },
-        ).write(step_dir / "manifest.json")
-
-    def _link_reused_inputs(self, record: StepRecord, spec: StepSpec) -> None:
-        """Inputs from reused steps live in earlier runs: link them where the step looks."""
-        for name, ref in record.reuse.get("inputs", {}).items():
-            planned = Path(spec.inputs[name]["path"])
-            producer = self.steps.get(ref["step"])
-            if planned.exists() or producer is None or producer.reused_from is None:
-                continue
-            planned.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(producer.outputs[ref["output"]]["path"], planned)
-
     # -- completion ------------------------------------------------------------------
     def _complete(self, name: str, result: StepResult) -> None:
         self.running.pop(name, None)
-        self.gpus.release(self.gpu_devices.pop(name, []))
+        self.gpus.release(name)
         record = self.steps[name]
         spec = StepSpec.from_dict(record.spec)
         self._ingest_metrics(record, spec)
         if result.status == st.FINISHED:
             try:
-                collect_sources(spec)
-                self._promote_outputs(spec)
-                record.outputs = hash_outputs(record.outputs)
-                for out_name, info in deliver_outputs(self.workspace, spec).items():
-                    record.outputs[out_name]["delivered"] = info
+                publish_outputs(self.workspace, record, spec)
             except (OSError, PipelinesError) as exc:
                 result = StepResult(
                     st.FAILED,
                     result.exit_code,
                     f"step {name!r} finished but its outputs could not be saved: {exc}",
                 )
+        if result.status != st.FINISHED:
+            mark_incomplete(spec, result.status, result.error)
         self.store.update_step(
             self.run.id,
             name,
@@ -381,7 +289,7 @@ class RunDriver:
             error=result.error,
             outputs=record.outputs,
             reuse={**record.reuse, "decision": "ran"},
-            message=_first_line(result.error),
+            message=failure_summary(result.error),
         )
         record.status = result.status
         self.finished[name] = result.status
@@ -398,20 +306,6 @@ class RunDriver:
             parent = [r for r in records if r.get("run_id") == self.run.id]
             self.store.add_metrics(self.run.id, record.id, mine)
             self.store.add_metrics(self.run.id, self.run.id, parent)
-
-    @staticmethod
-    def _promote_outputs(spec: StepSpec) -> None:
-        """Make a successful step's outputs visible: ``outputs.partial`` becomes ``outputs``."""
-        if not spec.outputs:
-            return
-        staging = Path(spec.step_dir) / "outputs.partial"
-        final = Path(spec.step_dir) / "outputs"
-        nb_output = spec.env.get("JUPYTER_PIPELINES_OUTPUT_NOTEBOOK")
-        if nb_output and spec.output_notebook and Path(spec.output_notebook).exists():
-            shutil.copy2(spec.output_notebook, staging / nb_output)
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
 
     def _fail_downstream(self, name: str) -> None:
         for other in sorted(self.pending, key=lambda n: self.steps[n].position):
@@ -477,13 +371,13 @@ class RunDriver:
             status = st.FAILED
             error = f"step {failed[0]!r} failed" if failed else "some steps did not finish"
             if self.failed_step:
-                error = f"step {self.failed_step!r} failed: " + _first_line(
-                    self.store.get_step(self.run.id, self.failed_step).error
+                error = run_error(
+                    self.failed_step, self.store.get_step(self.run.id, self.failed_step).error
                 )
         self.store.update_run(self.run.id, status=status, ended=time.time(), error=error)
         for executor in self.executors.values():
             executor.close()
-        self.gpus.release(self.gpus.held())
+        self.gpus.release_all()
         return status
 
     def _executor(self, target: str) -> AbstractExecutor:
@@ -499,44 +393,12 @@ class RunDriver:
         return self.executors[target]
 
 
-class _Deferred(StepHandle):
-    """Stands for a step while it is being started; forwards a cancel once it runs."""
-
-    def __init__(self) -> None:
-        self.canceled: str | None = None
-        self._handle: StepHandle | None = None
-        self._lock = threading.Lock()
-
-    def attach(self, handle: StepHandle) -> None:
-        with self._lock:
-            self._handle = handle
-            canceled = self.canceled
-        if canceled is not None:
-            handle.terminate(canceled)
-
-    def wait(self) -> StepResult:
-        raise RuntimeError("waited on by its own thread")
-
-    def terminate(self, reason: str) -> None:
-        with self._lock:
-            self.canceled = reason
-            handle = self._handle
-        if handle is not None:
-            handle.terminate(reason)
-
-
-class _Done(StepHandle):
-    """Placeholder for a step whose result is already queued."""
-
-    def wait(self) -> StepResult:
-        raise RuntimeError("not waitable")
-
-    def terminate(self, reason: str) -> None:
-        pass
-
-
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+def run_error(step: str, error: str | None) -> str:
+    """The error of a run that failed at ``step``: the step's headline and its cause."""
+    summary = failure_summary(error)
+    if summary.startswith(f"step {step!r} "):
+        return summary
+    return f"step {step!r} failed: {summary}" if summary else f"step {step!r} failed"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,9 @@
 """Planning: turn a validated pipeline and its parameter values into step run records.
 
 Each step gets a StepSpec with every path resolved: its folder under
-``runs/<run-id>/<step>/``, its outputs (written to ``outputs.partial/`` and renamed
-to ``outputs/`` when the step succeeds) and its inputs (the producers' final
-output folders).
+``runs/<run-id>/<step>/``, its outputs (written in place, ``outputs/<name>/``, and
+used by others only once the step's record says it succeeded) and its inputs (the
+producers' output folders).
 """
 
 from __future__ import annotations
@@ -110,8 +110,8 @@ class Planner:
         staging, final = {}, {}
         for out in step.outputs:
             assert out.name is not None
-            staging[out.name] = str(step_dir / "outputs.partial" / out.name)
             final[out.name] = str(step_dir / "outputs" / out.name)
+            staging[out.name] = final[out.name]  # written in place: see step_outputs.py
             self._final_outputs[id(out)] = final[out.name]
         inputs = {}
         for binding in step.inputs:

@@ -49,6 +49,7 @@ from .reuse import (
     target_of,
 )
 from .selection import select_steps
+from .submit_warnings import attach_warnings
 
 
 def known_targets(workspace: Workspace | None) -> set[str]:
@@ -172,7 +173,8 @@ def submit_pipeline(
     Steps whose result can be reused are decided here when their inputs are known;
     a run whose every step is reused is recorded finished without a driver.
     """
-    errors = [i for i in check_pipeline(workspace, pipeline) if i.severity == "error"]
+    issues = check_pipeline(workspace, pipeline)
+    errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise PipelineValidationError(errors, source=pipeline.source_path)
     values = resolve_parameter_values(pipeline.parameters, pipeline_parameters)
@@ -185,8 +187,9 @@ def submit_pipeline(
     records = [r for r in planner.plan() if r.name in selection]
     base = Path(pipeline.source_path).parent if pipeline.source_path else Path.cwd()
     SubmitDecisions(workspace, pipeline, experiment, created, values, base).apply(
-        records, selection, regenerate_outputs, planner.data_hashes, planner.warnings
+        records, selection, regenerate_outputs, planner.data_hashes
     )
+    attach_warnings(records, planner.warnings, issues)
     done = all(r.status in st.TERMINAL for r in records)
     run = RunRecord(
         id=run_id,
@@ -264,7 +267,6 @@ class SubmitDecisions:
         selection: dict[str, str],
         regenerate: bool,
         data_hashes: dict[str, dict[str, str]] | None = None,
-        warnings: dict[str, list[str]] | None = None,
     ) -> None:
         by_name: dict[str, StepRecord] = {}
         for record in records:
@@ -282,8 +284,6 @@ class SubmitDecisions:
             )
             record.reuse = self._mode(step, selection[record.name], regenerate)
             record.reuse["data"] = (data_hashes or {}).get(record.name, {})
-            if (warnings or {}).get(record.name):
-                record.reuse["warnings"] = (warnings or {})[record.name]
             if record.reuse["mode"] == PINNED:
                 self._pin(record)
             else:

@@ -11,6 +11,13 @@ from typing import Any
 
 from ..errors import ExecutorError
 
+#: The log of building a step's environment (a virtual environment or an image), kept in
+#: the step's folder next to ``stdout.txt`` and ``stderr.txt``.
+BUILD_LOG = "environment_build.txt"
+#: The first line of a Python traceback; the exception line that ends one is its first
+#: line that is not indented (the frames are).
+_TRACEBACK = "Traceback (most recent call last):"
+
 
 @dataclass
 class StepSpec:
@@ -132,3 +139,43 @@ def tail(path: str, lines: int = 20, max_bytes: int = 16_384) -> str:
         return ""
     text = data.decode("utf-8", errors="replace")
     return "\n".join(text.splitlines()[-lines:])
+
+
+def build_log_path(spec: StepSpec) -> str:
+    """Where the build of ``spec``'s environment writes its output (see ``BUILD_LOG``)."""
+    return os.path.join(spec.step_dir, BUILD_LOG)
+
+
+def failure_cause(error: str | None) -> str:
+    """The line of a step's error text that says what went wrong.
+
+    A step's error is a headline ("step 'x' exited with code 1") followed by the tail of
+    its log. The cause is the exception line that ends the last Python traceback of that
+    tail ("ValueError: lr must be positive"), else the tail's last non-blank line; '' when
+    the error has no tail.
+    """
+    lines = [line.rstrip() for line in (error or "").strip().splitlines()[1:]]
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return ""
+    if _TRACEBACK in lines:
+        after = lines[len(lines) - lines[::-1].index(_TRACEBACK) :]
+        found = [line for line in after if not line[:1].isspace()]
+        if found:
+            return found[0]
+    return lines[-1].strip()
+
+
+def failure_summary(error: str | None) -> str:
+    """One line for a failed step: its headline, then the cause when the headline lacks it.
+
+    ``step 'train' exited with code 1: ValueError: lr must be positive``
+    """
+    text = (error or "").strip()
+    if not text:
+        return ""
+    headline = text.splitlines()[0].strip()
+    cause = failure_cause(text)
+    if not cause or cause in headline:
+        return headline
+    return f"{headline}: {cause}"

@@ -14,16 +14,16 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError, UnknownRunError
 from . import status as st
+from .records import RunRecord, StepRecord, readable_steps, step_row
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 #: Columns added after version 1, for stores created by an older jupyter_pipelines. New
 #: tables and indexes need no entry: every statement of schema.sql is idempotent and is run
@@ -35,6 +35,18 @@ MIGRATIONS: list[tuple[str, str, str]] = [
     ("step_runs", "git_json", "TEXT NOT NULL DEFAULT '{}'"),
     ("step_runs", "pid", "INTEGER"),
     ("step_runs", "pid_started", "REAL"),
+]
+#: Data repairs, run once by a store older than the version given. Version 5: a run whose
+#: every step was reused got no start and end time (a duration that grew for ever); it
+#: started when it was submitted and ended with its last event.
+REPAIRS: list[tuple[int, str]] = [
+    (
+        5,
+        "UPDATE runs SET started = COALESCE(started, created), ended = COALESCE(ended,"
+        " (SELECT MAX(ts) FROM events WHERE events.run_id = runs.id), created)"
+        " WHERE status IN ('Finished', 'Failed', 'Canceled')"
+        " AND (started IS NULL OR ended IS NULL)",
+    ),
 ]
 _SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 
@@ -48,153 +60,6 @@ def _statements(script: str) -> list[str]:
             statements.append(current.strip())
             current = ""
     return statements
-
-
-@dataclass
-class RunRecord:
-    """A pipeline run as stored."""
-
-    id: str
-    experiment: str
-    status: str
-    created: float
-    started: float | None
-    ended: float | None
-    description: str
-    pipeline_file: str | None
-    pipeline: dict[str, Any]
-    parameters: dict[str, Any]
-    tags: dict[str, Any]
-    options: dict[str, Any]
-    driver_pid: int | None
-    driver_started: float | None
-    error: str | None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> RunRecord:
-        return cls(
-            id=row["id"],
-            experiment=row["experiment"],
-            status=row["status"],
-            created=row["created"],
-            started=row["started"],
-            ended=row["ended"],
-            description=row["description"],
-            pipeline_file=row["pipeline_file"],
-            pipeline=json.loads(row["pipeline_json"]),
-            parameters=json.loads(row["parameters_json"]),
-            tags=json.loads(row["tags_json"]),
-            options=json.loads(row["options_json"]),
-            driver_pid=row["driver_pid"],
-            driver_started=row["driver_started"],
-            error=row["error"],
-        )
-
-
-@dataclass
-class StepRecord:
-    """A step run as stored."""
-
-    id: str
-    run_id: str
-    name: str
-    position: int
-    status: str
-    target: str
-    depends: list[str]
-    spec: dict[str, Any]
-    step_dir: str
-    started: float | None = None
-    ended: float | None = None
-    exit_code: int | None = None
-    error: str | None = None
-    fingerprint: str | None = None
-    reused_from: str | None = None
-    outputs: dict[str, Any] = field(default_factory=dict)
-    snapshot_id: str | None = None
-    fingerprint_doc: dict[str, Any] | None = None
-    reuse: dict[str, Any] = field(default_factory=dict)
-    git: dict[str, Any] = field(default_factory=dict)
-    pid: int | None = None
-    pid_started: float | None = None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> StepRecord:
-        return cls(
-            id=row["id"],
-            run_id=row["run_id"],
-            name=row["name"],
-            position=row["position"],
-            status=row["status"],
-            target=row["target"],
-            depends=json.loads(row["depends_json"]),
-            spec=json.loads(row["spec_json"]),
-            step_dir=row["step_dir"],
-            started=row["started"],
-            ended=row["ended"],
-            exit_code=row["exit_code"],
-            error=row["error"],
-            fingerprint=row["fingerprint"],
-            reused_from=row["reused_from"],
-            outputs=json.loads(row["outputs_json"]),
-            snapshot_id=row["snapshot_id"],
-            fingerprint_doc=json.loads(row["fingerprint_json"])
-            if row["fingerprint_json"]
-            else None,
-            reuse=json.loads(row["reuse_json"]),
-            git=json.loads(row["git_json"]),
-            pid=row["pid"],
-            pid_started=row["pid_started"],
-        )
-
-
-def _readable(rows: Sequence[sqlite3.Row]) -> list[StepRecord]:
-    """Step records of ``rows``, leaving out (and logging) any whose JSON is damaged.
-
-    Used by reuse look-ups: a damaged record is a cache miss, never a crash or a reuse.
-    """
-    records = []
-    for row in rows:
-        try:
-            record = StepRecord.from_row(row)
-            doc = record.fingerprint_doc
-            if not (
-                isinstance(record.outputs, dict)
-                and all(isinstance(o, dict) and "path" in o for o in record.outputs.values())
-                and isinstance(record.reuse, dict)
-                and (doc is None or isinstance(doc, dict))
-            ):
-                raise TypeError("a JSON field does not have the expected shape")
-        except (ValueError, TypeError) as exc:
-            log.warning("step run %s has a damaged record (%s); not used for reuse", row["id"], exc)
-            continue
-        records.append(record)
-    return records
-
-
-def _step_row(s: StepRecord) -> tuple[Any, ...]:
-    return (
-        s.id,
-        s.run_id,
-        s.name,
-        s.position,
-        s.status,
-        s.target,
-        json.dumps(s.depends),
-        json.dumps(s.spec),
-        s.step_dir,
-        s.fingerprint,
-        s.reused_from,
-        json.dumps(s.outputs),
-        s.started,
-        s.ended,
-        s.exit_code,
-        s.error,
-        s.snapshot_id,
-        json.dumps(s.fingerprint_doc) if s.fingerprint_doc is not None else None,
-        json.dumps(s.reuse),
-        json.dumps(s.git),
-    )
 
 
 class RunStore:
@@ -234,6 +99,10 @@ class RunStore:
                     tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
             for statement in _statements(_SCHEMA):
                 tx.execute(statement)
+            old = int(row["value"]) if row is not None else 0
+            for version, repair in REPAIRS:
+                if old < version:
+                    tx.execute(repair)
             tx.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (SCHEMA_VERSION,),
@@ -299,14 +168,16 @@ class RunStore:
                 (run.experiment, run.created),
             )
             conn.execute(
-                "INSERT INTO runs (id, experiment, status, created, description, pipeline_file,"
-                " pipeline_json, parameters_json, tags_json, options_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (id, experiment, status, created, started, ended, description,"
+                " pipeline_file, pipeline_json, parameters_json, tags_json, options_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.id,
                     run.experiment,
                     run.status,
                     run.created,
+                    run.started,
+                    run.ended,
                     run.description,
                     run.pipeline_file,
                     json.dumps(run.pipeline),
@@ -320,7 +191,7 @@ class RunStore:
                 " depends_json, spec_json, step_dir, fingerprint, reused_from, outputs_json,"
                 " started, ended, exit_code, error, snapshot_id, fingerprint_json, reuse_json,"
                 " git_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [_step_row(s) for s in steps],
+                [step_row(s) for s in steps],
             )
             self._event(conn, run.id, None, "run", run.status, "run submitted")
 
@@ -433,7 +304,7 @@ class RunStore:
             " ORDER BY ended DESC LIMIT ?",
             (fingerprint, st.FINISHED, limit),
         )
-        return _readable(rows)
+        return readable_steps(rows)
 
     def latest_step_run(
         self,
@@ -459,7 +330,7 @@ class RunStore:
             sql += " AND r.id != ?"
             args.append(exclude_run)
         rows = self._query(sql + " ORDER BY r.created DESC LIMIT 20", tuple(args))
-        readable = _readable(rows[:1]) or _readable(rows[1:])
+        readable = readable_steps(rows[:1]) or readable_steps(rows[1:])
         return readable[0] if readable else None
 
     # -- events and metrics ----------------------------------------------------------
@@ -552,4 +423,4 @@ class RunStore:
         )
 
 
-__all__ = ["RunRecord", "RunStore", "StepRecord", "st"]
+__all__ = ["SCHEMA_VERSION", "RunRecord", "RunStore", "StepRecord", "st"]

@@ -1,4 +1,4 @@
--- The run store of a workspace (workspace.db). Version 4 (see MIGRATIONS in runstore.py).
+-- The run store of a workspace (workspace.db). Version 5 (see MIGRATIONS in runstore.py).
 -- Every statement is idempotent: an older store is brought up to date by running it again.
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,

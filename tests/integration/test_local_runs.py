@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -192,7 +193,10 @@ def test_step_sequence_and_run_after_order_steps_without_data(project: Project) 
 
 
 def test_find_step_run_tags_and_outputs(project: Project) -> None:
-    project.script("w.py", "import sys, pathlib; pathlib.Path(sys.argv[1], 'f').write_text('x')\n")
+    project.script(
+        "w.py",
+        "import sys, pathlib; print(sys.argv[1]); pathlib.Path(sys.argv[1], 'f').write_text('x')\n",
+    )
     out = PipelineData("result")
     step = PythonScriptStep("w.py", name="writer", arguments=[out])
     run = project.experiment().submit(Pipeline(steps=[step]), tags={"a": "1"})
@@ -203,7 +207,9 @@ def test_find_step_run_tags_and_outputs(project: Project) -> None:
     assert len(found) == 1 and found[0].status == st.FINISHED
     assert run.find_step_run("nope") == []
     assert (found[0].get_output_path("result") / "f").read_text() == "x"
-    # Staging folders are gone once outputs are promoted.
+    # The path the step was given (and printed) is where its output stays.
+    printed = Path(found[0].get_logs()["stdout"].strip())
+    assert printed == found[0].get_output_path("result") and (printed / "f").read_text() == "x"
     assert not (found[0].step_dir / "outputs.partial").exists()
     run.tag("c")
     assert run.get_tags() == {"a": "1", "b": "2", "c": None}

@@ -227,7 +227,11 @@ def test_failed_step_fails_downstream_and_stops_the_run(
     assert s["after_slow"].status == st.CANCELED
     assert s["after_slow"].start_time is None
     assert "continue_on_step_failure" in s["after_slow"].error
-    assert not (s["bad"].step_dir / "outputs").exists()  # a failed step's outputs stay hidden
+    # A failed step's outputs stay where it wrote them, marked as never used.
+    note = (s["bad"].step_dir / "outputs" / "INCOMPLETE.txt").read_text()
+    assert "ended Failed" in note and "never used" in note
+    # The run's error says what went wrong in the step: the end of its log.
+    assert run.error == "step 'bad' exited with code 3: bad is failing"
 
 
 def test_continue_on_step_failure_lets_independent_branches_finish(

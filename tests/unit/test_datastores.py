@@ -15,6 +15,7 @@ from fsspec.registry import known_implementations
 from jupyter_pipelines import Datastore, DatastoreError, UnknownDatastoreError, Workspace
 from jupyter_pipelines.model.data import DataReference
 from jupyter_pipelines.stores import datastore_registry as registry
+from jupyter_pipelines.stores import datastores
 from jupyter_pipelines.stores.datastores import FsspecDatastore
 from jupyter_pipelines.stores.runstore import SCHEMA_VERSION, RunStore
 
@@ -167,9 +168,9 @@ def test_azure_file_share_needs_account_key(ws: Workspace) -> None:
 
 
 def test_registry_maps_schemes_to_classes() -> None:
-    assert {"file", "memory", "fsspec"} <= set(registry.datastore_backends())
-    assert registry.datastore_class("memory://x") is FsspecDatastore
-    assert registry.datastore_class("s3://bucket") is FsspecDatastore
+    assert {"file", "memory", "fsspec"} <= set(datastores.datastore_backends())
+    assert datastores.datastore_class("memory://x") is FsspecDatastore
+    assert datastores.datastore_class("s3://bucket") is FsspecDatastore
     assert registry.scheme_of("C:/data") == "file"
     assert registry.scheme_of("S3://b") == "s3"
 
@@ -401,7 +402,7 @@ def test_older_stores_are_migrated(tmp_path: Path, version: str) -> None:
     assert {"datastores", "datasets", "environments", "compute_targets"} <= tables
     assert {"pid_started", "reuse_json"} <= columns
     assert "step_runs_by_name" in indexes
-    assert stored == SCHEMA_VERSION == "4"
+    assert stored == SCHEMA_VERSION == "5"
 
 
 def test_datastores_work_in_a_migrated_workspace(tmp_path: Path) -> None:
