@@ -45,7 +45,10 @@ _EXPORTS: dict[str, str] = {
     "RunConfiguration": "jupyter_pipelines.model.runconfig",
     "DockerConfiguration": "jupyter_pipelines.model.runconfig",
     # stores
-    "Workspace": "jupyter_pipelines.stores.workspace",
+    "InteractiveLoginAuthentication": "jupyter_pipelines.stores.authentication",
+    "ServicePrincipalAuthentication": "jupyter_pipelines.stores.authentication",
+    "MsiAuthentication": "jupyter_pipelines.stores.authentication",
+    "Keyvault": "jupyter_pipelines.stores.keyvault",
     "Datastore": "jupyter_pipelines.stores.datastores",
     "ComputeTarget": "jupyter_pipelines.stores.compute",
     "AmlCompute": "jupyter_pipelines.stores.compute",
@@ -58,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "TabularDataset": "jupyter_pipelines.stores.datasets",
     "DataType": "jupyter_pipelines.stores.datasets",
     # engine
+    "Workspace": "jupyter_pipelines.engine.workspace",
     "Experiment": "jupyter_pipelines.engine.experiment",
     "PipelineRun": "jupyter_pipelines.engine.runs",
     "StepRun": "jupyter_pipelines.engine.runs",
@@ -67,6 +71,7 @@ _EXPORTS: dict[str, str] = {
     "Run": "jupyter_pipelines.runtime.run",
     # errors
     "PipelinesError": "jupyter_pipelines.errors",
+    "AuthenticationException": "jupyter_pipelines.errors",
     "PipelineValidationError": "jupyter_pipelines.errors",
     "ParameterError": "jupyter_pipelines.errors",
     "RunFailedError": "jupyter_pipelines.errors",

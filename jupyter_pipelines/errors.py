@@ -97,6 +97,11 @@ class ServerError(PipelinesError):
     """A request to the Jupyter server extension cannot be answered as asked."""
 
 
+class AuthenticationException(StoreError):
+    """No running Jupyter server serves the workspace, so there is no token for the REST
+    API's authorization header (the v1 name)."""
+
+
 class NotSupportedError(PipelinesError):
     """A v1 SDK member that has no local meaning was called; the message names what to use
     instead (see docs/v1-compatibility.md)."""

@@ -13,7 +13,6 @@ import importlib
 import os
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from .files import read_json, write_json_atomic
@@ -44,8 +43,9 @@ class _Experiment:
             raise RuntimeError(
                 "an offline run has no workspace; use Workspace.from_config() to open one"
             )
-        module = importlib.import_module("jupyter_pipelines.stores.workspace")
-        return module.Workspace(str(Path(self._workspace_dir).parent))
+        # The class users get (jupyter_pipelines.Workspace), with experiments and get_run.
+        module = importlib.import_module("jupyter_pipelines.engine.workspace")
+        return module.Workspace.at(self._workspace_dir)
 
     def __repr__(self) -> str:
         return f"Experiment(name={self.name!r})"

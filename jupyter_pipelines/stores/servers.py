@@ -7,7 +7,8 @@ It is read here directly with ``jupyter_core`` (a dependency of every kernel), s
 kernel need not import jupyter_server (seconds on a busy machine). A server serves the run
 when its root folder lies inside the run's project folder (its extension then opens that
 project's workspace) and it answers ``GET jupyter-pipelines/api/runs/{id}`` with 200 for the
-token it advertises.
+token it advertises. A server serves a *workspace* when its extension opens it (the nearest
+workspace root from the server's root) and it accepts its advertised token.
 """
 
 from __future__ import annotations
@@ -111,5 +112,44 @@ def find_server(
     """The first running server that serves run ``run_id`` of the project in ``project``."""
     for server in running_servers(runtime_dir):
         if serves(server, project, run_id):
+            return server
+    return None
+
+
+def workspace_root_of(server: ServerInfo) -> Path:
+    """The root of the workspace a server's extension opens: the nearest folder from the
+    server's root upwards with a ``.pipelines/`` folder or a v1 config file, else its root
+    (as ``Workspace.from_config(root_dir)`` in the server's service)."""
+    from .workspace_config import nearest_root
+
+    root = server.root_dir.expanduser().resolve()
+    return nearest_root(root) or root
+
+
+def answers(server: ServerInfo, headers: dict[str, str], timeout: float = 2.0) -> int | None:
+    """The HTTP status of ``GET <api>/experiments`` with ``headers``; None when unreachable."""
+    request = urllib.request.Request(f"{server.api}/experiments", headers=headers)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local: no proxy
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def server_for_workspace(
+    root: Path, runtime_dir: str | os.PathLike[str] | None = None
+) -> ServerInfo | None:
+    """The first running server whose extension serves the workspace rooted at ``root`` and
+    accepts its advertised token (HTTP 200)."""
+    root = root.expanduser().resolve()
+    for server in running_servers(runtime_dir):
+        try:
+            serves_root = workspace_root_of(server) == root
+        except OSError:
+            continue
+        if serves_root and answers(server, server.headers) == 200:
             return server
     return None
