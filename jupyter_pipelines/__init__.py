@@ -63,6 +63,7 @@ _EXPORTS: dict[str, str] = {
     # engine
     "Workspace": "jupyter_pipelines.engine.workspace",
     "Experiment": "jupyter_pipelines.engine.experiment",
+    "PipelineDraft": "jupyter_pipelines.engine.drafts",
     "PipelineRun": "jupyter_pipelines.engine.runs",
     "StepRun": "jupyter_pipelines.engine.runs",
     # widgets

@@ -60,6 +60,10 @@ class UnknownDatasetError(DatasetError):
     """No registered dataset has the given name (or version)."""
 
 
+class UnknownPipelineDraftError(StoreError):
+    """No pipeline draft of the workspace has the given id."""
+
+
 class ExecutorError(PipelinesError):
     """A compute target could not launch, watch or stop a step."""
 
