@@ -3,17 +3,22 @@
 Such a run is a record in the run store like a pipeline run, without steps: it is
 ``Running`` from the start, its metrics go to the store's metrics table as they are
 logged (so every other process sees them at once), files go under ``runs/<run-id>/files``,
-and ``complete()``, ``fail()`` or ``cancel()`` end it. The process that started it is
-recorded as its driver: when that process exits before the run ended (a kernel restart),
-the next observer marks the run failed, as for a pipeline run whose driver died.
+and ``complete()``, ``fail()`` or ``cancel()`` end it. A small watcher process is recorded
+as its driver (engine/interactive_watch.py): canceling the run (``PipelineRun.cancel``, the
+sidebar) stops the watcher, not the kernel that logs; when that kernel exits before
+completing the run, the watcher marks it failed.
 """
 
 from __future__ import annotations
 
 import builtins
 import os
+import select
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -29,6 +34,7 @@ from ..runtime.metrics import summarize_metrics
 from ..runtime.recording import RunRecorder
 from ..stores import status as st
 from ..stores.runstore import RunRecord
+from .interactive_watch import READY
 from .recovery import reap_if_orphaned
 from .run_filters import INTERACTIVE_RUN_TYPE
 
@@ -38,6 +44,8 @@ if TYPE_CHECKING:
 #: v1's default outputs folder of an interactive run, uploaded when it completes.
 OUTPUTS_DIR = "./outputs"
 _ACTIVE = set(st.ALL) - st.TERMINAL
+#: How long the watcher of a new interactive run may take to start.
+WATCHER_START_SECONDS = 60.0
 
 
 def _iso(ts: float | None) -> str | None:
@@ -86,16 +94,61 @@ def start_logging(
             "properties": {str(k): str(v) for k, v in (properties or {}).items()},
             "outputs": str(Path(outputs_dir).resolve()) if outputs_dir else None,
             "snapshot_id": snapshot_id,
+            "logging_pid": os.getpid(),
         },
         driver_pid=None,
         driver_started=None,
         error=None,
     )
-    store = workspace.run_store
-    store.create_run(record, [])
-    pid = os.getpid()
-    store.update_run(run_id, driver_pid=pid, driver_started=process_start_time(pid))
+    workspace.run_store.create_run(record, [])
+    _start_watcher(workspace, run_id)
     return InteractiveRun(experiment, run_id)
+
+
+def _start_watcher(workspace: Any, run_id: str) -> None:
+    """Start the run's watcher (engine/interactive_watch.py) and record it as its driver."""
+    run_dir = workspace.runs_dir / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    store = workspace.run_store
+    try:
+        with open(run_dir / "driver.log", "ab") as log:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyter_pipelines.engine.interactive_watch",
+                    str(store.path),
+                    run_id,
+                    str(os.getpid()),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
+                close_fds=True,
+                env=dict(os.environ),
+            )
+    except OSError as exc:
+        reason = f"cannot start the watcher of the interactive run: {exc}"
+        store.update_run(run_id, status=st.FAILED, ended=time.time(), error=reason)
+        raise EngineError(reason) from exc
+    store.update_run(run_id, driver_pid=proc.pid, driver_started=process_start_time(proc.pid))
+    _wait_until_ready(proc, run_id, store, run_dir / "driver.log")
+    # Reap the watcher when it ends while this process lives (no zombie left behind).
+    threading.Thread(target=proc.wait, name=f"reap-watch-{run_id[:8]}", daemon=True).start()
+
+
+def _wait_until_ready(proc: subprocess.Popen[bytes], run_id: str, store: Any, log: Path) -> None:
+    """Wait for the watcher's "ready" line, so that a cancel right away is handled."""
+    assert proc.stdout is not None
+    with proc.stdout:
+        ready, _, _ = select.select([proc.stdout], [], [], WATCHER_START_SECONDS)
+        line = proc.stdout.readline().decode(errors="replace").strip() if ready else ""
+    if line != READY:
+        proc.kill()
+        reason = f"the watcher of the interactive run did not start; see {log}"
+        store.update_run(run_id, status=st.FAILED, ended=time.time(), error=reason)
+        raise EngineError(reason)
 
 
 def _snapshot(snapshots_dir: Path, folder: str | None) -> str | None:
@@ -296,7 +349,7 @@ class InteractiveRun(RunRecorder):
     ) -> dict[str, Any]:
         """Wait until the run ends (another process completes it); its details."""
         while self.get_status() not in st.TERMINAL:
-            if self._record.driver_pid == os.getpid():
+            if self._record.options.get("logging_pid") == os.getpid():
                 raise EngineError(
                     f"interactive run {self.id} is logged to from this process and would "
                     "never end while waiting: call run.complete() (or fail()) first"

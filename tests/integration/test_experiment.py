@@ -5,15 +5,25 @@ from_directory and links."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from jupyter_pipelines import Experiment, Pipeline, PythonScriptStep, RunFailedError, Workspace
+from jupyter_pipelines import (
+    Experiment,
+    Pipeline,
+    PipelineRun,
+    PythonScriptStep,
+    RunFailedError,
+    Workspace,
+)
 from jupyter_pipelines.engine.experiment import ViewType
 from jupyter_pipelines.errors import EngineError
 from jupyter_pipelines.stores import status as st
-from tests.integration.support import Project
+from tests.integration.support import Project, alive, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -165,6 +175,47 @@ def test_an_interactive_run_fails_when_its_block_raises(project: Project) -> Non
     with exp.start_logging(snapshot_directory=None) as ok:
         ok.log("fine", 1)
     assert ok.get_status() == st.FINISHED and ok.get_snapshot_id() is None
+
+
+def test_canceling_an_interactive_run_stops_its_watcher_not_the_logging_process(
+    project: Project,
+) -> None:
+    exp = project.experiment("interactive")
+    run = exp.start_logging(snapshot_directory=None)
+    watcher = project.ws.run_store.get_run(run.id).driver_pid
+    assert watcher is not None and watcher != os.getpid() and alive(watcher)
+    PipelineRun(exp, run.id).cancel()  # what the CLI and the sidebar's Cancel do
+    wait_until(lambda: run.get_status() == st.CANCELED, what="the run canceled")
+    wait_until(lambda: not alive(watcher), what="the watcher gone")
+    with pytest.raises(EngineError, match="already ended Canceled"):
+        run.log("after", 1)
+
+    done = exp.start_logging(snapshot_directory=None)
+    watcher = project.ws.run_store.get_run(done.id).driver_pid
+    done.complete()
+    wait_until(lambda: not alive(watcher), what="the watcher of a completed run gone")
+    assert done.get_status() == st.FINISHED
+
+
+def test_an_interactive_run_fails_when_its_process_exits_first(project: Project) -> None:
+    project.script(
+        "session.py",
+        """\
+        from jupyter_pipelines import Experiment, Workspace
+        run = Experiment(Workspace("."), "sessions").start_logging(snapshot_directory=None)
+        run.log("seen", 1)
+        print(run.id)
+        """,
+    )
+    proc = subprocess.run(
+        [sys.executable, "session.py"], cwd=project.root, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    run = Experiment(project.ws, "sessions").get_runs()[0]
+    assert run.id == proc.stdout.strip()
+    wait_until(lambda: run.get_status() == st.FAILED, what="the orphaned run failed")
+    assert "exited before completing it" in run.get_details()["error"]
+    assert run.get_metrics() == {"seen": 1}
 
 
 def test_delete_forgets_an_empty_experiment_and_refuses_one_with_runs(project: Project) -> None:
