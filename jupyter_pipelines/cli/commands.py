@@ -38,7 +38,7 @@ def _submit(args: argparse.Namespace) -> PipelineRun:
     else:
         pipeline = Pipeline.load(args.file, workspace=ws)
     experiment = Experiment(ws, args.experiment or default_experiment_name(pipeline, args.file))
-    run = experiment.submit(
+    run: PipelineRun = experiment.submit(
         pipeline,
         tags=_pairs(args.tag, "tag"),
         pipeline_parameters=_pairs(args.param, "parameter"),
@@ -115,7 +115,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         output.print_json(rows)
     else:
         output.print_table(
-            rows, ["id", "experiment", "status", "submitted", "duration", "steps", "reused"]
+            rows,
+            ["id", "experiment", "status", "started", "ended", "duration", "steps", "reused"],
         )
     return 0
 

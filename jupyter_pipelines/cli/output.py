@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..engine.runs import PipelineRun
+from ..executors.base import failure_summary
 from ..stores.runstore import RunRecord
 from ..stores.workspace import Workspace
 
@@ -20,10 +21,25 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
 
 
+def _until(start: float | None, end: float | None) -> str:
+    """When something ended: only the time of day when it ended the day it started."""
+    if not end:
+        return "-"
+    same_day = start and datetime.fromtimestamp(start).date() == datetime.fromtimestamp(end).date()
+    return datetime.fromtimestamp(end).strftime("%H:%M:%S") if same_day else _when(end)
+
+
 def _took(start: float | None, end: float | None) -> str:
+    """Seconds from start to end, or to now while it runs ("running" marks that)."""
     if not start:
         return "-"
-    return f"{(end or time.time()) - start:.1f}s"
+    if not end:
+        return f"{time.time() - start:.1f}s (running)"
+    return f"{end - start:.1f}s"
+
+
+def _timestamp(iso: str | None) -> float | None:
+    return datetime.fromisoformat(iso).timestamp() if iso else None
 
 
 def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
@@ -45,6 +61,8 @@ def run_row(ws: Workspace, record: RunRecord) -> dict[str, Any]:
         "experiment": record.experiment,
         "status": record.status,
         "submitted": _when(record.created),
+        "started": _when(record.started),
+        "ended": _until(record.started, record.ended),
         "duration": _took(record.started, record.ended),
         "steps": f"{done}/{len(steps)}",
         "reused": reused,
@@ -62,32 +80,41 @@ def print_run(doc: dict[str, Any]) -> None:
     print(f"Run        {doc['runId']}")
     print(f"Experiment {doc['experiment']}")
     print(f"Status     {doc['status']}")
-    print(f"Submitted  {doc['submittedTimeUtc']}")
+    start, end = _timestamp(doc["startTimeUtc"]), _timestamp(doc["endTimeUtc"])
+    print(f"Submitted  {_when(_timestamp(doc['submittedTimeUtc']))}")
+    print(f"Started    {_when(start)}")
+    print(f"Ended      {_until(start, end)}")
+    print(f"Duration   {_took(start, end)}")
     if doc.get("pipelineFile"):
         print(f"Pipeline   {doc['pipelineFile']}")
     if doc.get("parameters"):
         print("Parameters " + ", ".join(f"{k}={v!r}" for k, v in doc["parameters"].items()))
     if doc.get("error"):
-        print(f"Error      {doc['error'].splitlines()[0]}")
+        print(f"Error      {failure_summary(doc['error'])}")
     print()
     rows = []
     for s in doc["steps"]:
-        start = datetime.fromisoformat(s["startTimeUtc"]).timestamp() if s["startTimeUtc"] else None
-        end = datetime.fromisoformat(s["endTimeUtc"]).timestamp() if s["endTimeUtc"] else None
+        start, end = _timestamp(s["startTimeUtc"]), _timestamp(s["endTimeUtc"])
         rows.append(
             {
                 "step": s["name"],
                 "status": s["status"],
+                "started": _when(start),
+                "ended": _until(start, end),
                 "duration": _took(start, end),
                 "exit": "" if s["exitCode"] is None else s["exitCode"],
-                "note": f"reused {s['reusedFrom'][:8]}"
-                if s["reusedFrom"]
-                else (s["error"] or "").splitlines()[0]
-                if s["error"]
-                else "",
+                "note": _step_note(s),
             }
         )
-    print_table(rows, ["step", "status", "duration", "exit", "note"])
+    print_table(rows, ["step", "status", "started", "ended", "duration", "exit", "note"])
+
+
+def _step_note(step: dict[str, Any]) -> str:
+    """What the steps table says of a step: where a reused result came from, or why it
+    failed (its headline and the error at the end of its log)."""
+    if step["reusedFrom"]:
+        return f"reused {step['reusedFrom'][:8]}"
+    return failure_summary(step["error"]) if step["error"] else ""
 
 
 def print_description(doc: dict[str, Any]) -> None:

@@ -10,7 +10,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..executors.base import tail
+from ..executors.base import failure_summary, tail
+from ..log import progress_bars_wanted
 from ..stores import status as st
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 0.1
 TAIL_LINES = 5
+#: Lines of a failed step's log shown under its summary: its end, where the error is.
+FAILURE_LINES = 12
 _MARK = {st.FINISHED: "✔", st.FAILED: "✘", st.CANCELED: "⊘"}
 
 
@@ -77,7 +80,7 @@ def _bar(run: PipelineRun, total: int, stream: TextIO | None) -> Any:
 
     out = stream or sys.stderr
     # A bar redrawn into a log file is noise: show it on terminals and in notebooks only.
-    interactive = "ipykernel" in sys.modules or (hasattr(out, "isatty") and out.isatty())
+    interactive = progress_bars_wanted(out)
     return tqdm(
         total=total,
         desc=f"run {run.id[:8]}",
@@ -99,8 +102,10 @@ def _report_step(bar: Any, step: Any, show_output: bool, out: TextIO) -> None:
     reused = f" (reused {step.reused_from[:8]})" if step.reused_from else ""
     write(f"{_MARK.get(step.status, '?')} {step.name}: {step.status}{took}{reused}")
     if step.status == st.FAILED and step.error:
-        for line in step.error.splitlines()[: TAIL_LINES * 3]:
-            write(f"    {line}")
+        # The end of its log is where the error that matters is (a traceback's last line).
+        write(f"    {failure_summary(step.error)}")
+        for line in step.error.strip().splitlines()[1:][-FAILURE_LINES:]:
+            write(f"    | {line}")
     elif show_output and step.status == st.FINISHED and step.started:
         text = tail(step.spec.get("stdout_path", ""), TAIL_LINES)
         for line in text.splitlines():

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import DatastoreError
-from ..log import get_logger
+from ..log import get_logger, progress_bars_wanted
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -248,5 +248,7 @@ def _copy_atomically(src: Path, dest: Path) -> None:
 def _progress(items: list[Any], show: bool, desc: str) -> Iterable[Any]:
     from tqdm.auto import tqdm
 
-    bar: Iterable[Any] = tqdm(items, desc=desc, unit="file", disable=not show or not items)
+    # show_progress asks for a bar; it is drawn only where someone watches (not in step logs).
+    shown = show and bool(items) and progress_bars_wanted()
+    bar: Iterable[Any] = tqdm(items, desc=desc, unit="file", disable=not shown)
     return bar

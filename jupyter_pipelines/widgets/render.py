@@ -16,6 +16,7 @@ import networkx as nx
 
 from ..stores import status as st
 from .snapshot import REUSED, RunSnapshot, StepView
+from .text import duration_text, step_note
 
 #: Fill colour per display state.
 COLOURS: dict[str, str] = {
@@ -106,16 +107,6 @@ def dag_svg(snapshot: RunSnapshot) -> str:
     return "".join(parts)
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 _TABLE = 'style="border-collapse:collapse;font-size:12px;font-family:sans-serif"'
 _CELL = 'style="border:1px solid #e0e0e0;padding:2px 8px;text-align:left"'
 
@@ -128,12 +119,13 @@ def steps_table(snapshot: RunSnapshot) -> str:
     ]
     for s in snapshot.steps:
         dot = f'<span style="color:{colour(s.state)}">●</span>'
-        error = f"<br><small>{_esc(s.error.splitlines()[0])}</small>" if s.error else ""
+        note = step_note(s) if s.error else ""
+        error = f"<br><small>{_esc(note)}</small>" if note else ""
         reused = _esc(s.reused_from) if s.reused_from else ""
         rows.append(
             f'<tr class="jp-run-row {css_class(s.state)}" data-step="{_esc(s.name)}">'
             f"<td {_CELL}>{_esc(s.name)}</td><td {_CELL}>{dot} {_esc(s.status)}{error}</td>"
-            f"<td {_CELL}>{_duration(s.duration)}</td><td {_CELL}>{reused}</td></tr>"
+            f"<td {_CELL}>{duration_text(s.duration)}</td><td {_CELL}>{reused}</td></tr>"
         )
     return f'<table class="jp-run-steps" {_TABLE}>{"".join(rows)}</table>'
 
@@ -201,7 +193,7 @@ def header_html(snapshot: RunSnapshot) -> str:
     """One line: run name, id, experiment and status."""
     took = ""
     if snapshot.started and snapshot.ended:
-        took = f" · {_duration(snapshot.ended - snapshot.started)}"
+        took = f" · {duration_text(snapshot.ended - snapshot.started)}"
     error = (
         f'<div style="color:{colour(st.FAILED)}">{_esc(snapshot.error.splitlines()[0])}</div>'
         if snapshot.error and snapshot.status != st.FINISHED

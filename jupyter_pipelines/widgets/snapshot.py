@@ -67,6 +67,42 @@ class RunSnapshot:
         """Whether the run has ended (Finished, Failed or Canceled)."""
         return self.status in st.TERMINAL
 
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end (to now while running); None before it started."""
+        if self.started is None:
+            return None
+        return (self.ended or time.time()) - self.started
+
+    def to_dict(self) -> dict[str, Any]:
+        """The snapshot as JSON-ready data (``RunDetails.get_widget_data``)."""
+        return {
+            "run_id": self.run_id,
+            "name": self.name,
+            "experiment": self.experiment,
+            "status": self.status,
+            "start_time": self.started,
+            "end_time": self.ended,
+            "duration": self.duration,
+            "error": self.error,
+            "steps": [
+                {
+                    "name": s.name,
+                    "status": s.status,
+                    "state": s.state,
+                    "depends_on": list(s.depends),
+                    "start_time": s.started,
+                    "end_time": s.ended,
+                    "duration": s.duration,
+                    "reused_from": s.reused_from,
+                    "error": s.error,
+                    "metrics": dict(s.metrics),
+                    "logs": dict(s.log_paths),
+                }
+                for s in self.steps
+            ],
+        }
+
     def step(self, name: str) -> StepView:
         """The step called ``name``."""
         for s in self.steps:

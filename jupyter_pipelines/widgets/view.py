@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
 
-from ..engine.runs import PipelineRun
+from ..engine.runs import PipelineRun, StepRun
 from ..stores import status as st
-from . import render
+from . import render, text
 from .snapshot import LogFollower, RunSnapshot, read_snapshot
 from .source import RunSource, StoreSource, open_source
 
@@ -32,20 +33,36 @@ _LIVE: weakref.WeakSet[RunDetails] = weakref.WeakSet()
 
 
 class RunDetails:
-    """The live view of a ``PipelineRun``: DAG by status, steps, a step's log, metrics."""
+    """The live view of a ``PipelineRun``: DAG by status, steps, a step's log, metrics.
+
+    ``run_instance`` is a ``PipelineRun``, or a ``StepRun`` (its pipeline run is shown,
+    with that step's log). ``poll_seconds`` is how often the run store is read when no
+    Jupyter server streams the run's events; ``use_server=False`` always polls.
+    """
 
     def __init__(
-        self, run: PipelineRun, poll_seconds: float = 0.5, use_server: bool = True
+        self,
+        run_instance: PipelineRun | StepRun,
+        *,
+        poll_seconds: float = 0.5,
+        use_server: bool = True,
     ) -> None:
-        if not isinstance(run, PipelineRun):
-            raise TypeError(f"RunDetails expects a PipelineRun, got {type(run).__name__}")
-        self.run = run
+        step = None
+        if isinstance(run_instance, StepRun):
+            step, run_instance = run_instance.name, run_instance.parent
+        if not isinstance(run_instance, PipelineRun):
+            raise TypeError(
+                f"RunDetails expects a PipelineRun or a StepRun, got {type(run_instance).__name__}"
+            )
+        self.run = run_instance
+        #: The settings given to ``show`` (v1's ``widget_settings``; ``debug`` is known).
+        self.settings: dict[str, Any] = {}
         self.poll_seconds = poll_seconds
         self.use_server = use_server
         #: What the following thread follows: None until it starts, then an ``EventSource``
         #: (a server's event stream) or a ``StoreSource`` (polling; also after a failure).
         self.source: RunSource | None = None
-        self.snapshot: RunSnapshot = read_snapshot(run)
+        self.snapshot: RunSnapshot = read_snapshot(self.run)
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -78,7 +95,14 @@ class RunDetails:
             layout=w.Layout(width="100%"),
         )
         self.step_picker.observe(self._picked, names="value")
+        if step is not None:
+            self.select_step(step)
         self._render(self.snapshot)
+
+    @property
+    def run_instance(self) -> PipelineRun:
+        """The pipeline run the view shows (v1's name for it)."""
+        return self.run
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -148,8 +172,30 @@ class RunDetails:
         bundle["text/plain"] = repr(self.run)
         return bundle
 
-    def show(self) -> RunDetails:
-        """Display the view under the current cell and follow the run until it ends."""
+    def get_widget_data(self, widget_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What the view shows, read now: the run, its steps (status, times, reuse, error,
+        metrics, log files), as JSON-ready data."""
+        self.settings = {**self.settings, **(widget_settings or {})}
+        return self.update().to_dict()
+
+    def show(
+        self,
+        render_lib: Callable[[str], Any] | None = None,
+        widget_settings: dict[str, Any] | None = None,
+    ) -> RunDetails:
+        """Display the view under the current cell and follow the run until it ends.
+
+        With ``render_lib`` (a function that displays HTML, as Databricks' ``displayHTML``)
+        the current state is given to it as HTML. Outside a notebook (a plain ``python
+        script.py``, a terminal) the current state is printed as a text table.
+        """
+        self.settings = {**self.settings, **(widget_settings or {})}
+        if render_lib is not None:
+            render_lib(self.static_html())
+            return self
+        if not _in_kernel():
+            print(text.status_table(self.update()))
+            return self
         from IPython.display import display
 
         self._handle = display(self.mimebundle(), raw=True, display_id=True)  # type: ignore[no-untyped-call]
@@ -240,6 +286,16 @@ def after_cell(*_: Any) -> None:
             view.refresh_from_main_thread()
         except Exception:
             _LIVE.discard(view)
+
+
+def _in_kernel() -> bool:
+    """Whether this process is a Jupyter kernel (where a widget can be displayed)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def _watch_cells() -> None:

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from ...errors import PipelinesError
 from ...stores import status as st
-from ..base import StepHandle, StepResult, StepSpec, tail
+from ..base import StepHandle, StepResult, StepSpec, build_log_path, tail
 from . import nbrunner
 from .engine import is_not_found
 from .errors import notebook_tools_missing, start_error
@@ -65,7 +65,8 @@ class ContainerHandle(StepHandle):
 
     def _execute(self) -> StepResult:
         spec = self.spec
-        with open(spec.stdout_path, "a") as out:
+        # The image build's output has its own log: the step's stdout stays the step's.
+        with open(build_log_path(spec), "a") as out:
             self.image = self.executor.image_for(spec, _Logger(out))
         command, options = self.executor.container_options(spec, self.image)
         with self._lock:
