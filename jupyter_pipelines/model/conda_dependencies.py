@@ -18,6 +18,9 @@ import yaml
 from ..errors import ModelError, did_you_mean
 
 DEFAULT_ENVIRONMENT_NAME = "project_environment"
+#: Where pip looks for packages when nothing else is configured.
+DEFAULT_INDEX_URL = "https://pypi.org/simple"
+_CORE_TYPES = ("cpu", "gpu")
 _VALID_KEYS = ("name", "channels", "dependencies", "prefix", "variables")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _HEADER = (
@@ -46,6 +49,11 @@ class CondaDependencies:
     Unlike v1, the empty specification pins no Python version: a step then uses the Python
     version of the interpreter that runs the workspace.
     """
+
+    #: Packages of the base specification (v1 counts those of its project template; the
+    #: empty specification here has none).
+    DEFAULT_NUMBER_OF_CONDA_PACKAGES = 0
+    DEFAULT_NUMBER_OF_PIP_PACKAGES = 0
 
     def __init__(
         self,
@@ -77,6 +85,7 @@ class CondaDependencies:
         conda_packages: Iterable[str] | None = None,
         python_version: str | None = None,
         pin_sdk_version: bool = True,
+        *,
         channels: Iterable[str] | None = None,
     ) -> CondaDependencies:
         """A specification with the given packages (v1 signature).
@@ -141,6 +150,75 @@ class CondaDependencies:
         self._pip = [p for p in self._pip if not (p.startswith("-") and p.split()[0] == flag)]
         self._pip.insert(len(self.pip_options), option)
 
+    def remove_pip_option(self, pip_option: str) -> None:
+        """Remove the pip option with the flag of ``pip_option`` (``--index-url``), if any."""
+        option = _checked(pip_option, "pip option")
+        if not option.startswith("-"):
+            raise ModelError(f"pip option {option!r} must start with '-'")
+        flag = option.split()[0]
+        self._pip = [p for p in self._pip if not (p.startswith("-") and p.split()[0] == flag)]
+
+    def set_pip_index_url(self, index_url: str) -> None:
+        """Install pip packages from ``index_url`` (``"--index-url URL"`` or just the URL)."""
+        text = _checked(index_url, "pip index URL")
+        self.set_pip_option(text if text.startswith("-") else f"--index-url {text}")
+
+    def set_pip_requirements(self, pip_requirements: Iterable[str]) -> None:
+        """Replace the whole pip section (requirements and options) with ``pip_requirements``."""
+        self._pip = [_checked(entry, "pip requirement") for entry in pip_requirements]
+
+    @staticmethod
+    def merge_requirements(requirements: Iterable[str]) -> list[str]:
+        """One requirement per package, joining the version specifiers given for it:
+        ``["numpy>=1.20", "numpy<2"]`` -> ``["numpy>=1.20,<2"]`` (first-seen order)."""
+        merged: dict[str, tuple[str, list[str]]] = {}
+        for requirement in requirements:
+            text = _checked(requirement, "requirement")
+            match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?", text)
+            head = match.group(0) if match else text
+            spec = text[len(head) :].strip()
+            key = package_name(head)
+            _, specs = merged.setdefault(key, (head, []))
+            if spec and spec not in specs:
+                specs.append(spec)
+        return [name + ",".join(specs) for name, specs in merged.values()]
+
+    @staticmethod
+    def sdk_origin_url() -> str:
+        """The package index pip uses here (``$PIP_INDEX_URL``, else PyPI)."""
+        return os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX_URL
+
+    def add_tensorflow_pip_package(
+        self, core_type: str = "cpu", version: str | None = None
+    ) -> None:
+        """Add the pip package ``tensorflow`` (``tensorflow-gpu`` for ``core_type="gpu"``)."""
+        self._remove_family("tensorflow", pip=True)
+        self.add_pip_package(_framework("tensorflow", core_type, version, "=="))
+
+    def add_tensorflow_conda_package(
+        self, core_type: str = "cpu", version: str | None = None
+    ) -> None:
+        """Add the conda package ``tensorflow`` (``tensorflow-gpu`` for ``core_type="gpu"``)."""
+        self._remove_family("tensorflow", pip=False)
+        self.add_conda_package(_framework("tensorflow", core_type, version, "="))
+
+    def add_cntk_package(self, core_type: str = "cpu") -> None:
+        """Add the pip package ``cntk`` (``cntk-gpu`` for ``core_type="gpu"``)."""
+        self._remove_family("cntk", pip=True)
+        self.add_pip_package(_framework("cntk", core_type, None, "=="))
+
+    def _remove_family(self, prefix: str, *, pip: bool) -> None:
+        if pip:
+            self._pip = [
+                p for p in self._pip if p.startswith("-") or not package_name(p).startswith(prefix)
+            ]
+        else:
+            self._conda = [c for c in self._conda if not package_name(c).startswith(prefix)]
+
+    def get_default_number_of_packages(self) -> tuple[int, int]:
+        """(conda, pip) packages of the base specification: (0, 0) here."""
+        return self.DEFAULT_NUMBER_OF_CONDA_PACKAGES, self.DEFAULT_NUMBER_OF_PIP_PACKAGES
+
     def set_python_version(self, version: str) -> None:
         """Pin the Python version (``"3.10"``), as the conda spec ``python=3.10``."""
         version = _checked(version, "Python version")
@@ -197,6 +275,10 @@ class CondaDependencies:
             doc["variables"] = dict(self._variables)
         return doc
 
+    def as_dict(self) -> dict[str, Any]:
+        """The specification as a plain ``environment.yml`` document (a copy)."""
+        return self.to_dict()
+
     @classmethod
     def from_dict(cls, document: dict[str, Any]) -> CondaDependencies:
         """The specification of a conda ``environment.yml`` document."""
@@ -217,6 +299,18 @@ class CondaDependencies:
         tmp.write_text(self.serialize_to_string(), encoding="utf-8")
         os.replace(tmp, path)
         return str(path)
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Write the YAML to the file ``path`` (not a folder; its folder must exist) and
+        return that path."""
+        if path is None:
+            raise ModelError("CondaDependencies.save needs the path of the file to write")
+        target = Path(path)
+        if target.is_dir():
+            raise ModelError(f"{str(target)!r} is a folder; give the path of a .yml file in it")
+        if not target.parent.is_dir():
+            raise ModelError(f"cannot save to {str(target)!r}: its folder does not exist")
+        return self.save_to_file(target.parent, target.name)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CondaDependencies) and other.to_dict() == self.to_dict()
@@ -257,6 +351,13 @@ class CondaDependencies:
                 raise ModelError(
                     f"{source}: a dependency must be a package spec or a 'pip' list, got {item!r}"
                 )
+
+
+def _framework(name: str, core_type: str, version: str | None, pin: str) -> str:
+    if core_type not in _CORE_TYPES:
+        raise ModelError(f"core_type {core_type!r} is not 'cpu' or 'gpu'")
+    spec = name + ("-gpu" if core_type == "gpu" else "")
+    return spec + (f"{pin}{version}" if version else "")
 
 
 def _checked(value: object, what: str) -> str:

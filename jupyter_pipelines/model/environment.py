@@ -12,11 +12,13 @@ import copy
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import ModelError, UnknownEnvironmentError, did_you_mean
 from .conda_dependencies import CondaDependencies
+from .environment_v1 import EnvironmentV1Members
 
 #: The v1 default images (the image names, without a date tag).
 DEFAULT_CPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"
@@ -35,6 +37,10 @@ class EnvironmentRegistryLike(Protocol):
     def versions(self, name: str) -> list[str]: ...
 
     def list(self) -> dict[str, Environment]: ...
+
+    def label(self, name: str, version: str, labels: Sequence[str]) -> None: ...
+
+    def labels(self, name: str) -> dict[str, str]: ...
 
 
 class PythonSection:
@@ -128,33 +134,45 @@ class DockerSection:
         )
 
 
-class Environment:
+class Environment(EnvironmentV1Members):
     """A named, versioned environment for steps (v1 ``Environment``).
 
     ``version`` is None until the environment is registered; ``register`` numbers versions
-    ``"1"``, ``"2"``, ... and gives a new one only when the definition changed.
+    ``"1"``, ``"2"``, ... and gives a new one only when the definition changed. v1's
+    constructor options (``_skip_defaults``) are accepted; unlike v1, a new environment has
+    no example environment variable.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, **kwargs: Any) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ModelError(f"an environment needs a non-empty 'name', got {name!r}")
         self.name = name
         self.version: str | None = None
         self.python = PythonSection()
         self.docker = DockerSection()
-        self.environment_variables: dict[str, str] = {}
+        self._environment_variables: dict[str, str] = {}
+
+    @property
+    def environment_variables(self) -> dict[str, str]:
+        """Variables set for every step that uses this environment (v1 deprecates them in
+        favour of ``RunConfiguration.environment_variables``; both work here)."""
+        return self._environment_variables
+
+    @environment_variables.setter
+    def environment_variables(self, value: dict[str, str]) -> None:
+        self._environment_variables = dict(value or {})
 
     # -- constructors --------------------------------------------------------------------
-    @classmethod
+    @staticmethod
     def from_pip_requirements(
-        cls, name: str, file_path: str | os.PathLike[str], pip_version: str | None = None
+        name: str, file_path: str | os.PathLike[str], pip_version: str | None = None
     ) -> Environment:
         """An environment installing the requirements of a ``requirements.txt`` file.
 
         ``-r other.txt`` includes are followed; other lines starting with ``-`` are kept
         as pip options.
         """
-        env = cls(name)
+        env = Environment(name)
         deps = CondaDependencies()
         if pip_version:
             deps.add_conda_package(f"pip={pip_version}")
@@ -166,36 +184,41 @@ class Environment:
         env.python.conda_dependencies = deps
         return env
 
-    @classmethod
-    def from_conda_specification(cls, name: str, file_path: str | os.PathLike[str]) -> Environment:
+    @staticmethod
+    def from_conda_specification(name: str, file_path: str | os.PathLike[str]) -> Environment:
         """An environment made from a conda ``environment.yml`` file."""
-        env = cls(name)
+        env = Environment(name)
         env.python.conda_dependencies = CondaDependencies(file_path)
         return env
 
-    @classmethod
+    @staticmethod
     def from_docker_image(
-        cls,
         name: str,
         image: str,
+        container_registry: Any = None,
         conda_specification: str | os.PathLike[str] | None = None,
         pip_requirements: str | os.PathLike[str] | None = None,
     ) -> Environment:
-        """An environment running in ``image``; user-managed unless packages are given."""
-        env = cls._with_packages(name, conda_specification, pip_requirements)
+        """An environment running in ``image``; user-managed unless packages are given.
+
+        ``container_registry`` (v1's ``ContainerRegistry``, or its address) is kept as the
+        image's registry; its credentials are not stored.
+        """
+        env = Environment._with_packages(name, conda_specification, pip_requirements)
         env.docker.base_image = image
+        registry = getattr(container_registry, "address", container_registry)
+        env.docker.base_image_registry = str(registry) if registry else None
         return env
 
-    @classmethod
+    @staticmethod
     def from_dockerfile(
-        cls,
         name: str,
         dockerfile: str | os.PathLike[str],
         conda_specification: str | os.PathLike[str] | None = None,
         pip_requirements: str | os.PathLike[str] | None = None,
     ) -> Environment:
         """An environment built from a Dockerfile (its path, or its text)."""
-        env = cls._with_packages(name, conda_specification, pip_requirements)
+        env = Environment._with_packages(name, conda_specification, pip_requirements)
         text = str(dockerfile)
         if "\n" not in text and Path(text).is_file():
             text = Path(text).read_text(encoding="utf-8")
@@ -203,9 +226,8 @@ class Environment:
         env.docker.base_dockerfile = text
         return env
 
-    @classmethod
+    @staticmethod
     def _with_packages(
-        cls,
         name: str,
         conda_specification: str | os.PathLike[str] | None,
         pip_requirements: str | os.PathLike[str] | None,
@@ -213,10 +235,10 @@ class Environment:
         if conda_specification is not None and pip_requirements is not None:
             raise ModelError("give 'conda_specification' or 'pip_requirements', not both")
         if conda_specification is not None:
-            return cls.from_conda_specification(name, conda_specification)
+            return Environment.from_conda_specification(name, conda_specification)
         if pip_requirements is not None:
-            return cls.from_pip_requirements(name, pip_requirements)
-        env = cls(name)
+            return Environment.from_pip_requirements(name, pip_requirements)
+        env = Environment(name)
         env.python.user_managed_dependencies = True
         return env
 
@@ -277,12 +299,26 @@ class Environment:
         return _registry(workspace).register(self)
 
     @staticmethod
-    def get(workspace: Any, name: str, version: str | None = None) -> Environment:
-        """The registered environment ``name`` (its latest version by default), else the
-        curated one of that name."""
+    def get(
+        workspace: Any, name: str, version: str | None = None, label: str | None = None
+    ) -> Environment:
+        """The registered environment ``name`` (its latest version by default, or the one
+        ``label`` was given to with ``Environment.label``), else the curated one of that
+        name."""
         from .curated_environments import curated_environment, curated_names
 
         registry = _registry(workspace)
+        if label is not None:
+            if version is not None:
+                raise ModelError("give Environment.get a version or a label, not both")
+            labels = registry.labels(name)
+            if label not in labels:
+                named = ", ".join(sorted(labels)) or "(none)"
+                raise UnknownEnvironmentError(
+                    f"environment {name!r} has no label {label!r}"
+                    f"{did_you_mean(label, labels)}; labels: {named}"
+                )
+            version = labels[label]
         version = str(version) if version is not None else None
         found = registry.get(name, version)
         if found is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..errors import ModelError
@@ -11,22 +12,28 @@ from .environment import Environment
 #: The name of the environment a new RunConfiguration starts with.
 DEFAULT_ENVIRONMENT_NAME = "default-environment"
 LOCAL_TARGET = "local"
+#: v1's default shared memory of a container.
+DEFAULT_SHM_SIZE = "2g"
 
 
 class DockerConfiguration:
-    """Whether a step runs in a container, and how (v1 ``DockerConfiguration``)."""
+    """Whether a step runs in a container, and how (v1 ``DockerConfiguration``).
+
+    ``use_docker`` is honoured by container targets (``DockerCompute``); a target that runs
+    steps as local processes warns that it runs the step without a container.
+    """
 
     def __init__(
         self,
         use_docker: bool = False,
-        shm_size: str | None = None,
         shared_volumes: bool = True,
-        arguments: list[str] | None = None,
+        arguments: list[str] = [],  # noqa: B006 - v1's default; copied, never changed
+        shm_size: str | None = DEFAULT_SHM_SIZE,
     ) -> None:
         self.use_docker = use_docker
-        self.shm_size = shm_size
         self.shared_volumes = shared_volumes
         self.arguments: list[str] = list(arguments or [])
+        self.shm_size = shm_size
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,10 +47,13 @@ class DockerConfiguration:
     def from_dict(cls, data: dict[str, Any]) -> DockerConfiguration:
         return cls(
             use_docker=bool(data.get("use_docker", False)),
-            shm_size=data.get("shm_size"),
             shared_volumes=bool(data.get("shared_volumes", True)),
             arguments=list(data.get("arguments") or []),
+            shm_size=data.get("shm_size", DEFAULT_SHM_SIZE),
         )
+
+    def __repr__(self) -> str:
+        return f"DockerConfiguration({self.to_dict()!r})"
 
 
 class RunConfiguration:
@@ -53,6 +63,7 @@ class RunConfiguration:
     ``"default-environment"`` with no packages, which is not user-managed (as in v1).
     An environment without packages runs with the workspace's own interpreter, so the
     default costs nothing; adding packages makes the step run in a built environment.
+    ``save``/``load`` read and write v1's ``.runconfig`` files (YAML, camelCase keys).
     """
 
     def __init__(
@@ -62,6 +73,9 @@ class RunConfiguration:
         framework: str | None = None,
         communicator: str | None = None,
         conda_dependencies: CondaDependencies | None = None,
+        _history_enabled: bool | None = None,
+        _path: str | os.PathLike[str] | None = None,
+        _name: str | None = None,
         command: list[str] | str | None = None,
     ) -> None:
         self.script = script
@@ -70,14 +84,15 @@ class RunConfiguration:
         self.communicator = communicator or "None"
         self.command = command
         self._target = LOCAL_TARGET
+        self._path = _path
+        self._name = _name
         self.environment = Environment(DEFAULT_ENVIRONMENT_NAME)
         if conda_dependencies is not None:
             self.environment.python.conda_dependencies = conda_dependencies
-        #: Set for the step's process, over the environment's own variables.
-        self.environment_variables: dict[str, str] = {}
+        self._environment_variables: dict[str, str] = {}
         self.max_run_duration_seconds: int | None = None
         self.node_count = 1
-        self.docker: DockerConfiguration | None = None
+        self.docker = DockerConfiguration()
 
     @property
     def target(self) -> str:
@@ -102,6 +117,57 @@ class RunConfiguration:
             raise ModelError(f"environment must be an Environment, got {value!r}")
         self._environment = value
 
+    @property
+    def environment_variables(self) -> dict[str, str]:
+        """Variables set for the step's process, over the environment's own."""
+        return self._environment_variables
+
+    @environment_variables.setter
+    def environment_variables(self, value: dict[str, str]) -> None:
+        self._environment_variables = dict(value or {})
+
+    @property
+    def auto_prepare_environment(self) -> bool:
+        """Always True (deprecated and unused in v1 too); setting it has no effect."""
+        return True
+
+    @auto_prepare_environment.setter
+    def auto_prepare_environment(self, _: Any) -> None:
+        pass
+
+    # -- files (v1 .runconfig) -----------------------------------------------------------
+    def save(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        name: str | None = None,
+        separate_environment_yaml: bool = False,
+    ) -> None:
+        """Write this configuration as a v1 ``.runconfig`` file: ``<path>/.azureml/<name>``
+        when ``path`` is a project folder (the current one by default), else the file
+        ``path``; its conda dependencies go to ``conda_dependencies.yml`` beside it, and with
+        ``separate_environment_yaml`` its environment to ``environment.yml``."""
+        from .runconfig_files import save_runconfig
+
+        where = path or self._path or os.getcwd()
+        save_runconfig(self, where, name or self._name, separate_environment_yaml)
+
+    @staticmethod
+    def load(path: str | os.PathLike[str], name: str | None = None) -> RunConfiguration:
+        """A configuration saved by ``save`` (or by v1): the file ``path``, or ``name`` in the
+        project folder ``path`` (its ``.azureml/`` or ``aml_config/``, with or without
+        ``.runconfig``)."""
+        from .runconfig_files import load_runconfig
+
+        return load_runconfig(path or os.getcwd(), name)
+
+    @staticmethod
+    def delete(path: str | os.PathLike[str], name: str) -> None:
+        """Delete the configuration file ``name`` of the project folder ``path``."""
+        from .runconfig_files import delete_runconfig
+
+        delete_runconfig(path, name)
+
+    # -- documents -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document (arguments are kept only when they are plain values)."""
         return {
@@ -126,7 +192,7 @@ class RunConfiguration:
             arguments=list(data.get("arguments") or []),
             framework=data.get("framework"),
             communicator=data.get("communicator"),
-            command=data.get("command"),
+            command=data.get("command") or None,
         )
         config.target = data.get("target") or LOCAL_TARGET
         if data.get("environment"):
@@ -137,7 +203,7 @@ class RunConfiguration:
         config.max_run_duration_seconds = data.get("max_run_duration_seconds")
         config.node_count = int(data.get("node_count") or 1)
         docker = data.get("docker")
-        config.docker = DockerConfiguration.from_dict(docker) if docker else None
+        config.docker = DockerConfiguration.from_dict(docker) if docker else DockerConfiguration()
         return config
 
     def __repr__(self) -> str:

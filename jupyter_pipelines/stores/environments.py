@@ -2,7 +2,8 @@
 
 A version is a number counted per name, starting at 1. Registering a definition equal to
 the latest version's returns that version; any change makes a new one. Definitions are
-compared by their canonical JSON, without name and version.
+compared by their canonical JSON, without name and version. Labels (``Environment.label``)
+name one version each, in the ``environment_labels`` side table.
 """
 
 from __future__ import annotations
@@ -16,8 +17,18 @@ from ..errors import UnknownEnvironmentError, did_you_mean
 from ..model.curated_environments import curated_environment
 from ..model.environment import Environment
 from .registry_tables import transaction
+from .side_tables import side_transaction
 
 log = logging.getLogger(__name__)
+
+_LABELS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS environment_labels (
+    name    TEXT NOT NULL,
+    label   TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (name, label)
+)
+"""
 
 
 def _canonical(environment: Environment) -> str:
@@ -101,6 +112,32 @@ class EnvironmentRegistry:
                     exc,
                 )
         return found
+
+    def label(self, name: str, version: str, labels: list[str]) -> None:
+        """Point each of ``labels`` at version ``version`` of the environment ``name``."""
+        if not str(version).isdigit() or self.get(name, str(version)) is None:
+            versions = self.versions(name)
+            raise UnknownEnvironmentError(
+                f"environment {name!r} has no registered version {version!r} to label; "
+                f"registered versions: {', '.join(versions) or '(none)'}"
+            )
+        bad = [label for label in labels if not isinstance(label, str) or not label.strip()]
+        if bad:
+            raise UnknownEnvironmentError(f"labels must be non-empty strings, got {bad!r}")
+        with side_transaction(self.db_path, _LABELS_SCHEMA) as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO environment_labels (name, label, version) VALUES (?, ?, ?)",
+                [(name, label, int(version)) for label in labels],
+            )
+
+    def labels(self, name: str) -> dict[str, str]:
+        """Label -> version of the environment ``name``."""
+        with side_transaction(self.db_path, _LABELS_SCHEMA, write=False) as conn:
+            rows = conn.execute(
+                "SELECT label, version FROM environment_labels WHERE name = ? ORDER BY label",
+                (name,),
+            ).fetchall()
+        return {row["label"]: str(row["version"]) for row in rows}
 
     def resolve(self, environment: Environment) -> Environment:
         """The environment a step should use for ``environment``.
