@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import IO, Any
+from typing import Any
 
 from ...errors import PipelinesError
 from ...stores import status as st
@@ -66,8 +66,7 @@ class ContainerHandle(StepHandle):
     def _execute(self) -> StepResult:
         spec = self.spec
         # The image build's output has its own log: the step's stdout stays the step's.
-        with open(build_log_path(spec), "a") as out:
-            self.image = self.executor.image_for(spec, _Logger(out))
+        self.image = self.executor.image_for(spec, _Logger(build_log_path(spec)))
         command, options = self.executor.container_options(spec, self.image)
         with self._lock:
             if self._canceled is not None:
@@ -181,11 +180,11 @@ class ContainerHandle(StepHandle):
 
 
 class _Logger:
-    """Writes build output to an open log file line by line."""
+    """Appends build output to a log file line by line; the file exists once a line came."""
 
-    def __init__(self, fh: IO[str]) -> None:
-        self.fh = fh
+    def __init__(self, path: str) -> None:
+        self.path = path
 
     def __call__(self, line: str) -> None:
-        self.fh.write(line if line.endswith("\n") else line + "\n")
-        self.fh.flush()
+        with open(self.path, "a") as fh:
+            fh.write(line if line.endswith("\n") else line + "\n")
