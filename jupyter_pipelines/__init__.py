@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "NotebookRunConfig": "jupyter_pipelines.model.notebook_runner",
     "AzureMLNotebookHandler": "jupyter_pipelines.model.notebook_runner",
     "Pipeline": "jupyter_pipelines.model.pipeline",
+    "TrainingOutput": "jupyter_pipelines.model.training_output",
     "ValidationIssue": "jupyter_pipelines.model.validation",
     "Environment": "jupyter_pipelines.model.environment",
     "PythonSection": "jupyter_pipelines.model.environment",

@@ -228,7 +228,7 @@ class Planner:
         nb_path = Path(step.notebook)
         spec.kind = "notebook"
         spec.notebook = str(nb_path if nb_path.is_absolute() else Path(spec.working_dir) / nb_path)
-        spec.output_notebook = str(paths.step_dir / nb_path.name)
+        spec.output_notebook = str(paths.step_dir / (step.executed_notebook or nb_path.name))
         spec.kernel_name = step.kernel_name
         spec.cell_timeout = step.cell_timeout
         spec.log_output = step.log_output

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from ..stores import status as st
 from .base import AbstractExecutor, StepHandle, StepResult, StepSpec, tail
+from .kernels import KernelChoice, choose_kernel
 from .processes import kill_tree
 
 #: The kernel name used for a step whose environment brings its own interpreter.
@@ -130,6 +131,11 @@ class NotebookHandle(StepHandle):
     """A notebook step: papermill in a thread of this process, talking to its own kernel."""
 
     def __init__(self, spec: StepSpec, env: dict[str, str]) -> None:
+        # Imported in the launching thread, not in the step threads: two threads importing
+        # jupyter_client's modules in different orders can each see one half-initialized.
+        import jupyter_client.kernelspec
+        import jupyter_client.manager  # noqa: F401
+
         self.spec = spec
         self.env = env
         self._canceled: str | None = None
@@ -171,10 +177,23 @@ class NotebookHandle(StepHandle):
             finally:
                 log.close()
 
+    def _own_python(self) -> bool:
+        """Whether the step's environment brings an interpreter other than this one."""
+        python = self.spec.python
+        if not python:
+            return False
+        return os.path.realpath(python) != os.path.realpath(sys.executable)
+
+    def _kernel_choice(self, metadata: dict[str, Any]) -> KernelChoice:
+        """The kernel to start: the environment's own, else the one named (or our Python)."""
+        if self._own_python():
+            return choose_kernel(metadata, ENV_KERNEL, available=[ENV_KERNEL])
+        return choose_kernel(metadata, self.spec.kernel_name)
+
     def _kernel_for_python(self) -> dict[str, Any]:
         """A kernelspec for the step's environment interpreter, when it has its own."""
         python = self.spec.python
-        if not python or os.path.realpath(python) == os.path.realpath(sys.executable):
+        if not python or not self._own_python():
             return {}
         from jupyter_client.kernelspec import KernelSpecManager
 
@@ -214,14 +233,10 @@ class NotebookHandle(StepHandle):
         spec = self.spec
         assert spec.notebook is not None
         nb = nbformat.read(spec.notebook, as_version=4)
-        kernelspec = nb.metadata.get("kernelspec", {})
-        kernel_name = spec.kernel_name or kernelspec.get("name") or "python3"
-        language = (
-            nb.metadata.get("language_info", {}).get("name")
-            or kernelspec.get("language")
-            or "python"
-        )
-        self._start_kernel(kernel_name)
+        kernel = self._kernel_choice(nb.metadata)
+        if kernel.note:
+            print(kernel.note, file=err, flush=True)
+        self._start_kernel(kernel.name)
         # Imported once the kernel is booting, so that the first notebook step of a run
         # overlaps papermill's import (a few tenths of a second) with the kernel's start.
         import papermill
@@ -231,8 +246,8 @@ class NotebookHandle(StepHandle):
             spec.output_notebook,
             parameters=spec.notebook_parameters,
             km=self.km,
-            kernel_name=kernel_name,
-            language=language,
+            kernel_name=kernel.name,
+            language=kernel.language,
             progress_bar=False,
             log_output=spec.log_output,
             stdout_file=out,

@@ -1,4 +1,4 @@
-"""Elyra ``.pipeline`` files (pipeline-flow v3 JSON) read into a Pipeline.
+"""Elyra ``.pipeline`` files (pipeline-flow v3 JSON) read as the parts of a Pipeline.
 
 Only the primary pipeline's generic nodes are understood: notebooks
 (``execute-notebook-node``) become NotebookSteps and Python scripts
@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import PipelineFileError
 from .data import OutputFileDatasetConfig
-from .pipeline import Pipeline
+from .parts import PipelineParts
 from .steps import NotebookStep, PipelineStep, PythonScriptStep
 
 #: Elyra pipeline versions (``app_data.version`` of the pipeline) this loader reads.
@@ -34,8 +34,8 @@ STEP_OPS: dict[str, type[NotebookStep] | type[PythonScriptStep]] = {
 RESOURCE_KEYS = ("cpu", "gpu", "memory")
 
 
-def load_elyra_text(text: str, source: Path) -> Pipeline:
-    """Build a Pipeline from the text of the Elyra pipeline file ``source``."""
+def load_elyra_text(text: str, source: Path) -> PipelineParts:
+    """The parts of a pipeline from the text of the Elyra pipeline file ``source``."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -58,7 +58,7 @@ class _Loader:
     def fail(self, message: str) -> PipelineFileError:
         return PipelineFileError(f"{self.where}: {message}")
 
-    def load(self, doc: Any) -> Pipeline:
+    def load(self, doc: Any) -> PipelineParts:
         index, flow = self._primary_pipeline(doc)
         prefix = f"pipelines[{index}]"
         app_data = self.mapping(flow.get("app_data"), f"{prefix}.app_data")
@@ -96,12 +96,11 @@ class _Loader:
         _pass_declared_files(list(steps.values()))
 
         name = props.get("name") or app_data.get("name") or self.source.stem
-        return Pipeline(
+        return PipelineParts(
             steps=list(steps.values()),
             name=str(name),
             description=props.get("description") or None,
             layout={"nodes": positions} if positions else None,
-            resolve_closure=False,
         )
 
     def _primary_pipeline(self, doc: Any) -> tuple[int, dict[str, Any]]:

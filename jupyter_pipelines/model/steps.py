@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ..compat import warn_cloud_only
 from ..errors import ModelError
 from .data import (
     DataPath,
@@ -18,6 +19,7 @@ from .data import (
     as_binding,
 )
 from .parameters import PipelineParameter
+from .step_members import V1StepMembers
 
 #: What may appear in a step's argument list.
 Argument = str | int | float | bool | PipelineParameter | OutputData | InputBinding | DataPath
@@ -33,8 +35,12 @@ def _target_name(target: Any) -> str | None:
     return name
 
 
-class PipelineStep:
-    """Base of all steps: a named unit of work with inputs, outputs and a compute target."""
+class PipelineStep(V1StepMembers):
+    """Base of all steps: a named unit of work with inputs, outputs and a compute target.
+
+    v1's graph-builder members (``validate_arguments``, ``resolve_input_arguments``,
+    ``get_source_directory``, ...) come from :class:`V1StepMembers`.
+    """
 
     #: The step type as written in pipeline files.
     kind: ClassVar[str] = ""
@@ -50,7 +56,9 @@ class PipelineStep:
         params: Mapping[str, Any] | None = None,
         compute_target: Any = None,
         runconfig: Any = None,
+        runconfig_pipeline_params: Mapping[str, Any] | None = None,
         allow_reuse: bool = True,
+        version: str | None = None,
         hash_paths: Iterable[str] | None = None,
         timeout: float | None = None,
         resources: Mapping[str, Any] | None = None,
@@ -62,13 +70,22 @@ class PipelineStep:
         self.name = name
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         self.source_directory = str(source_directory) if source_directory is not None else "."
+        #: Whether the user chose the source directory (else a pipeline's default applies).
+        self._source_given = source_directory is not None
         self.arguments: list[Argument] = list(arguments or [])
         self.params: dict[str, Any] = dict(params or {})
         if compute_target is None and runconfig is not None:
             compute_target = getattr(runconfig, "target", None)
         self.compute_target = _target_name(compute_target)
         self.runconfig = runconfig
+        if runconfig_pipeline_params:
+            warn_cloud_only(
+                "runconfig_pipeline_params",
+                "node and process counts of Azure ML clusters do not apply to local steps",
+            )
         self.allow_reuse = bool(allow_reuse)
+        #: v1's module version tag; recorded, it does not change how the step runs.
+        self.version = version
         self.hash_paths = list(hash_paths or [])
         if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
             raise ModelError(f"step {name!r}: 'timeout' must be a positive number of seconds")
@@ -196,6 +213,13 @@ class PipelineStep:
             self._source_path = cached
         return cached[1]
 
+    def _apply_default_source_directory(self, default: str) -> None:
+        """Put the step under a pipeline's ``default_source_directory`` unless it has its own."""
+        if self._source_given:
+            return
+        self.source_directory = os.path.normpath(os.path.join(default, self.source_directory))
+        self._source_given = True
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, {self.entry!r})"
 
@@ -206,6 +230,11 @@ def _split_file(path: str | os.PathLike[str], source_directory: Any) -> tuple[st
     if source_directory is None and os.path.dirname(text):
         return os.path.basename(text), os.path.dirname(text)
     return text, source_directory
+
+
+def _keep_source_default(step: PipelineStep, given: Any) -> None:
+    """A folder taken from the file's path is still under a pipeline's default folder."""
+    step._source_given = given is not None
 
 
 class PythonScriptStep(PipelineStep):
@@ -235,13 +264,13 @@ class PythonScriptStep(PipelineStep):
     ) -> None:
         if not isinstance(script_name, str | os.PathLike) or not os.fspath(script_name):
             raise ModelError("PythonScriptStep needs a 'script_name'")
+        given = source_directory
         script, source_directory = _split_file(script_name, source_directory)
         # The v1 how-to writes ``target=``; accept it as ``compute_target``.
         compute_target = (
             compute_target if compute_target is not None else kwargs.pop("target", None)
         )
         self.script_name = script
-        self.version = version
         super().__init__(
             name or script,
             source_directory=source_directory,
@@ -251,10 +280,13 @@ class PythonScriptStep(PipelineStep):
             params=params,
             compute_target=compute_target,
             runconfig=runconfig,
+            runconfig_pipeline_params=runconfig_pipeline_params,
             allow_reuse=allow_reuse,
+            version=version,
             hash_paths=hash_paths,
             **kwargs,
         )
+        _keep_source_default(self, given)
 
     @property
     def entry(self) -> str:
@@ -265,8 +297,10 @@ class NotebookStep(PipelineStep):
     """Run a notebook with papermill; ``parameters`` go into its ``parameters`` cell.
 
     Each input and output name is also injected as a parameter holding its directory.
-    The executed copy is kept with the step run, and written into ``output_notebook``
-    (an output) when given. The source notebook is never modified.
+    The executed copy is kept with the step run, named ``executed_notebook`` (default:
+    the notebook's own file name), and written into ``output_notebook`` (an output) when
+    given. The source notebook is never modified. A kernel that is not installed (v1
+    notebooks name ``python38-azureml``) is replaced by the step's own Python kernel.
     """
 
     kind = "notebook"
@@ -283,13 +317,16 @@ class NotebookStep(PipelineStep):
         output_notebook: OutputData | None = None,
         log_output: bool = False,
         cell_timeout: float | None = None,
+        executed_notebook: str | None = None,
         **kwargs: Any,
     ) -> None:
+        given = source_directory
         nb, source_directory = _split_file(notebook, source_directory)
         self.notebook = nb
         self.kernel_name = kernel_name
         self.log_output = log_output
         self.cell_timeout = cell_timeout
+        self.executed_notebook = _file_name(executed_notebook, name or nb)
         all_outputs = list(outputs or [])
         if output_notebook is not None and all(o is not output_notebook for o in all_outputs):
             all_outputs.append(output_notebook)
@@ -302,6 +339,7 @@ class NotebookStep(PipelineStep):
             params=parameters,
             **kwargs,
         )
+        _keep_source_default(self, given)
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -324,25 +362,51 @@ class CommandStep(PipelineStep):
 
     def __init__(
         self,
-        command: str | Iterable[Argument],
+        command: str | Iterable[Argument] | None = None,
         name: str | None = None,
+        compute_target: Any = None,
+        runconfig: Any = None,
+        runconfig_pipeline_params: Mapping[str, Any] | None = None,
+        inputs: Iterable[Any] | None = None,
+        outputs: Iterable[OutputData] | None = None,
+        params: Mapping[str, Any] | None = None,
         source_directory: str | os.PathLike[str] | None = None,
+        allow_reuse: bool = True,
+        version: str | None = None,
         **kwargs: Any,
     ) -> None:
+        command, runconfig, source_directory = _from_runconfig(command, runconfig, source_directory)
         if isinstance(command, str):
             if not command.strip():
                 raise ModelError("CommandStep needs a non-empty 'command'")
             self.command: str | None = command
             arguments: list[Argument] = []
+        elif command is None:
+            raise ModelError(
+                "CommandStep needs a 'command' (or a runconfig whose 'command' is set)"
+            )
         else:
-            arguments = list(command)
+            arguments = _split_first(list(command))
             if not arguments:
                 raise ModelError("CommandStep needs a non-empty 'command'")
             self.command = None
         if name is None:
             first = _first_word(command) if isinstance(command, str) else str(arguments[0])
             name = os.path.basename(first) or "command"
-        super().__init__(name, source_directory=source_directory, arguments=arguments, **kwargs)
+        super().__init__(
+            name,
+            source_directory=source_directory,
+            arguments=arguments,
+            inputs=inputs,
+            outputs=outputs,
+            params=params,
+            compute_target=compute_target,
+            runconfig=runconfig,
+            runconfig_pipeline_params=runconfig_pipeline_params,
+            allow_reuse=allow_reuse,
+            version=version,
+            **kwargs,
+        )
 
     @property
     def entry(self) -> str:
@@ -351,6 +415,46 @@ class CommandStep(PipelineStep):
         return " ".join(
             str(a) if isinstance(a, str | int | float) else f"<{a!r}>" for a in self.arguments
         )
+
+
+def _from_runconfig(command: Any, runconfig: Any, source_directory: Any) -> tuple[Any, Any, Any]:
+    """v1 takes a CommandStep's command (and folder) from a ScriptRunConfig or RunConfiguration.
+
+    A ScriptRunConfig-like object (with ``run_config``) gives its source directory and
+    command; its run configuration becomes the step's ``runconfig``.
+    """
+    if runconfig is None:
+        return command, runconfig, source_directory
+    inner = getattr(runconfig, "run_config", None)
+    if inner is not None:
+        if source_directory is None:
+            source_directory = getattr(runconfig, "source_directory", None)
+        command = command or getattr(runconfig, "command", None)
+        runconfig = inner
+    return command or getattr(runconfig, "command", None), runconfig, source_directory
+
+
+def _split_first(command: list[Any]) -> list[Any]:
+    """v1 splits the first item of a command list into words (``["python train.py", x]``)."""
+    if command and isinstance(command[0], str) and command[0].strip():
+        try:
+            return [*shlex.split(command[0]), *command[1:]]
+        except ValueError:
+            return command
+    return command
+
+
+def _file_name(value: str | None, step: str) -> str | None:
+    """``value`` when it is a plain file name (no folder part)."""
+    if value is None:
+        return None
+    plain = isinstance(value, str) and os.path.basename(value) == value.strip() == value
+    if not plain or not value.endswith(".ipynb") or value == ".ipynb":
+        raise ModelError(
+            f"step {step!r}: the executed notebook's name must be a file name ending in "
+            f"'.ipynb', such as 'result.ipynb', got {value!r}"
+        )
+    return value
 
 
 def _first_word(command: str) -> str:
@@ -365,8 +469,10 @@ def _first_word(command: str) -> str:
 class StepSequence:
     """Steps that run one after another, in the order given (v1 ``StepSequence``)."""
 
-    def __init__(self, steps: Iterable[PipelineStep | StepSequence | Iterable[Any]]) -> None:
-        self.steps = flatten_steps(steps)
+    def __init__(
+        self, steps: Iterable[PipelineStep | StepSequence | Iterable[Any]] | None = None
+    ) -> None:
+        self.steps = flatten_steps(steps or [])
         for before, after in zip(self.steps, self.steps[1:], strict=False):
             after.run_after(before)
 

@@ -7,17 +7,15 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import networkx as nx
 
 from ..errors import did_you_mean
 from .data import DataPath, InputBinding, OutputData, StepInput
 from .parameters import PipelineParameter
+from .parts import PipelineShape
 from .steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
-
-if TYPE_CHECKING:
-    from .pipeline import Pipeline
 
 #: ``${{inputs.x}}``, ``${{outputs.x}}``, ``${{parameters.x}}`` in commands and arguments.
 PLACEHOLDER = re.compile(r"\$\{\{\s*(inputs|outputs|parameters)\.([^}\s]+)\s*\}\}")
@@ -46,7 +44,7 @@ class ValidationIssue:
         return asdict(self)
 
 
-def validate_pipeline(pipeline: Pipeline) -> list[ValidationIssue]:
+def validate_pipeline(pipeline: PipelineShape) -> list[ValidationIssue]:
     """Return every problem of ``pipeline``; an empty list means it can be submitted."""
     issues: list[ValidationIssue] = []
     steps = pipeline.steps
@@ -93,9 +91,9 @@ def _cycles(graph: nx.DiGraph) -> list[ValidationIssue]:
     return issues
 
 
-def _parameter_conflicts(pipeline: Pipeline) -> list[ValidationIssue]:
+def _parameter_conflicts(pipeline: PipelineShape) -> list[ValidationIssue]:
     issues = []
-    for name, params in pipeline._parameter_definitions().items():
+    for name, params in pipeline.parameter_definitions().items():
         kinds = {(p.type_name, repr(p.default_value)) for p in params}
         if len(kinds) > 1:
             found = ", ".join(sorted(f"{t} {d}" for t, d in kinds))

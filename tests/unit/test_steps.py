@@ -260,34 +260,34 @@ def test_notebook_runner_step_compute_target_wins_over_run_config(project: Proje
     assert step.output_notebook is None
 
 
-def test_handler_defaults() -> None:
+def test_handler_defaults_are_v1s() -> None:
     handler = AzureMLNotebookHandler()
-    assert (handler.timeout, handler.progress_bar, handler.log_output) == (None, True, True)
+    assert (handler.history, handler.timeout, handler.progress_bar) == (True, None, True)
+    assert (handler.log_output, handler.kernel_name) == (False, None)
     config = NotebookRunConfig(notebook="nb.ipynb")
-    assert config.handler.log_output is True
+    assert config.handler.log_output is False
     assert config.parameters == {}
+    assert config.output_notebook == "nb.output.ipynb"  # v1's _insert_suffix
 
 
-def test_output_notebook_pipeline_data_name_must_name_an_output() -> None:
+def test_output_notebook_pipeline_data_name_not_in_outputs_creates_that_output() -> None:
     config = NotebookRunConfig(notebook="train.ipynb")
-    with pytest.raises(
-        ModelError,
-        match=re.escape(
-            "output_notebook_pipeline_data_name 'executed' is not one of the step's outputs "
-            "('model')"
-        ),
-    ):
-        NotebookRunnerStep(
-            notebook_run_config=config,
-            outputs=[PipelineData("model")],
-            output_notebook_pipeline_data_name="executed",
-        )
+    model = PipelineData("model")
+    step = NotebookRunnerStep(
+        notebook_run_config=config, outputs=[model], output_notebook_pipeline_data_name="executed"
+    )
+    created = step.output_notebook
+    assert isinstance(created, PipelineData) and created.name == "executed"
+    assert step.outputs == [model, created]
+    assert created.producer is step
+    reader = NotebookStep("report.ipynb", inputs=[created.as_input()])
+    assert [b.producer for b in reader.inputs] == [step]
 
 
-def test_output_notebook_pipeline_data_name_without_outputs_says_none() -> None:
+def test_output_notebook_pipeline_data_name_must_be_a_name() -> None:
     config = NotebookRunConfig(notebook="train.ipynb")
-    with pytest.raises(ModelError, match=r"is not one of the step's outputs \(none\)"):
-        NotebookRunnerStep(notebook_run_config=config, output_notebook_pipeline_data_name="nb")
+    with pytest.raises(ModelError, match=r"must be a non-empty string, got ''"):
+        NotebookRunnerStep(notebook_run_config=config, output_notebook_pipeline_data_name="")
 
 
 def test_notebook_runner_step_needs_a_config() -> None:

@@ -11,16 +11,10 @@ from __future__ import annotations
 import json
 import sys
 
+from ..kernels import choose_kernel
+
 MISSING = 97
 CELL_FAILED = 98
-
-
-def _kernel_name(requested: str) -> str:
-    """``requested`` when the image has that kernel, else the image's Python kernel."""
-    from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager
-
-    available = KernelSpecManager().find_kernel_specs()
-    return requested if requested in available else NATIVE_KERNEL_NAME
 
 
 def main(config_path: str) -> int:
@@ -35,18 +29,16 @@ def main(config_path: str) -> int:
         print(f"jupyter_pipelines: {exc.name} is not installed in this image", file=sys.stderr)
         return MISSING
     nb = nbformat.read(config["notebook"], as_version=4)
-    kernelspec = nb.metadata.get("kernelspec", {})
-    kernel_name = _kernel_name(config.get("kernel_name") or kernelspec.get("name") or "python3")
-    language = (
-        nb.metadata.get("language_info", {}).get("name") or kernelspec.get("language") or "python"
-    )
+    kernel = choose_kernel(nb.metadata, config.get("kernel_name"))
+    if kernel.note:
+        print(kernel.note, file=sys.stderr, flush=True)
     try:
         papermill.execute_notebook(
             nb,
             config["output_notebook"],
             parameters=config.get("parameters") or {},
-            kernel_name=kernel_name,
-            language=language,
+            kernel_name=kernel.name,
+            language=kernel.language,
             progress_bar=False,
             log_output=bool(config.get("log_output")),
             stdout_file=sys.stdout,
