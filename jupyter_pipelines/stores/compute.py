@@ -1,9 +1,8 @@
-"""Compute targets with the v1 names (``ComputeTarget``, ``AmlCompute``), registered per workspace.
+"""Compute targets with the v1 names (``ComputeTarget``), registered per workspace.
 
-Until a cluster backend exists, an ``AmlCompute`` target runs its steps on this machine: its
-``max_nodes`` become concurrent step slots and its VM size the GPUs each step may use
-(``target.slots``, ``target.gpus_per_node``). The built-in ``local`` target always exists
-and is not listed in ``Workspace.compute_targets``, as in v1.
+Each kind is a subclass (``AmlCompute`` in compute_aml.py, ``DockerCompute`` in
+compute_docker.py) that knows its executor options. The built-in ``local`` target always
+exists and is not listed in ``Workspace.compute_targets``, as in v1.
 """
 
 from __future__ import annotations
@@ -15,13 +14,11 @@ from typing import Any, ClassVar
 
 from ..errors import ComputeTargetException, did_you_mean
 from .compute_registry import ComputeRecord, ComputeRegistry
-from .vm_sizes import DEFAULT_VM_SIZE, gpus_for_vm_size, supported_vm_sizes
 
 LOCAL_TARGET = "local"
 #: Slots of an AmlCompute target created without ``max_nodes``.
 DEFAULT_SLOTS = 4
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{1,31}")
-_PRIORITIES = ("dedicated", "lowpriority")
 
 
 def _iso(timestamp: float) -> str:
@@ -150,15 +147,46 @@ class ComputeTarget:
                 targets.append(target_cls._from_record(workspace, record))
         return targets
 
+    @staticmethod
+    def attach(workspace: Any, name: str, attach_configuration: Any) -> ComputeTarget:
+        """Register a target from a configuration, as ``create`` does: here every target is
+        on this machine (or its Docker engine), so attaching and creating are the same.
+        v1's attach configurations of remote machines (VMs, Databricks, Kubernetes, ...)
+        are refused with the local kinds named."""
+        if ComputeTarget._kinds.get(getattr(attach_configuration, "_compute_type", "")) is None:
+            raise ComputeTargetException(
+                f"cannot attach {attach_configuration!r}: remote compute is not available "
+                "locally; use AmlCompute.provisioning_configuration(...) (steps on this "
+                "machine) or DockerCompute.provisioning_configuration(...) (containers)"
+            )
+        return ComputeTarget.create(workspace, name, attach_configuration)
+
+    @staticmethod
+    def deserialize(workspace: Any, object_dict: dict[str, Any]) -> ComputeTarget:
+        """The target described by a ``serialize()`` dict, bound to ``workspace`` (not
+        registered by this call)."""
+        properties = object_dict.get("properties") or {}
+        kind = properties.get("computeType")
+        target_cls = ComputeTarget._kinds.get(str(kind))
+        name = object_dict.get("name")
+        if target_cls is None or not isinstance(name, str):
+            raise ComputeTargetException(
+                f"not a serialized compute target (need 'name' and a known "
+                f"properties.computeType, got {name!r} and {kind!r})"
+            )
+        record = ComputeRecord(name, str(kind), dict(properties.get("properties") or {}), 0.0)
+        created = properties.get("createdOn")
+        if isinstance(created, str):
+            try:
+                record.created = dt.datetime.fromisoformat(created).timestamp()
+            except ValueError:
+                pass
+        return target_cls._from_record(workspace, record)
+
     def wait_for_completion(
-        self,
-        show_output: bool = False,
-        min_node_count: int | None = None,
-        timeout_in_minutes: int = 20,
-        is_delete_operation: bool = False,
+        self, show_output: bool = False, is_delete_operation: bool = False
     ) -> None:
         """Wait for provisioning (or deletion); both are immediate on this machine."""
-        del min_node_count, timeout_in_minutes  # nothing to wait for locally
         if show_output:
             print("Deleting" if is_delete_operation else "Creating")
             print("Succeeded")
@@ -237,203 +265,6 @@ class LocalCompute(ComputeTarget):
     _compute_type = "local"
 
 
-class AmlComputeProvisioningConfiguration:
-    """How to create an ``AmlCompute`` target (v1 ``AmlComputeProvisioningConfiguration``)."""
-
-    _compute_type = "AmlCompute"
-
-    def __init__(
-        self,
-        vm_size: str = "",
-        vm_priority: str = "dedicated",
-        min_nodes: int = 0,
-        max_nodes: int | None = None,
-        idle_seconds_before_scaledown: int | None = None,
-        tags: dict[str, str] | None = None,
-        description: str | None = None,
-    ) -> None:
-        self.vm_size = vm_size or DEFAULT_VM_SIZE
-        self.vm_priority = vm_priority
-        self.min_nodes = min_nodes
-        self.max_nodes = max_nodes
-        self.idle_seconds_before_scaledown = idle_seconds_before_scaledown
-        self.tags = dict(tags or {})
-        self.description = description
-
-    def validate_configuration(self) -> None:
-        """Raise ComputeTargetException naming the first wrong field."""
-        if self.vm_priority not in _PRIORITIES:
-            raise ComputeTargetException(
-                f"vm_priority {self.vm_priority!r} is not one of {', '.join(_PRIORITIES)}"
-                f"{did_you_mean(str(self.vm_priority), _PRIORITIES)}"
-            )
-        if not isinstance(self.min_nodes, int) or self.min_nodes < 0:
-            raise ComputeTargetException(f"min_nodes must be an int >= 0, got {self.min_nodes!r}")
-        if self.max_nodes is not None and (
-            not isinstance(self.max_nodes, int) or self.max_nodes < max(1, self.min_nodes)
-        ):
-            raise ComputeTargetException(
-                f"max_nodes must be an int >= 1 and >= min_nodes ({self.min_nodes}), "
-                f"got {self.max_nodes!r}"
-            )
-        if not isinstance(self.vm_size, str) or not re.fullmatch(r"[A-Za-z0-9_]+", self.vm_size):
-            raise ComputeTargetException(f"vm_size {self.vm_size!r} is not a VM size name")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "vm_size": self.vm_size,
-            "vm_priority": self.vm_priority,
-            "min_nodes": self.min_nodes,
-            "max_nodes": self.max_nodes,
-            "idle_seconds_before_scaledown": self.idle_seconds_before_scaledown,
-            "tags": dict(self.tags),
-            "description": self.description,
-        }
-
-    def __repr__(self) -> str:
-        return f"AmlComputeProvisioningConfiguration({self.to_dict()!r})"
-
-
-class ScaleSettings:
-    """The node limits of an ``AmlCompute`` target (v1 ``ScaleSettings``)."""
-
-    def __init__(
-        self, minimum_node_count: int, maximum_node_count: int, idle_seconds: int | None
-    ) -> None:
-        self.minimum_node_count = minimum_node_count
-        self.maximum_node_count = maximum_node_count
-        self.idle_seconds_before_scaledown = idle_seconds
-
-    def serialize(self) -> dict[str, Any]:
-        idle = self.idle_seconds_before_scaledown
-        return {
-            "minNodeCount": self.minimum_node_count,
-            "maxNodeCount": self.maximum_node_count,
-            "nodeIdleTimeBeforeScaleDown": f"PT{idle}S" if idle is not None else None,
-        }
-
-
-class AmlCompute(ComputeTarget):
-    """A v1 Azure ML compute cluster, run on this machine: ``max_nodes`` steps at once,
-    each with the GPUs of one node of its VM size."""
-
-    _compute_type = "AmlCompute"
-
-    @staticmethod
-    def provisioning_configuration(
-        vm_size: str = "",
-        vm_priority: str = "dedicated",
-        min_nodes: int = 0,
-        max_nodes: int | None = None,
-        idle_seconds_before_scaledown: int | None = None,
-        tags: dict[str, str] | None = None,
-        description: str | None = None,
-        **_v1_cluster_settings: Any,
-    ) -> AmlComputeProvisioningConfiguration:
-        """A configuration for ``ComputeTarget.create``; network, identity and admin
-        settings of v1 are accepted and ignored (they mean nothing on this machine)."""
-        return AmlComputeProvisioningConfiguration(
-            vm_size=vm_size,
-            vm_priority=vm_priority,
-            min_nodes=min_nodes,
-            max_nodes=max_nodes,
-            idle_seconds_before_scaledown=idle_seconds_before_scaledown,
-            tags=tags,
-            description=description,
-        )
-
-    @staticmethod
-    def supported_vmsizes(workspace: Any, location: str | None = None) -> list[dict[str, Any]]:
-        """The VM sizes this package knows: name, vCPUs, gpus, memoryGB."""
-        del workspace, location
-        return supported_vm_sizes()
-
-    @property
-    def vm_size(self) -> str:
-        return str(self._config.get("vm_size") or DEFAULT_VM_SIZE)
-
-    @property
-    def vm_priority(self) -> str:
-        return str(self._config.get("vm_priority") or "dedicated")
-
-    @property
-    def scale_settings(self) -> ScaleSettings:
-        return ScaleSettings(
-            int(self._config.get("min_nodes") or 0),
-            self.slots,
-            self._config.get("idle_seconds_before_scaledown"),
-        )
-
-    @property
-    def slots(self) -> int:
-        return int(self._config.get("max_nodes") or DEFAULT_SLOTS)
-
-    @property
-    def gpus_per_node(self) -> int:
-        return gpus_for_vm_size(self.vm_size)
-
-    def get_status(self) -> ComputeTargetStatus:
-        nodes = self.scale_settings.minimum_node_count
-        return ComputeTargetStatus(
-            {
-                "currentNodeCount": nodes,
-                "targetNodeCount": nodes,
-                "nodeStateCounts": {
-                    "idleNodeCount": nodes,
-                    "leavingNodeCount": 0,
-                    "preemptedNodeCount": 0,
-                    "preparingNodeCount": 0,
-                    "runningNodeCount": 0,
-                    "unusableNodeCount": 0,
-                },
-                "allocationState": "Steady",
-                "allocationStateTransitionTime": self.created_on,
-                "errors": None,
-                "creationTime": self.created_on,
-                "modifiedTime": self.created_on,
-                "provisioningState": self.provisioning_state,
-                "provisioningStateTransitionTime": None,
-                "scaleSettings": self.scale_settings.serialize(),
-                "vmPriority": self.vm_priority.capitalize(),
-                "vmSize": self.vm_size,
-            }
-        )
-
-    def wait_for_completion(
-        self,
-        show_output: bool = False,
-        min_node_count: int | None = None,
-        timeout_in_minutes: int = 20,
-        is_delete_operation: bool = False,
-    ) -> None:
-        super().wait_for_completion(
-            show_output, min_node_count, timeout_in_minutes, is_delete_operation
-        )
-        if show_output and not is_delete_operation:
-            print("\nMinimum number of nodes requested have been provisioned")
-
-    def update(
-        self,
-        min_nodes: int | None = None,
-        max_nodes: int | None = None,
-        idle_seconds_before_scaledown: int | None = None,
-    ) -> None:
-        """Change the node limits (and so the slots) of the target."""
-        config = AmlComputeProvisioningConfiguration(**self._config)
-        if min_nodes is not None:
-            config.min_nodes = min_nodes
-        if max_nodes is not None:
-            config.max_nodes = max_nodes
-        if idle_seconds_before_scaledown is not None:
-            config.idle_seconds_before_scaledown = idle_seconds_before_scaledown
-        config.validate_configuration()
-        ComputeRegistry(self.workspace).update(self.name, config.to_dict())
-        self._config = config.to_dict()
-
-    def executor_options(self) -> tuple[str, dict[str, Any]]:
-        return LOCAL_TARGET, {"slots": self.slots, "gpus_per_node": self.gpus_per_node}
-
-
 def _lookup(workspace: Any, name: str) -> ComputeRecord:
     registry = ComputeRegistry(workspace)
     record = registry.get(name)
@@ -461,8 +292,12 @@ def target_executor_options(workspace: Any, name: str | None) -> tuple[str, dict
     return ComputeTarget(workspace, name or LOCAL_TARGET).executor_options()
 
 
-# Registers the DockerCompute kind with ComputeTarget (it subclasses ComputeTarget, so it
-# is defined after it); imported here so that every target kind is known once this loads.
+# Registers the AmlCompute and DockerCompute kinds with ComputeTarget (they subclass it, so
+# they are defined after it); imported here so that every kind is known once this loads.
+from .compute_aml import (  # noqa: E402
+    AmlCompute,
+    AmlComputeProvisioningConfiguration,
+)
 from .compute_docker import (  # noqa: E402
     DockerCompute,
     DockerComputeProvisioningConfiguration,

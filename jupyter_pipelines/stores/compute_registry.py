@@ -14,6 +14,17 @@ from typing import Any
 from ..errors import ComputeTargetException
 from .registry_tables import transaction
 
+#: Settings that change nothing on this machine: creating a target again with another value
+#: (v1's scale-down default changed from none to 1800 s) gives back the existing target.
+_NO_LOCAL_EFFECT = ("idle_seconds_before_scaledown",)
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    def kept(config: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in config.items() if k not in _NO_LOCAL_EFFECT}
+
+    return kept(a) == kept(b)
+
 
 @dataclass
 class ComputeRecord:
@@ -47,7 +58,7 @@ class ComputeRegistry:
             row = conn.execute("SELECT * FROM compute_targets WHERE name = ?", (name,)).fetchone()
             if row is not None:
                 existing = _record(row)
-                if existing.kind == kind and existing.config == config:
+                if existing.kind == kind and _same(existing.config, config):
                     return existing
                 raise ComputeTargetException(
                     f"compute target {name!r} already exists as a {existing.kind} with another "
@@ -67,6 +78,19 @@ class ComputeRegistry:
                 "UPDATE compute_targets SET config_json = ? WHERE name = ?",
                 (json.dumps(config, sort_keys=True), name),
             )
+
+    def active_steps(self, target: str, statuses: set[str]) -> list[tuple[str, str, str]]:
+        """(step run id, run id, status) of the step runs on ``target`` in ``statuses``."""
+        if not statuses:
+            return []
+        marks = ", ".join("?" for _ in statuses)
+        with transaction(self.db_path, write=False) as conn:
+            rows = conn.execute(
+                f"SELECT id, run_id, status FROM step_runs WHERE target = ? AND status IN ({marks})"
+                " ORDER BY started, id",
+                (target, *sorted(statuses)),
+            ).fetchall()
+        return [(row["id"], row["run_id"], row["status"]) for row in rows]
 
     def delete(self, name: str) -> bool:
         with transaction(self.db_path) as conn:
