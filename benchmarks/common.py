@@ -124,7 +124,7 @@ def temp_workspace(prefix: str = "jp-bench-") -> Iterator[tuple[Any, Path]]:
     with temp_dir(prefix) as root:
         os.chdir(root)
         try:
-            yield Workspace(root), root
+            yield Workspace.at(root), root
         finally:
             os.chdir(old_cwd)
             if old_env is not None:

@@ -100,7 +100,7 @@ def build(ws: Workspace) -> tuple[Pipeline, dict[str, Any]]:
 
 def main(**pipeline_parameters: Any) -> PipelineRun:
     """Build, submit and follow the pipeline in the workspace next to this file."""
-    ws = Workspace(project_folder)  # v1: ws = Workspace.from_config()
+    ws = Workspace.at(project_folder)  # v1: ws = Workspace.from_config()
     pipeline, info = build(ws)
     pipeline_run = Experiment(ws, info["experiment"]).submit(
         pipeline, pipeline_parameters=pipeline_parameters

@@ -181,7 +181,7 @@ def build(ws: Workspace) -> tuple[Pipeline, dict[str, Any]]:
 
 def main(**pipeline_parameters: Any) -> PipelineRun:
     """Build, submit and follow the pipeline in the workspace next to this file."""
-    ws = Workspace(project_folder)  # v1: ws = Workspace.from_config()
+    ws = Workspace.at(project_folder)  # v1: ws = Workspace.from_config()
     pipeline1, info = build(ws)
     # Submit the pipeline to be run
     pipeline_run1 = Experiment(ws, info["experiment"]).submit(

@@ -91,7 +91,7 @@ def main(rows: int = 200) -> PipelineRun:
     """Build, save, submit and follow the pipeline; return its run."""
     # v1: ws = Workspace.from_config(). A local workspace is a .pipelines/ folder; this
     # one is kept next to this file.
-    ws = Workspace(project_folder)
+    ws = Workspace.at(project_folder)
     pipeline = build_pipeline(ws)
 
     for issue in pipeline.validate():

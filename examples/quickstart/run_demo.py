@@ -98,7 +98,7 @@ def main() -> int:
         run = quickstart.main()
     except RunFailedError as exc:
         print(f"\n{exc}", file=sys.stderr)
-        run = latest_run(Workspace(quickstart.project_folder))
+        run = latest_run(Workspace.at(quickstart.project_folder))
     report(run)
     return 0 if run.get_status() == "Finished" else 1
 

@@ -18,7 +18,7 @@ from . import output
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
-    return Workspace(args.workspace) if args.workspace else Workspace.from_config()
+    return Workspace.at(args.workspace) if args.workspace else Workspace.from_config()
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     pipeline = Pipeline.load(args.file)
     # Validating only reads: use an existing workspace, never create one.
-    ws = Workspace(args.workspace) if args.workspace else Workspace.find()
+    ws = Workspace.at(args.workspace) if args.workspace else Workspace.find()
     issues = check_pipeline(ws, pipeline)
     errors = [i for i in issues if i.severity == "error"]
     if args.json:

@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    workspace, run_id = Workspace(args[0]), args[1]
+    workspace, run_id = Workspace.at(args[0]), args[1]
     driver = RunDriver(workspace, run_id)
     signal.signal(signal.SIGTERM, lambda *_: driver.request_cancel("the run was canceled"))
     signal.signal(signal.SIGINT, lambda *_: driver.request_cancel("the run was interrupted"))

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..engine.experiment import Experiment
 from ..engine.runs import PipelineRun
+from ..engine.workspace import Workspace
 from ..errors import ModelError, did_you_mean
 from ..model.notebook_cells import (
     CellStep,
@@ -19,7 +20,6 @@ from ..model.notebook_cells import (
 )
 from ..model.pipeline import Pipeline
 from ..stores import status as st
-from ..stores.workspace import Workspace
 
 #: Names the kernel may hold for the notebook's path (Jupyter server, VS Code).
 _PATH_NAMES = ("__session__", "__vsc_ipynb_file__")

@@ -324,7 +324,7 @@ def stop_runs(root: Path) -> None:
     from jupyter_pipelines import Workspace
     from tests.integration.support import Project
 
-    Project(root=root, ws=Workspace(root)).stop_everything()
+    Project(root=root, ws=Workspace.at(root)).stop_everything()
 
 
 # -- Chromium ---------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def write_demo(lab: Lab) -> None:
         second = CommandStep("echo two; sleep 2", name="second", allow_reuse=False)
         second.run_after(first)
         pipeline = Pipeline(steps=[first, second], name="widget-demo")
-        run = Experiment(Workspace({str(lab.root)!r}), "browser-widget").submit(
+        run = Experiment(Workspace.at({str(lab.root)!r}), "browser-widget").submit(
             pipeline, show_output=False
         )
         """,

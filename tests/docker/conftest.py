@@ -65,7 +65,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: Any) -> Ite
     root.mkdir()
     monkeypatch.chdir(root)
     monkeypatch.delenv("JUPYTER_PIPELINES_WORKSPACE", raising=False)
-    proj = Project(root=root, ws=Workspace(root))
+    proj = Project(root=root, ws=Workspace.at(root))
     ComputeTarget.create(
         proj.ws, TARGET, DockerCompute.provisioning_configuration(image=PYTHON_IMAGE)
     )

@@ -1,7 +1,7 @@
 """Integration fixtures: a project folder with its own workspace.
 
 Every test gets ``project``: ``tmp_path/project`` made the current directory, holding a
-workspace (``Workspace(root)``). Runs started in a test are stopped at its end (their
+workspace (``Workspace.at(root)``). Runs started in a test are stopped at its end (their
 drivers and step processes killed) so that a failing test leaves nothing behind.
 """
 
@@ -24,6 +24,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project
     monkeypatch.chdir(root)
     monkeypatch.delenv("JUPYTER_PIPELINES_WORKSPACE", raising=False)
     monkeypatch.delenv("JUPYTER_PIPELINES_LOCAL_SLOTS", raising=False)
-    proj = Project(root=root, ws=Workspace(root))
+    proj = Project(root=root, ws=Workspace.at(root))
     yield proj
     proj.stop_everything()

@@ -35,7 +35,7 @@ def test_run_goes_on_after_the_submitting_process_exits(project: Project) -> Non
     code = textwrap.dedent(
         f"""\
         from jupyter_pipelines import Experiment, Pipeline, PythonScriptStep, Workspace
-        ws = Workspace({str(project.root)!r})
+        ws = Workspace.at({str(project.root)!r})
         step = PythonScriptStep("late.py", name="late", arguments=[{str(go)!r}, {str(marker)!r}])
         run = Experiment(ws, "detached").submit(Pipeline(steps=[step]), show_output=False)
         print(run.id)

@@ -324,7 +324,7 @@ def test_runs_as_a_script(name: str, tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    ws = Workspace(folder)
+    ws = Workspace.at(folder)
     runs = [r for r in ws.run_store.list_runs() if r.status == "Finished"]
     assert len(runs) == 1
     assert not (elsewhere / ".pipelines").exists()

@@ -45,7 +45,7 @@ def test_an_experiment_keeps_its_id_and_tags_across_workspace_objects(project: P
     exp.set_tags({"stage": "dev", "n": 3})
     exp.remove_tags(["n"])
     assert exp.tags == {"candidate": "", "owner": "me", "stage": "dev"}
-    again = Experiment(Workspace(project.root), "tagged")
+    again = Experiment(Workspace.at(project.root), "tagged")
     assert again.id == exp.id and again.name == "tagged"
     assert again.tags == exp.tags
     exp.set_tags({"stage": "prod"})
@@ -135,7 +135,7 @@ def test_start_logging_records_a_run_to_log_to_and_complete(project: Project) ->
         run.wait_for_completion()
 
     # Another reader (a new workspace object) sees what was logged while it runs.
-    seen = Experiment(Workspace(project.root), "interactive").get_runs()[0]
+    seen = Experiment(Workspace.at(project.root), "interactive").get_runs()[0]
     assert seen.id == run.id and seen.type == "interactive"
     assert seen.get_metrics() == {
         "loss": [0.5, 0.25],
@@ -202,7 +202,7 @@ def test_an_interactive_run_fails_when_its_process_exits_first(project: Project)
         "session.py",
         """\
         from jupyter_pipelines import Experiment, Workspace
-        run = Experiment(Workspace("."), "sessions").start_logging(snapshot_directory=None)
+        run = Experiment(Workspace.at("."), "sessions").start_logging(snapshot_directory=None)
         run.log("seen", 1)
         print(run.id)
         """,

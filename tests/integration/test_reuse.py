@@ -432,7 +432,7 @@ NOBODY_SUBMIT = textwrap.dedent(
     import sys
     from jupyter_pipelines import Experiment, Pipeline, PythonScriptStep, Workspace
     from jupyter_pipelines.errors import PipelinesError
-    ws = Workspace(sys.argv[1])
+    ws = Workspace.at(sys.argv[1])
     step = PythonScriptStep("train.py", name="train", source_directory=sys.argv[2])
     try:
         Experiment(ws, "x").submit(Pipeline(steps=[step]), show_output=False)

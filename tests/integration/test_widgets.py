@@ -163,7 +163,7 @@ def test_a_papermill_notebook_keeps_the_final_widget_state(project: Project) -> 
                 PythonScriptStep("gated.py", name="gated", arguments=[{str(gate)!r}],
                                  inputs=[data.as_input()], allow_reuse=False),
             ], name="gates")
-            run = Experiment(Workspace({str(project.root)!r}), "nb").submit(
+            run = Experiment(Workspace.at({str(project.root)!r}), "nb").submit(
                 pipeline, show_output=False)
             """,
             "display(run)",

@@ -20,7 +20,7 @@ from jupyter_pipelines.stores.vm_sizes import gpus_for_vm_size
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    return Workspace(tmp_path / "project")
+    return Workspace.at(tmp_path / "project")
 
 
 def v1_snippet(ws: Workspace) -> ComputeTarget:
@@ -69,7 +69,7 @@ def test_the_v1_snippet_creates_then_finds_the_target(
         "AmlCompute",
         "Succeeded",
     )
-    found = v1_snippet(Workspace(ws.root))  # a later session, a new Workspace object
+    found = v1_snippet(Workspace.at(ws.root))  # a later session, a new Workspace object
     assert capsys.readouterr().out == "Found compute target: aml-compute\n"
     assert found == created
     assert (found.slots, found.gpus_per_node) == (4, 1)
@@ -183,7 +183,7 @@ def test_update_and_delete(ws: Workspace, capsys: pytest.CaptureFixture[str]) ->
     target.delete()
     target.wait_for_completion(show_output=True, is_delete_operation=True)
     assert "Deleting\nSucceeded" in capsys.readouterr().out
-    assert "aml-compute" not in Workspace(ws.root).compute_targets
+    assert "aml-compute" not in Workspace.at(ws.root).compute_targets
     with pytest.raises(ComputeTargetException, match="no compute target 'aml-compute'"):
         ComputeTarget(ws, "aml-compute")
 

@@ -32,7 +32,7 @@ from jupyter_pipelines.stores.workspace import Workspace
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    return Workspace(tmp_path / "project")
+    return Workspace.at(tmp_path / "project")
 
 
 @pytest.fixture

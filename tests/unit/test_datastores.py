@@ -22,7 +22,7 @@ from jupyter_pipelines.stores.runstore import SCHEMA_VERSION, RunStore
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    return Workspace(tmp_path / "project")
+    return Workspace.at(tmp_path / "project")
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_register_local_folder_persists(
     store = Datastore.register(ws, "raw", "raw_data")
     assert store.url == str(tmp_path / "raw_data")
     assert store.datastore_type == "LocalFolder"
-    again = Workspace(ws.root).datastores["raw"]
+    again = Workspace.at(ws.root).datastores["raw"]
     assert (again.url, again.datastore_type) == (store.url, "LocalFolder")
     by_uri = Datastore.register(ws, "by_uri", (tmp_path / "other").as_uri())
     assert by_uri.local_path() == tmp_path / "other"
@@ -86,7 +86,7 @@ def test_register_twice_needs_overwrite(ws: Workspace, tmp_path: Path) -> None:
         Datastore.register(ws, "raw", tmp_path / "two")
     assert Datastore(ws, "raw").url == str(tmp_path / "one")
     Datastore.register(ws, "raw", tmp_path / "two", overwrite=True)
-    assert Workspace(ws.root).datastores["raw"].url == str(tmp_path / "two")
+    assert Workspace.at(ws.root).datastores["raw"].url == str(tmp_path / "two")
 
 
 @pytest.mark.parametrize("name", ["", "has space", "../up", "-dash-first", 3])
@@ -104,7 +104,7 @@ def test_built_in_datastores_are_fixed(ws: Workspace, tmp_path: Path) -> None:
 
 def test_storage_options_are_stored_as_given(ws: Workspace) -> None:
     Datastore.register(ws, "opts", "memory://opts", skip_instance_cache=True)
-    assert Workspace(ws.root).datastores["opts"].storage_options == {"skip_instance_cache": True}
+    assert Workspace.at(ws.root).datastores["opts"].storage_options == {"skip_instance_cache": True}
 
 
 def test_unknown_scheme_is_refused(ws: Workspace) -> None:
@@ -154,12 +154,12 @@ def test_azure_blob_container_maps_to_adlfs(ws: Workspace, monkeypatch: pytest.M
     store = Datastore.register_azure_blob_container(
         ws, "blob_data", container_name="data", account_name="acct", sas_token="tok"
     )
-    again = Workspace(ws.root).datastores["blob_data"]
+    again = Workspace.at(ws.root).datastores["blob_data"]
     assert (again.url, again.datastore_type) == ("az://data", "AzureBlob")
     assert again.storage_options == {"account_name": "acct", "sas_token": "tok"}
     assert store.name == "blob_data"
     monkeypatch.undo()  # listing never opens a file system, so a missing package is no matter
-    assert "blob_data" in Workspace(ws.root).datastores
+    assert "blob_data" in Workspace.at(ws.root).datastores
 
 
 def test_azure_file_share_needs_account_key(ws: Workspace) -> None:
@@ -178,7 +178,7 @@ def test_registry_maps_schemes_to_classes() -> None:
 # -- the default datastore -------------------------------------------------------------
 def test_set_as_default_and_unregister(ws: Workspace, mem: Datastore) -> None:
     mem.set_as_default()
-    assert Workspace(ws.root).get_default_datastore() == mem
+    assert Workspace.at(ws.root).get_default_datastore() == mem
     assert Datastore(ws) == mem
     mem.unregister()
     assert ws.get_default_datastore().name == "workspaceblobstore"
@@ -189,7 +189,7 @@ def test_set_as_default_and_unregister(ws: Workspace, mem: Datastore) -> None:
 def test_set_default_datastore_to_a_built_in(ws: Workspace, mem: Datastore) -> None:
     mem.set_as_default()
     ws.set_default_datastore("workspacefilestore")
-    assert Workspace(ws.root).get_default_datastore().name == "workspacefilestore"
+    assert Workspace.at(ws.root).get_default_datastore().name == "workspacefilestore"
     assert [n for n, d in ws.datastores.items() if d == ws.get_default_datastore()] == [
         "workspacefilestore"
     ]
@@ -406,9 +406,9 @@ def test_older_stores_are_migrated(tmp_path: Path, version: str) -> None:
 
 
 def test_datastores_work_in_a_migrated_workspace(tmp_path: Path) -> None:
-    ws = Workspace(tmp_path)
+    ws = Workspace.at(tmp_path)
     ws.run_store.close()
     _age_store(ws.dir / "workspace.db", "2")
-    again = Workspace(tmp_path)
+    again = Workspace.at(tmp_path)
     store = Datastore.register(again, "raw", tmp_path / "raw")
-    assert Workspace(tmp_path).datastores["raw"] == store
+    assert Workspace.at(tmp_path).datastores["raw"] == store

@@ -24,7 +24,7 @@ from jupyter_pipelines.stores.compute import target_executor_options
 
 
 def test_a_docker_target_is_created_and_names_its_executor(tmp_path: Path) -> None:
-    ws = Workspace(tmp_path)
+    ws = Workspace.at(tmp_path)
     config = DockerCompute.provisioning_configuration(
         image="py:1",
         gpus=["0", "1"],
@@ -59,7 +59,7 @@ def test_a_docker_target_is_created_and_names_its_executor(tmp_path: Path) -> No
 def test_bad_settings_are_refused(tmp_path: Path, field: str, value: object) -> None:
     config = DockerCompute.provisioning_configuration(**{field: value})  # type: ignore[arg-type]
     with pytest.raises(ComputeTargetException, match=field):
-        ComputeTarget.create(Workspace(tmp_path), "box", config)
+        ComputeTarget.create(Workspace.at(tmp_path), "box", config)
 
 
 def spec(tmp_path: Path, **fields: object) -> StepSpec:

@@ -32,7 +32,7 @@ from jupyter_pipelines.model.conda_dependencies import package_name
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    return Workspace(tmp_path / "project")
+    return Workspace.at(tmp_path / "project")
 
 
 def sklearn_env(name: str = "sk") -> Environment:
@@ -221,7 +221,7 @@ def test_register_numbers_versions_and_keeps_unchanged_ones(ws: Workspace) -> No
     assert env.register(ws).version == "1"
     env.python.conda_dependencies.add_pip_package("requests")
     assert env.register(ws).version == "2"
-    again = Workspace(ws.root)  # a new Workspace object reads the same registry
+    again = Workspace.at(ws.root)  # a new Workspace object reads the same registry
     assert Environment.get(again, "train-env").version == "2"
     old = Environment.get(again, "train-env", version="1")
     assert "requests" not in old.python.conda_dependencies.pip_packages

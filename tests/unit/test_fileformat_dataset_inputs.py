@@ -12,7 +12,7 @@ from jupyter_pipelines.model.data import DatasetConsumptionConfig
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    ws = Workspace(tmp_path)
+    ws = Workspace.at(tmp_path)
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "prep.py").write_text("print('ok')\n")
     folder = ws.get_default_datastore().local_path("images")

@@ -22,7 +22,7 @@ def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Interacti
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("JUPYTER_PIPELINES_WORKSPACE", raising=False)
     monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "demo.ipynb"))
-    Workspace(tmp_path)
+    Workspace.at(tmp_path)
     config = Config()
     config.HistoryManager.enabled = False
     sh = InteractiveShell.instance(config=config)
@@ -103,7 +103,7 @@ def test_a_cycle_or_an_orphan_input_is_named_and_nothing_is_submitted(
         pipeline(shell, "run")
     with pytest.raises(UsageError, match="input 'z' is not an output of any step"):
         pipeline(shell, "save x.pipeline.yaml")
-    assert Workspace(tmp_path).run_store.list_runs() == []
+    assert Workspace.at(tmp_path).run_store.list_runs() == []
     assert not (tmp_path / "x.pipeline.yaml").exists()
 
 

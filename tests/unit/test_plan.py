@@ -15,7 +15,7 @@ def test_a_step_spec_that_cannot_be_written_is_named_before_anything_is_recorded
     )
     table = PipelineParameter("table", DatasetRef("iris", 1))
     step = NotebookStep("n.ipynb", name="nb", parameters={"table": table}, base_dir=tmp_path)
-    ws = Workspace(tmp_path / "ws")
+    ws = Workspace.at(tmp_path / "ws")
     with pytest.raises(ExecutorError, match=r"step 'nb' cannot be dispatched"):
         Experiment(ws, "x").submit(Pipeline(steps=[step]), show_output=False)
     assert ws.run_store.list_runs() == []

@@ -54,7 +54,7 @@ def test_an_upload_asked_to_show_progress_writes_no_bar_into_a_file(
     source.mkdir()
     for i in range(3):
         (source / f"f{i}.txt").write_text(str(i))
-    store = Workspace(tmp_path / "project").get_default_datastore()
+    store = Workspace.at(tmp_path / "project").get_default_datastore()
     store.upload(str(source), "up", show_progress=True)
     captured = capsys.readouterr()
     assert "%|" not in captured.err and "file/s" not in captured.err

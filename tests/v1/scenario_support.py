@@ -133,7 +133,7 @@ class Scenario:
     def ws(self) -> Workspace:
         """The workspace the script made with ``Workspace.from_config()`` (``.pipelines/``)."""
         assert (self.folder / ".pipelines").is_dir(), "the script made no workspace here"
-        return Workspace(self.folder)
+        return Workspace.at(self.folder)
 
     def runs(self, experiment: str) -> list[PipelineRun]:
         """The runs of ``experiment``, oldest first."""
@@ -144,7 +144,7 @@ class Scenario:
     def stop_everything(self) -> None:
         """Stop whatever the scripts left running (drivers, steps)."""
         if (self.folder / ".pipelines").is_dir():
-            Project(self.folder, Workspace(self.folder)).stop_everything()
+            Project(self.folder, Workspace.at(self.folder)).stop_everything()
 
 
 def copy_scenario(name: str, destination: Path, base_url: str) -> Scenario:
