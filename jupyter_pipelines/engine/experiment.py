@@ -326,7 +326,10 @@ class Experiment:
                 f"from_directory: folder name {name!r} is not a valid experiment name; "
                 "use Experiment(Workspace.from_config(path), name) instead"
             )
-        return Experiment(Workspace.from_config(str(folder)), name)
+        # The exported class (with experiments and get_run), as every user-facing workspace.
+        from .workspace import Workspace as PublicWorkspace
+
+        return Experiment(PublicWorkspace.from_config(str(folder)), name)
 
     @classmethod
     def _from_record(cls, workspace: Workspace, record: ExperimentRecord) -> Experiment:
