@@ -389,7 +389,7 @@ def cell_pipeline_parts(
                 source_directory=str(folder / cell.name),
                 name=cell.name,
                 parameters={key: parameters[key] for key in cell.params},
-                inputs=[outputs[i].as_input(name=i) for i in cell.inputs],
+                inputs=[outputs[i].as_input(i) for i in cell.inputs],
                 outputs=[outputs[o] for o in cell.outputs],
                 compute_target=cell.compute,
                 allow_reuse=cell.allow_reuse,

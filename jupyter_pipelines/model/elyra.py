@@ -262,7 +262,7 @@ def _pass_declared_files(steps: list[PipelineStep]) -> None:
             stack.extend(up.run_after_steps)
             if id(up) in files:
                 slug = re.sub(r"[^A-Za-z0-9_]+", "_", up.name).strip("_") or "node"
-                binding = files[id(up)].as_input(name=f"files_from_{slug}")
+                binding = files[id(up)].as_input(f"files_from_{slug}")
                 step.add_input(binding.as_download(path_on_compute="."))
 
 

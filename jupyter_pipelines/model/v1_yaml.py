@@ -5,7 +5,8 @@ A v1 file holds one ``pipeline:`` section: ``description``, ``parameters`` (type
 paths and datasets by name), ``default_compute`` and ``steps``. Steps of type
 ``PythonScriptStep`` are read (``script_name``, ``source_directory``, ``arguments`` with
 ``input:``, ``output:`` and ``parameter:`` references, ``parameters``, ``inputs``,
-``outputs``, ``compute``, ``allow_reuse``, ``hash_paths``, ``version``); the other v1
+``outputs``, ``compute``, ``runconfig`` (a v1 ``.runconfig`` file), ``allow_reuse``,
+``hash_paths``, ``version``); the other v1
 step types run on Azure services and are refused. Paths are relative to the current
 directory, as in v1. Every problem is reported at once.
 """
@@ -30,6 +31,7 @@ from .data import (
 from .file_schema import parse_yaml
 from .parameters import PipelineParameter
 from .parts import PipelineParts
+from .runconfig import RunConfiguration
 from .steps import PipelineStep, PythonScriptStep
 
 #: v1 step types that need an Azure service, by ``type:`` value and legacy section key.
@@ -191,12 +193,16 @@ class _V1Reader:
             self.problems.append(f"{field}.script_name: a PythonScriptStep needs a script_name")
             return None
         if "runconfig" in body:
-            self.problems.append(
-                f"{field}.runconfig: runconfig files are not read here; give the step an "
-                "environment in a NAME.pipeline.yaml file instead (docs/pipeline-file.md)"
-            )
-            return None
+            body["runconfig"] = self._runconfig(f"{field}.runconfig", body["runconfig"])
         return body
+
+    def _runconfig(self, field: str, path: Any) -> Any:
+        """The RunConfiguration of a v1 ``.runconfig`` file (relative to the current folder)."""
+        try:
+            return RunConfiguration.load(os.fspath(path))
+        except (ModelError, OSError, TypeError) as exc:
+            self.problems.append(f"{field}: {exc}")
+            return None
 
     def _declare_outputs(self, key: str, body: dict[str, Any]) -> None:
         for out_name, spec in self._mapping(body.get("outputs"), f"steps.{key}.outputs").items():
@@ -254,6 +260,7 @@ class _V1Reader:
                 name=body.get("name") or key,
                 arguments=arguments,
                 compute_target=body.get("compute", self.section.get("default_compute")),
+                runconfig=body.get("runconfig"),
                 inputs=[i for i in inputs.values() if i is not None],
                 outputs=list(outputs.values()),
                 params=params,

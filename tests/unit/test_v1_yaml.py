@@ -18,6 +18,7 @@ from jupyter_pipelines.model.data import (
     StepInput,
 )
 from jupyter_pipelines.model.pipeline import Pipeline
+from jupyter_pipelines.model.runconfig import RunConfiguration
 from jupyter_pipelines.model.steps import PythonScriptStep
 
 if TYPE_CHECKING:
@@ -237,9 +238,31 @@ def test_cloud_steps_and_broken_references_are_reported_together(project: Projec
         "steps.Script.inputs.a.source: 'Outptu1' is no data reference, datapath parameter or "
         'output destination (did you mean "Output1"?)',
         "steps.Script.arguments[0]: 'input:missing' names no input of the step",
-        "steps.Config.runconfig: runconfig files are not read here",
+        "steps.Config.runconfig: no run configuration",
     ):
         assert expected in message
+
+
+def test_a_step_s_runconfig_file_gives_its_environment(project: Project) -> None:
+    config = RunConfiguration()
+    config.environment_variables["MODE"] = "from-runconfig"
+    config.save(str(project.root / "train.runconfig"))
+    path = write(
+        project,
+        """\
+        pipeline:
+            steps:
+                train:
+                    type: PythonScriptStep
+                    script_name: train.py
+                    source_directory: src
+                    runconfig: train.runconfig
+                    compute: cpu
+        """,
+    )
+    (step,) = Pipeline.load_yaml(None, path).steps
+    assert step.runconfig.environment_variables == {"MODE": "from-runconfig"}
+    assert step.compute_target == "cpu"
 
 
 def test_our_own_format_is_named_when_the_file_has_no_pipeline_section(
