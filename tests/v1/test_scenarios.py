@@ -321,6 +321,13 @@ def test_notebook_runner(scenario: Scenario) -> None:
     text = executed[0].read_text()
     assert "In training_notebook.ipynb" in text and "Machine Learning" in text
 
+    # The same through StepRun.get_outputs / get_output / get_port_data_reference().download().
+    assert set(notebook.get_outputs()) == {"notebook_processed_data", "notebook_result"}
+    ref = notebook.get_output("notebook_result").get_port_data_reference()
+    assert ref.datastore_name == "workspaceblobstore"
+    ref.download(str(scenario.folder / "again"))
+    assert len(list((scenario.folder / "again" / ref.path_on_datastore).rglob("*.ipynb"))) == 1
+
     # Unchanged: both steps reused.
     scenario.run()
     assert all(reused(finished(scenario, "notebook-step-run-example", 2)[-1]).values())
@@ -409,6 +416,8 @@ def test_pipeline_drafts(scenario: Scenario) -> None:
     # step does not pass: it fails as it does in v1, with the script's own error.
     (step,) = run.get_steps()
     assert step.name == "New_Training_Step"
-    assert "TypeError" in step.get_logs()["stderr"]
+    assert step.get_status() == "Failed"
+    assert "TypeError" in step.get_stderr_log()
+    assert "In train.py" in step.get_stdout_log()
     (draft,) = PipelineDraft.list(scenario.ws, tags={"dev": "true"})
     assert draft.name == "UpdatedPipelineDraft"
