@@ -237,7 +237,7 @@ class AmlCompute(ComputeTarget):
         get_run = getattr(self.workspace, "get_run", None)
         return [get_run(step_id) if get_run else step_id for step_id, _, _ in steps]
 
-    def wait_for_completion(
+    def wait_for_completion(  # type: ignore[override]  # v1's parameters, in v1's order
         self,
         show_output: bool = False,
         min_node_count: int | None = None,

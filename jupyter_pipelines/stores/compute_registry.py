@@ -6,6 +6,7 @@ configuration it was created with, as JSON.
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from dataclasses import dataclass
@@ -79,7 +80,7 @@ class ComputeRegistry:
                 (json.dumps(config, sort_keys=True), name),
             )
 
-    def active_steps(self, target: str, statuses: set[str]) -> list[tuple[str, str, str]]:
+    def active_steps(self, target: str, statuses: set[str]) -> builtins.list[tuple[str, str, str]]:
         """(step run id, run id, status) of the step runs on ``target`` in ``statuses``."""
         if not statuses:
             return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UnknownEnvironmentError, did_you_mean
@@ -113,7 +114,7 @@ class EnvironmentRegistry:
                 )
         return found
 
-    def label(self, name: str, version: str, labels: list[str]) -> None:
+    def label(self, name: str, version: str, labels: Sequence[str]) -> None:
         """Point each of ``labels`` at version ``version`` of the environment ``name``."""
         if not str(version).isdigit() or self.get(name, str(version)) is None:
             versions = self.versions(name)
