@@ -58,6 +58,16 @@ def _record(row: Any) -> ExperimentRecord:
     )
 
 
+def _unrecorded(conn: Any) -> list[Any]:
+    """Experiments of the run store (name, created) that have no row here yet."""
+    return list(
+        conn.execute(
+            "SELECT e.name, e.created FROM experiments e"
+            " LEFT JOIN experiment_meta m ON m.name = e.name WHERE m.name IS NULL"
+        ).fetchall()
+    )
+
+
 class ExperimentStore:
     """The experiment metadata of one workspace database."""
 
@@ -98,15 +108,15 @@ class ExperimentStore:
 
     def all(self) -> list[ExperimentRecord]:
         """Every experiment, oldest first: those opened by name and those with runs."""
-        with side_transaction(self.db_path, SCHEMA) as conn:
-            missing = conn.execute(
-                "SELECT e.name, e.created FROM experiments e"
-                " LEFT JOIN experiment_meta m ON m.name = e.name WHERE m.name IS NULL"
-            ).fetchall()
-            conn.executemany(
-                "INSERT OR IGNORE INTO experiment_meta (name, id, created) VALUES (?, ?, ?)",
-                [(r["name"], str(uuid.uuid4()), r["created"]) for r in missing],
-            )
+        with side_transaction(self.db_path, SCHEMA, write=False) as conn:
+            missing = _unrecorded(conn)
+        if missing:  # experiments known only from their runs get their row (and id) now
+            with side_transaction(self.db_path, SCHEMA) as conn:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO experiment_meta (name, id, created) VALUES (?, ?, ?)",
+                    [(r["name"], str(uuid.uuid4()), r["created"]) for r in _unrecorded(conn)],
+                )
+        with side_transaction(self.db_path, SCHEMA, write=False) as conn:
             rows = conn.execute("SELECT * FROM experiment_meta ORDER BY created, name").fetchall()
         return [_record(r) for r in rows]
 
