@@ -94,6 +94,24 @@ class ScriptRunConfig:
             self.arguments = [*(self.arguments or []), "--resume-from", resume_from]
 
 
+def command_from_runconfig(
+    command: Any, runconfig: Any, source_directory: Any
+) -> tuple[Any, Any, Any]:
+    """A CommandStep's (command, runconfig, source_directory), filled in from its runconfig.
+
+    As in v1: a ScriptRunConfig gives its folder, its command and its run configuration
+    (which becomes the step's); a RunConfiguration gives its command.
+    """
+    if runconfig is None:
+        return command, runconfig, source_directory
+    if isinstance(runconfig, ScriptRunConfig):
+        if source_directory is None:
+            source_directory = runconfig.source_directory
+        command = command or runconfig.command
+        runconfig = runconfig.run_config
+    return command or getattr(runconfig, "command", None), runconfig, source_directory
+
+
 def _run_config(
     compute_target: Any,
     environment: Any,

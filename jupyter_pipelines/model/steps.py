@@ -19,6 +19,7 @@ from .data import (
     as_binding,
 )
 from .parameters import PipelineParameter
+from .script_run_config import command_from_runconfig
 from .step_members import V1StepMembers
 
 #: What may appear in a step's argument list.
@@ -375,7 +376,9 @@ class CommandStep(PipelineStep):
         version: str | None = None,
         **kwargs: Any,
     ) -> None:
-        command, runconfig, source_directory = _from_runconfig(command, runconfig, source_directory)
+        command, runconfig, source_directory = command_from_runconfig(
+            command, runconfig, source_directory
+        )
         if isinstance(command, str):
             if not command.strip():
                 raise ModelError("CommandStep needs a non-empty 'command'")
@@ -415,23 +418,6 @@ class CommandStep(PipelineStep):
         return " ".join(
             str(a) if isinstance(a, str | int | float) else f"<{a!r}>" for a in self.arguments
         )
-
-
-def _from_runconfig(command: Any, runconfig: Any, source_directory: Any) -> tuple[Any, Any, Any]:
-    """v1 takes a CommandStep's command (and folder) from a ScriptRunConfig or RunConfiguration.
-
-    A ScriptRunConfig-like object (with ``run_config``) gives its source directory and
-    command; its run configuration becomes the step's ``runconfig``.
-    """
-    if runconfig is None:
-        return command, runconfig, source_directory
-    inner = getattr(runconfig, "run_config", None)
-    if inner is not None:
-        if source_directory is None:
-            source_directory = getattr(runconfig, "source_directory", None)
-        command = command or getattr(runconfig, "command", None)
-        runconfig = inner
-    return command or getattr(runconfig, "command", None), runconfig, source_directory
 
 
 def _split_first(command: list[Any]) -> list[Any]:

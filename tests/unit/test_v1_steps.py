@@ -27,6 +27,7 @@ from jupyter_pipelines.model.notebook_runner import (
 from jupyter_pipelines.model.parameters import PipelineParameter
 from jupyter_pipelines.model.pipeline import Pipeline
 from jupyter_pipelines.model.runconfig import RunConfiguration
+from jupyter_pipelines.model.script_run_config import ScriptRunConfig
 from jupyter_pipelines.model.steps import (
     CommandStep,
     NotebookStep,
@@ -225,8 +226,8 @@ def test_default_source_directory_applies_only_to_steps_without_their_own(
 def test_command_step_takes_its_command_from_a_runconfig(project: Project) -> None:
     rc = RunConfiguration(command="python score.py --fast")
     assert CommandStep(runconfig=rc).command == "python score.py --fast"
-    script_run_config = SimpleNamespace(
-        run_config=rc, source_directory="src", command=["python score.py", "--lr", 1]
+    script_run_config = ScriptRunConfig(
+        "src", command=["python score.py", "--lr", 1], run_config=rc
     )
     step = CommandStep(name="s", runconfig=script_run_config)
     assert step.arguments == ["python", "score.py", "--lr", 1]  # v1 splits the first item
