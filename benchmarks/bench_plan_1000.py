@@ -60,7 +60,7 @@ def build_pipeline(ws: Any, folder: Path, count: int = STEPS, seed: int = SEED) 
         args: list[Any] = ["--rate", rate, "--out", out]
         if i:
             for k, j in enumerate(sorted(rng.sample(range(i), min(i, rng.randint(1, 3))))):
-                args += [f"--in{k}", outputs[j].as_input(name=f"in_{k}")]
+                args += [f"--in{k}", outputs[j].as_input(f"in_{k}")]
         steps.append(
             PythonScriptStep(
                 script_name=f"step_{i:04d}.py",

@@ -97,7 +97,7 @@ def build_pipeline(ws: Any, folders: list[Path]) -> Any:
         if i:
             picks = sorted(rng.sample(range(i), min(i, rng.randint(1, 2))))
             for k, j in enumerate(picks):
-                args += [f"--in{k}", outputs[j].as_input(name=f"in_{k}")]
+                args += [f"--in{k}", outputs[j].as_input(f"in_{k}")]
         steps.append(
             PythonScriptStep(
                 script_name=f"{SCRIPTS[i % len(SCRIPTS)]}.py",

@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "DataPath": "jupyter_pipelines.model.data",
     "DataPathComputeBinding": "jupyter_pipelines.model.data",
     "OutputTabularDatasetConfig": "jupyter_pipelines.model.data",
+    "OutputDatasetConfig": "jupyter_pipelines.model.data",
     "PortDataReference": "jupyter_pipelines.engine.step_files",
     "PipelineStep": "jupyter_pipelines.model.steps",
     "PythonScriptStep": "jupyter_pipelines.model.steps",
@@ -64,6 +65,8 @@ _EXPORTS: dict[str, str] = {
     "FileDataset": "jupyter_pipelines.stores.datasets",
     "TabularDataset": "jupyter_pipelines.stores.datasets",
     "DataType": "jupyter_pipelines.stores.datasets",
+    "FileDatasetFactory": "jupyter_pipelines.stores.datasets",
+    "TabularDatasetFactory": "jupyter_pipelines.stores.datasets",
     # engine
     "Workspace": "jupyter_pipelines.engine.workspace",
     "Experiment": "jupyter_pipelines.engine.experiment",

@@ -105,6 +105,7 @@ class DataBindings:
                     f"dataset {dataset.name!r} version {dataset.version} changed since it was "
                     f"registered: {', '.join(changes[:5])}"
                 )
+        dataset.record_id()  # Dataset.get_by_id finds what a run used
         tabular = dataset.kind == "tabular"
         entry = {
             "path": staged,
@@ -115,6 +116,10 @@ class DataBindings:
             "stage": "dataset",
             **({"path_on_compute": binding.path_on_compute} if binding.path_on_compute else {}),
         }
+        single = dataset.single_file() if not tabular else None
+        if single is not None:  # one file reaches the step as that file's path, as in v1
+            entry["stage_dir"] = staged
+            entry["path"] = str(Path(staged) / single.lstrip("/"))
         if tabular and binding.mode == "direct":
             entry.pop("stage")  # read through the dataset object, not as files
             entry["path"] = ""
@@ -141,6 +146,8 @@ class DataBindings:
             "local": str(local) if local is not None else None,
             "overwrite": bool(data.overwrite),
         }
+        if data.source_globs:
+            out["globs"] = list(data.source_globs)
         if registering:
             assert isinstance(data, OutputFileDatasetConfig) and data.registration
             out["register"] = {
@@ -166,7 +173,7 @@ def stage_data_inputs(workspace: Workspace, spec: StepSpec) -> None:
         kind = entry.get("stage")
         if not kind:
             continue
-        target = Path(entry["path"])
+        target = Path(entry.get("stage_dir") or entry["path"])
         target.mkdir(parents=True, exist_ok=True)
         if kind == "datastore":
             source = entry["source"]
@@ -180,12 +187,7 @@ def _stage_dataset(workspace: Workspace, entry: dict[str, Any], target: Path, li
     from ..stores.datasets import AbstractDataset
 
     dataset = AbstractDataset.from_definition(workspace, entry["definition"])
-    if link:
-        mount = dataset.mount(str(target)) if dataset.kind == "file" else None
-        if mount is not None:
-            mount.start()
-            return
-    dataset.download(str(target), overwrite=True)
+    dataset.stage(target, link=link and dataset.kind == "file", overwrite=True)
 
 
 def deliver_outputs(workspace: Workspace, spec: StepSpec) -> dict[str, dict[str, Any]]:
@@ -211,18 +213,29 @@ def deliver_outputs(workspace: Workspace, spec: StepSpec) -> dict[str, dict[str,
                 f"{datastore.name!r} already holds files; use as_upload(overwrite=True) or a "
                 "path with {run-id}"
             )
-        source = Path(out["final"])
-        if dest.get("local"):
-            local = Path(dest["local"])
-            local.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(source, local, dirs_exist_ok=True)
-        else:
-            datastore.put_dir(str(source), dest["path"], overwrite=True)
+        _copy_output(Path(out["final"]), datastore, dest)
         info: dict[str, Any] = {"datastore": datastore.name, "path": dest["path"]}
         if dest.get("register"):
             info["registered"] = _register(workspace, datastore, dest)
         delivered[name] = info
     return delivered
+
+
+def _copy_output(source: Path, datastore: Any, dest: dict[str, Any]) -> None:
+    """Copy an output folder to its destination: only the files matching its
+    ``as_upload(source_globs=...)`` when there are some."""
+    globs = dest.get("globs")
+    if not globs and dest.get("local"):
+        local = Path(dest["local"])
+        local.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(source, local, dirs_exist_ok=True)
+        return
+    if not globs:
+        datastore.put_dir(str(source), dest["path"], overwrite=True)
+        return
+    chosen = sorted({p for pattern in globs for p in source.glob(pattern) if p.is_file()})
+    pairs = [(p, f"{dest['path']}/{p.relative_to(source).as_posix()}") for p in chosen]
+    datastore._put_files(pairs, True, False)
 
 
 def _register(workspace: Workspace, datastore: Any, dest: dict[str, Any]) -> dict[str, Any]:

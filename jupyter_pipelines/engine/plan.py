@@ -55,7 +55,8 @@ def _tabular(binding: InputBinding) -> dict[str, Any]:
         return {}
     options = dict(getattr(binding.data, "tabular", None) or {})
     options.pop("path_glob", None)
-    definition = {"kind": "tabular", "paths": [], "transformations": [], "tabular": options}
+    steps = [*options.pop("transformations", []), *binding.additional_transformations]
+    definition = {"kind": "tabular", "paths": [], "transformations": steps, "tabular": options}
     return {"kind": "dataset", "definition": definition}
 
 

@@ -243,8 +243,8 @@ class _Builder:
                 )
                 continue
             binding = StepInput(
+                in_name if in_name != data.name else None,
                 data,
-                name=in_name if in_name != data.name else None,
                 tabular=bool(ref.get("tabular")),
             )
             if ref.get("mode") == "download":

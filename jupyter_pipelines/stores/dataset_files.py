@@ -1,8 +1,10 @@
 """The files behind a dataset: the paths it was defined with, their v1 ``to_path`` layout,
 their content hashes, and the read-only views (downloads, mounts) they are read through.
 
-Patterns are kept relative to their datastore's root; a folder means every file under
-it and ``**`` matches any number of folders (``Datastore.glob``).
+A path is (key, pattern): the key names a registered datastore, or one of the sources of
+``dataset_sources.py`` (an http(s) server, the local file system). Patterns are kept
+relative to their root; a folder means every file under it and ``**`` matches any number of
+folders (``Datastore.glob``); a URL is always one file.
 """
 
 from __future__ import annotations
@@ -15,39 +17,45 @@ import tempfile
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from blake3 import blake3
 
-from ..errors import DatasetError
+from ..errors import DatasetError, DatastoreError
+from ..log import get_logger
 from ..reuse.hashing import hash_file
 from ..reuse.statcache import StatCache, StatKey
+from .dataset_sources import WebFiles, is_location, is_source_key, split_location
+from .datastore_files import AbstractDatastoreFiles
 from .datastores import Datastore
+from .workspace_like import WorkspaceLike
 
-if TYPE_CHECKING:
-    from .workspace import Workspace
-
+log = get_logger(__name__)
 _CHUNK = 1 << 20
 
 
 # -- the paths a dataset is defined with -------------------------------------------------
-def parse_paths(path: Any) -> tuple[Workspace | None, list[tuple[Datastore | str, str]]]:
-    """The workspace and (datastore, pattern) pairs of a v1 ``path`` argument.
+def parse_paths(path: Any) -> tuple[WorkspaceLike | None, list[tuple[Datastore | str, str]]]:
+    """The workspace (None when no datastore object is given) and (datastore or key,
+    pattern) pairs of a v1 ``path`` argument.
 
-    ``path`` is ``(datastore, "glob")``, a DataPath, a DataReference (``datastore.path(...)``)
-    or a list mixing them. A datastore given by name is resolved in the workspace of the
-    others; the pattern is checked not to leave its datastore.
+    ``path`` is ``(datastore, "glob")``, a DataPath, a DataReference (``datastore.path(...)``),
+    an http(s) URL, a local path, or a list mixing them. A datastore given by name is
+    resolved in the workspace of the others; the pattern is checked not to leave it.
     """
     items = path if isinstance(path, list) or _is_pair_list(path) else [path]
     if not items:
         raise DatasetError("a dataset needs at least one path: [(datastore, 'folder/')]")
-    pairs = [_pair(item) for item in items]
+    pairs = [split_location(item) if is_location(item) else _pair(item) for item in items]
     workspaces = {store.workspace for store, _ in pairs if isinstance(store, Datastore)}
     if len(workspaces) > 1:
         raise DatasetError("the paths of one dataset must all be on datastores of one workspace")
     workspace = next(iter(workspaces), None)
     checked: list[tuple[Datastore | str, str]] = []
     for store, pattern in pairs:
+        if isinstance(store, str) and is_source_key(store):
+            checked.append((store, pattern))
+            continue
         text = pattern.replace("\\", "/").lstrip("/")
         checked.append((store, store.relative(text) if isinstance(store, Datastore) else text))
     return workspace, checked
@@ -67,19 +75,27 @@ def _pair(item: Any) -> tuple[Datastore | str, str]:
         if pattern is not None and not isinstance(pattern, str):
             raise DatasetError(f"{item!r}: a dataset path cannot come from a pipeline parameter")
     else:
-        hint = " (upload local files first: datastore.upload(...))" if isinstance(item, str) else ""
         raise DatasetError(
             f"cannot make a dataset path of {item!r}: use (datastore, 'path/or/glob'), "
-            f"a DataPath or datastore.path('...'){hint}"
+            "a DataPath, datastore.path('...'), an http(s) URL or a local path"
         )
     if not isinstance(store, (Datastore, str)) or not store:
         raise DatasetError(f"{item!r}: the datastore must be a Datastore or its name")
     return store, str(pattern or "")
 
 
-def pattern_base(datastore: Datastore, pattern: str) -> str:
+def is_single_path(datastore: AbstractDatastoreFiles, pattern: str) -> bool:
+    """Whether ``pattern`` names one file: no wildcard, not a folder (a URL always does)."""
+    if isinstance(datastore, WebFiles):
+        return True
+    return bool(pattern) and not globlib.has_magic(pattern) and not datastore.isdir(pattern)
+
+
+def pattern_base(datastore: AbstractDatastoreFiles, pattern: str) -> str:
     """The folder a pattern's files are laid out from: the part before any wildcard, the
     folder itself, or a file's folder."""
+    if isinstance(datastore, WebFiles):
+        return posixpath.dirname(pattern.split("?", 1)[0])
     parts = pattern.split("/") if pattern else []
     for i, part in enumerate(parts):
         if globlib.has_magic(part):
@@ -102,39 +118,54 @@ def _stat_cache(path: str) -> StatCache:
     return StatCache(path)
 
 
-def hash_files(workspace: Workspace, files: list[tuple[Datastore, str]]) -> dict[str, str]:
-    """BLAKE3 of each file by ``datastore/path``: local files through the workspace's stat
-    cache (unchanged files are not read again), other files by streaming them."""
-    by_store: dict[str, tuple[Datastore, list[str]]] = {}
+def hash_files(
+    workspace: WorkspaceLike | None, files: list[tuple[AbstractDatastoreFiles, str]]
+) -> dict[str, str]:
+    """A hash of each file by ``key/path``: local files by content, through the workspace's
+    stat cache when there is a workspace (unchanged files are not read again); web files by
+    what their server says identifies them (ETag, Last-Modified), else by content; other
+    files by streaming them."""
+    by_store: dict[str, tuple[AbstractDatastoreFiles, list[str]]] = {}
     for store, rel in files:
         by_store.setdefault(store.name, (store, []))[1].append(rel)
     hashes: dict[str, str] = {}
     for name, (store, rels) in by_store.items():
-        root = store.local_path("")
-        if root is None:
-            hashes.update({f"{name}/{rel}": _hash_stream(store, rel) for rel in rels})
+        if store.local_path("") is not None:
+            local = {rel: str(store.local_path(rel)) for rel in rels}
+            digests = _hash_local(workspace, name, local)
+            hashes.update({f"{name}/{rel}": digests[rel] for rel in rels})
             continue
-        cache = _stat_cache(str(workspace.snapshots_dir / "statcache.db"))
-        known = cache.load_prefix(str(root))
-        fresh = []
         for rel in rels:
-            path = str(store.local_path(rel))
-            try:
-                key = StatKey.of(os.stat(path))
-            except OSError as exc:
-                raise DatasetError(f"cannot read {name}/{rel}: {exc}") from exc
-            hit = known.get(path)
-            if hit is not None and hit[0] == key:
-                digest = hit[1]
-            else:
-                digest = hash_file(path)
-                fresh.append((path, key, digest))
-            hashes[f"{name}/{rel}"] = digest
-        cache.store(fresh)
+            seen = store.fingerprint(rel) if isinstance(store, WebFiles) else None
+            hashes[f"{name}/{rel}"] = seen or _hash_stream(store, rel)
     return hashes
 
 
-def _hash_stream(store: Datastore, rel: str) -> str:
+def _hash_local(
+    workspace: WorkspaceLike | None, name: str, paths: dict[str, str]
+) -> dict[str, str]:
+    """BLAKE3 of local files by their key, through the stat cache when there is one."""
+    cache = _stat_cache(str(workspace.snapshots_dir / "statcache.db")) if workspace else None
+    folders = [os.path.dirname(path) for path in paths.values()]
+    known = cache.load_prefix(os.path.commonpath(folders)) if cache and folders else {}
+    digests, fresh = {}, []
+    for rel, path in paths.items():
+        try:
+            key = StatKey.of(os.stat(path))
+        except OSError as exc:
+            raise DatasetError(f"cannot read {name}/{rel}: {exc}") from exc
+        hit = known.get(path)
+        if hit is not None and hit[0] == key:
+            digests[rel] = hit[1]
+        else:
+            digests[rel] = hash_file(path)
+            fresh.append((path, key, digests[rel]))
+    if cache is not None:
+        cache.store(fresh)
+    return digests
+
+
+def _hash_stream(store: AbstractDatastoreFiles, rel: str) -> str:
     hasher = blake3()
     with store.open(rel, "rb") as fh:
         while chunk := fh.read(_CHUNK):
@@ -157,11 +188,15 @@ def compare(pinned: dict[str, str], current: dict[str, str]) -> list[str]:
 
 # -- downloads and mounts ---------------------------------------------------------------------
 def place(
-    files: list[tuple[Datastore, str, Path]], link: bool = False, overwrite: bool = False
+    files: list[tuple[AbstractDatastoreFiles, str, Path]],
+    link: bool = False,
+    overwrite: bool = False,
+    ignore_not_found: bool = False,
 ) -> list[str]:
     """Make each (datastore, path) file present at its local destination: a symlink to a
-    local-folder datastore's file when ``link``, else a copy. Nothing is written when a
-    destination exists and ``overwrite`` is False."""
+    local file when ``link``, else a copy. Nothing is written when a destination exists and
+    ``overwrite`` is False. A file gone since it was listed is an error, or is skipped with
+    a warning when ``ignore_not_found``."""
     if not overwrite:
         taken = [str(dest) for _, _, dest in files if dest.exists() or dest.is_symlink()]
         if taken:
@@ -171,19 +206,34 @@ def place(
             )
     placed = []
     for store, rel, dest in files:
-        source = store.local_path(rel) if link else None
-        if dest.is_symlink() or dest.is_file():
-            dest.unlink()
-        if source is not None:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.symlink(source, dest)
-            except OSError:  # no symlinks here (Windows without the privilege)
-                shutil.copy2(source, dest)
-        else:
-            store.get_dir(rel, dest.parent, overwrite=True)
+        try:
+            _place_one(store, rel, dest, link)
+        except (DatastoreError, FileNotFoundError) as exc:
+            if not ignore_not_found:
+                raise DatasetError(f"cannot get {store.name}/{rel}: {exc}") from exc
+            log.warning("skipping %s/%s, which was not found: %s", store.name, rel, exc)
+            continue
         placed.append(str(dest))
     return placed
+
+
+def _place_one(store: AbstractDatastoreFiles, rel: str, dest: Path, link: bool) -> None:
+    source = store.local_path(rel) if link else None
+    if dest.is_symlink() or dest.is_file():
+        dest.unlink()
+    if source is not None:
+        if not source.exists():
+            raise FileNotFoundError(str(source))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.symlink(source, dest)
+        except OSError:  # no symlinks here (Windows without the privilege)
+            shutil.copy2(source, dest)
+        return
+    if not store.exists(rel):
+        raise FileNotFoundError(f"{store.name}/{rel}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    store._get_files([(rel, dest)], overwrite=True, progress=False)
 
 
 class DatasetMount:

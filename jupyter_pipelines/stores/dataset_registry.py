@@ -1,9 +1,10 @@
-"""The dataset registry: versions of named datasets in the workspace's ``datasets`` table.
+"""The dataset registry: versions of named datasets in the workspace's ``datasets`` table
+(``schema.sql``), and the definitions of datasets by id.
 
-The table is created here on first use (not in ``schema.sql``), so that stores written
-before datasets existed gain it without a migration. Versions of one name count from 1;
-a new version is numbered inside the write transaction, so two processes registering at
-once get two different versions.
+Versions of one name count from 1; a new version is numbered inside the write transaction,
+so two processes registering at once get two different versions. Every dataset that is
+registered or used by a submitted run is recorded by its id in ``dataset_ids`` (a side
+table of ``workspace.db``, created on first use), so that ``Dataset.get_by_id`` finds it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DatasetError, UnknownDatasetError, did_you_mean
+from .side_tables import side_transaction
+from .workspace_like import WorkspaceLike
 
 if TYPE_CHECKING:
     from .runstore import RunStore
-    from .workspace import Workspace
+
+#: Datasets by id: a definition, and the registered name and version when there is one.
+ID_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dataset_ids (
+    id              TEXT PRIMARY KEY,
+    definition_json TEXT NOT NULL,
+    name            TEXT,
+    version         INTEGER,
+    created         REAL NOT NULL
+)
+"""
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,254}$")
@@ -64,12 +77,12 @@ def check_name(name: object) -> str:
     return name
 
 
-def _store(workspace: Workspace) -> RunStore:
+def _store(workspace: WorkspaceLike) -> RunStore:
     """The run store, whose schema holds the datasets table."""
     return workspace.run_store
 
 
-def all_latest(workspace: Workspace) -> dict[str, DatasetRecord]:
+def all_latest(workspace: WorkspaceLike) -> dict[str, DatasetRecord]:
     """The latest version of every registered dataset, by name."""
     rows = _store(workspace)._query(
         "SELECT d.* FROM datasets d JOIN (SELECT name, MAX(version) AS v FROM datasets"
@@ -78,7 +91,7 @@ def all_latest(workspace: Workspace) -> dict[str, DatasetRecord]:
     return {row["name"]: DatasetRecord.from_row(row) for row in rows}
 
 
-def versions(workspace: Workspace, name: str) -> list[int]:
+def versions(workspace: WorkspaceLike, name: str) -> list[int]:
     """The registered versions of ``name``, oldest first (empty when unknown)."""
     rows = _store(workspace)._query(
         "SELECT version FROM datasets WHERE name = ? ORDER BY version", (name,)
@@ -86,7 +99,7 @@ def versions(workspace: Workspace, name: str) -> list[int]:
     return [row["version"] for row in rows]
 
 
-def load(workspace: Workspace, name: str, version: int | None = None) -> DatasetRecord:
+def load(workspace: WorkspaceLike, name: str, version: int | None = None) -> DatasetRecord:
     """Version ``version`` (None: the latest) of ``name``; UnknownDatasetError names what exists."""
     store = _store(workspace)
     if version is None:
@@ -112,7 +125,7 @@ def load(workspace: Workspace, name: str, version: int | None = None) -> Dataset
 
 
 def add_version(
-    workspace: Workspace, record: DatasetRecord, create_new_version: bool
+    workspace: WorkspaceLike, record: DatasetRecord, create_new_version: bool
 ) -> tuple[DatasetRecord, bool]:
     """Register ``record`` as the next version of its name; returns (record, created).
 
@@ -157,3 +170,71 @@ def add_version(
 
 def _canonical(doc: Any) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+def update_version(
+    workspace: WorkspaceLike,
+    name: str,
+    version: int,
+    description: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> DatasetRecord:
+    """Set the description and/or tags of one registered version; returns it updated."""
+    load(workspace, name, version)  # UnknownDatasetError names what exists
+    with _store(workspace).transaction() as tx:
+        if description is not None:
+            tx.execute(
+                "UPDATE datasets SET description = ? WHERE name = ? AND version = ?",
+                (description, name, version),
+            )
+        if tags is not None:
+            tx.execute(
+                "UPDATE datasets SET tags_json = ? WHERE name = ? AND version = ?",
+                (json.dumps(tags, sort_keys=True), name, version),
+            )
+    return load(workspace, name, version)
+
+
+def delete_all_versions(workspace: WorkspaceLike, name: str) -> int:
+    """Unregister every version of ``name``; returns how many there were."""
+    with _store(workspace).transaction() as tx:
+        count = tx.execute("DELETE FROM datasets WHERE name = ?", (name,)).rowcount
+    with side_transaction(workspace.dir / "workspace.db", ID_SCHEMA) as tx:
+        tx.execute("UPDATE dataset_ids SET name = NULL, version = NULL WHERE name = ?", (name,))
+    return int(count)
+
+
+# -- datasets by id --------------------------------------------------------------------------
+def record_id(
+    workspace: WorkspaceLike,
+    dataset_id: str,
+    definition: dict[str, Any],
+    name: str | None = None,
+    version: int | None = None,
+) -> None:
+    """Remember ``dataset_id`` (the first record of an id wins: ids name one definition)."""
+    with side_transaction(workspace.dir / "workspace.db", ID_SCHEMA) as tx:
+        tx.execute(
+            "INSERT OR IGNORE INTO dataset_ids (id, definition_json, name, version, created)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (dataset_id, _canonical(definition), name, version, time.time()),
+        )
+
+
+def find_id(
+    workspace: WorkspaceLike, dataset_id: str
+) -> tuple[dict[str, Any], str | None, int | None] | None:
+    """(definition, name, version) recorded for ``dataset_id``, or None."""
+    with side_transaction(workspace.dir / "workspace.db", ID_SCHEMA, write=False) as conn:
+        row = conn.execute(
+            "SELECT definition_json, name, version FROM dataset_ids WHERE id = ?", (dataset_id,)
+        ).fetchone()
+    if row is None:
+        return None
+    return json.loads(row["definition_json"]), row["name"], row["version"]
+
+
+def all_versions(workspace: WorkspaceLike) -> list[DatasetRecord]:
+    """Every registered version of every dataset (for look-ups by id of older records)."""
+    rows = _store(workspace)._query("SELECT * FROM datasets ORDER BY name, version")
+    return [DatasetRecord.from_row(row) for row in rows]

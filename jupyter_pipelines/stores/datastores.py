@@ -1,9 +1,13 @@
 """Datastores (v1 ``azureml.core.Datastore``): named folders on any fsspec file system.
 
 ``Datastore`` is the v1 facade (register, get, upload, download, path); ``FsspecDatastore``
-is the built-in backend. The lower-level methods that the engine and datasets use
-(``full_path``, ``glob``, ``info``, ``open``, ``put_dir``, ``get_dir``) come from
-``AbstractDatastoreFiles`` in ``datastore_files.py``.
+is the built-in backend, and backends for other URL schemes are found through the
+``jupyter_pipelines.datastores`` entry-point group (``datastore_class``). The lower-level
+methods that the engine and datasets use (``full_path``, ``glob``, ``info``, ``open``,
+``put_dir``, ``get_dir``) come from ``AbstractDatastoreFiles`` in ``datastore_files.py``.
+
+Imports go one way: this module uses ``datastore_registry`` (records), ``datastore_files``
+and ``datastore_cloud`` (the refused cloud kinds); none of them imports it.
 """
 
 from __future__ import annotations
@@ -11,22 +15,35 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterable
+from functools import cache
+from importlib import import_module
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DatastoreError
+from ..errors import DatastoreError, did_you_mean
 from . import datastore_registry as registry
+from .datastore_cloud import CloudDatastoreRegistrations
 from .datastore_files import AbstractDatastoreFiles
-from .datastore_registry import DatastoreRecord
+from .datastore_registry import DatastoreRecord, scheme_of
+from .workspace_like import WorkspaceLike, reopen
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
     from ..model.data import DataReference
-    from .workspace import Workspace
+
+GROUP = "jupyter_pipelines.datastores"
+#: Entry name of the backend used for any scheme without an entry of its own.
+FALLBACK = "fsspec"
+_FSSPEC = "jupyter_pipelines.stores.datastores:FsspecDatastore"
+#: Used when the package runs from a source tree without installed metadata.
+_BUILTIN = {"file": _FSSPEC, "local": _FSSPEC, "memory": _FSSPEC, FALLBACK: _FSSPEC}
+#: Schemes whose fsspec implementation lives in a package not named after its module.
+_PACKAGES = {"smb": "smbprotocol", "sftp": "paramiko", "ssh": "paramiko", "hf": "huggingface_hub"}
 
 
-class Datastore(AbstractDatastoreFiles):
+class Datastore(CloudDatastoreRegistrations, AbstractDatastoreFiles):
     """A named place to keep data, registered in a workspace (v1 ``Datastore``).
 
     ``Datastore(ws, name)`` returns the registered datastore ``name`` (the default one when
@@ -34,7 +51,7 @@ class Datastore(AbstractDatastoreFiles):
     and ``workspacefilestore``: folders under ``.pipelines/datastores/``.
     """
 
-    workspace: Workspace
+    workspace: WorkspaceLike
     #: The fsspec URL (for the built-in ones: their folder's absolute path).
     url: str
     #: "AzureBlob", "AzureFile", "LocalFolder" or "Fsspec".
@@ -42,18 +59,18 @@ class Datastore(AbstractDatastoreFiles):
     #: Passed to the fsspec file system; stored in workspace.db as given.
     storage_options: dict[str, Any]
 
-    def __new__(cls, workspace: Workspace, name: str | None = None) -> Datastore:
+    def __new__(cls, workspace: WorkspaceLike, name: str | None = None) -> Datastore:
         if name is None:
-            return workspace.get_default_datastore()
+            return Datastore.get_default(workspace)
         return Datastore.get(workspace, name)
 
-    def __init__(self, workspace: Workspace, name: str | None = None) -> None:
+    def __init__(self, workspace: WorkspaceLike, name: str | None = None) -> None:
         """Nothing to do: ``__new__`` returned a datastore that is already set up."""
 
     @classmethod
-    def _from_record(cls, workspace: Workspace, record: DatastoreRecord) -> Datastore:
+    def _from_record(cls, workspace: WorkspaceLike, record: DatastoreRecord) -> Datastore:
         url = record.url or str(workspace.datastores_dir / record.name)
-        store = object.__new__(registry.datastore_class(url) if cls is Datastore else cls)
+        store = object.__new__(datastore_class(url) if cls is Datastore else cls)
         store.workspace = workspace
         store.name = record.name
         store.url = url
@@ -65,22 +82,22 @@ class Datastore(AbstractDatastoreFiles):
 
     def __reduce__(self) -> tuple[Any, ...]:
         record = DatastoreRecord(self.name, self.url, self.storage_options, self.datastore_type)
-        return (_restore, (str(self.workspace.dir), record))
+        return (_restore, (type(self.workspace), str(self.workspace.dir), record))
 
     # -- v1: registry ------------------------------------------------------------------
     @staticmethod
-    def get(workspace: Workspace, datastore_name: str) -> Datastore:
+    def get(workspace: WorkspaceLike, datastore_name: str) -> Datastore:
         """The datastore registered as ``datastore_name`` (UnknownDatastoreError if none)."""
         return Datastore._from_record(workspace, registry.load_record(workspace, datastore_name))
 
     @staticmethod
-    def get_default(workspace: Workspace) -> Datastore:
+    def get_default(workspace: WorkspaceLike) -> Datastore:
         """The workspace's default datastore."""
         return Datastore._from_record(workspace, registry.default_record(workspace))
 
     @staticmethod
     def register(
-        workspace: Workspace,
+        workspace: WorkspaceLike,
         datastore_name: str,
         url: str | os.PathLike[str],
         overwrite: bool = False,
@@ -98,7 +115,7 @@ class Datastore(AbstractDatastoreFiles):
 
     @staticmethod
     def register_azure_blob_container(
-        workspace: Workspace,
+        workspace: WorkspaceLike,
         datastore_name: str,
         container_name: str,
         account_name: str,
@@ -127,7 +144,7 @@ class Datastore(AbstractDatastoreFiles):
 
     @staticmethod
     def register_azure_file_share(
-        workspace: Workspace,
+        workspace: WorkspaceLike,
         datastore_name: str,
         file_share_name: str,
         account_name: str,
@@ -137,6 +154,7 @@ class Datastore(AbstractDatastoreFiles):
         endpoint: str | None = None,
         overwrite: bool = False,
         create_if_not_exists: bool = False,
+        skip_validation: bool = False,
         **_v1_arguments: Any,
     ) -> Datastore:
         """Register an Azure file share, reached over SMB (needs ``pip install smbprotocol``).
@@ -162,7 +180,7 @@ class Datastore(AbstractDatastoreFiles):
 
     @staticmethod
     def _register(
-        workspace: Workspace,
+        workspace: WorkspaceLike,
         name: str,
         url: str | os.PathLike[str],
         overwrite: bool,
@@ -171,10 +189,10 @@ class Datastore(AbstractDatastoreFiles):
     ) -> Datastore:
         registry.check_name(name)
         url = os.fspath(url)
-        if registry.scheme_of(url) == "file" and "://" not in url:
+        if scheme_of(url) == "file" and "://" not in url:
             url = str(Path(url).expanduser().resolve())
         if datastore_type is None:
-            local = registry.scheme_of(url) in ("file", "local")
+            local = scheme_of(url) in ("file", "local")
             datastore_type = "LocalFolder" if local else "Fsspec"
         record = DatastoreRecord(name, url, storage_options, datastore_type)
         store = Datastore._from_record(workspace, record)
@@ -209,9 +227,7 @@ class Datastore(AbstractDatastoreFiles):
 
     def as_download(self, path_on_compute: str | None = None) -> DataReference:
         """A reference to the whole datastore, copied next to the step before it starts."""
-        ref = self.path(data_reference_name=self.name)
-        ref.as_download(path_on_compute)
-        return ref
+        return self.path(data_reference_name=self.name).as_download(path_on_compute)
 
     # -- v1: transfers -------------------------------------------------------------------
     def upload(
@@ -296,7 +312,7 @@ class FsspecDatastore(Datastore):
         from fsspec.core import url_to_fs
 
         # names a missing package (pip install s3fs) before fsspec fails less clearly
-        registry.check_fsspec_scheme(registry.scheme_of(self.url), self.url)
+        check_fsspec_scheme(scheme_of(self.url), self.url)
         try:
             fs, root = url_to_fs(self.url, **self.storage_options)
         except (ImportError, ValueError, TypeError) as exc:
@@ -306,10 +322,53 @@ class FsspecDatastore(Datastore):
         return fs, root.rstrip("/") if root not in ("/", "") else root
 
 
-def _restore(workspace_dir: str, record: DatastoreRecord) -> Datastore:
-    from .workspace import Workspace
+def _restore(workspace_class: type[Any], workspace_dir: str, record: DatastoreRecord) -> Datastore:
+    return Datastore._from_record(reopen(workspace_class, workspace_dir), record)
 
-    return Datastore._from_record(Workspace(workspace_dir), record)
+
+# -- backends --------------------------------------------------------------------------
+@cache
+def datastore_backends() -> dict[str, str]:
+    """URL scheme (or ``fsspec`` for the fallback) -> 'module:Class'."""
+    found = dict(_BUILTIN)
+    for ep in entry_points(group=GROUP):
+        found[ep.name] = ep.value
+    return found
+
+
+def datastore_class(url: str) -> type[Datastore]:
+    """The backend class for ``url``'s scheme (the ``fsspec`` entry for any other scheme).
+
+    Whether the scheme can really be opened is checked when the file system is opened, so
+    that listing datastores never fails for want of one backend's package.
+    """
+    backends = datastore_backends()
+    module, _, attr = backends.get(scheme_of(url), backends[FALLBACK]).partition(":")
+    cls: type[Datastore] = getattr(import_module(module), attr)
+    return cls
+
+
+def check_fsspec_scheme(scheme: str, url: str) -> None:
+    """Raise DatastoreError unless fsspec can open ``scheme`` here, naming what to install."""
+    import fsspec
+    from fsspec.registry import known_implementations
+
+    try:
+        fsspec.get_filesystem_class(scheme)
+    except ImportError as exc:
+        known = known_implementations.get(scheme, {})
+        package = _PACKAGES.get(scheme) or str(known.get("class", scheme)).split(".")[0]
+        raise DatastoreError(
+            f"datastore URL {url!r} needs the fsspec implementation of {scheme!r}: "
+            f"pip install {package} ({exc})"
+        ) from exc
+    except ValueError as exc:
+        schemes = sorted(set(known_implementations) | set(datastore_backends()) - {FALLBACK})
+        raise DatastoreError(
+            f"unknown datastore URL scheme {scheme!r} in {url!r}{did_you_mean(scheme, schemes)}; "
+            "no installed fsspec implementation or jupyter_pipelines.datastores entry point "
+            "serves it (install the package that provides it)"
+        ) from exc
 
 
 def _v1_relative(path: str | None) -> str:

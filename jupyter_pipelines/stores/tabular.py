@@ -1,9 +1,12 @@
-"""Delimited files read as a table: the options of ``from_delimited_files``, column types
-(``DataType``), parsing with the standard ``csv`` module, and the optional pandas conversion.
+"""Files read as a table: the options of ``from_delimited_files`` (and of the JSON lines and
+parquet factories), column types (``DataType``), and parsing with the standard ``csv`` module
+(other formats: ``tabular_formats.py``).
 
 A table is a list of column names and a list of records (dicts); values are ``str``,
-``int``, ``float``, ``bool``, ``datetime`` or None (an empty field). Every parse or
-conversion failure names the file, the line and the column.
+``int``, ``float``, ``bool``, ``datetime`` or None (an empty field). Every parse failure
+names the file, the line and the column; a value that does not convert to its column's type
+is an error too (``on_error='fail'``) or a null with a warning naming the first such value
+(``on_error='null'``, v1's default for ``to_pandas_dataframe``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from datetime import datetime
 from typing import IO, Any
 
 from ..errors import DatasetError, did_you_mean
+from ..log import get_logger
+from . import tabular_formats as formats
 
+log = get_logger(__name__)
+
+#: The file formats a table is read from (the factory that makes each).
+FORMATS = ("delimited", "json_lines", "parquet")
 #: Column type names, and the spellings (v1 and pandas) accepted for each.
 TYPES = ("str", "int", "float", "bool", "datetime")
 _ALIASES = {
@@ -120,7 +129,9 @@ def normalize_options(**options: Any) -> dict[str, Any]:
     if not isinstance(types, dict):
         raise DatasetError("set_column_types must map column names to types")
     partition = options.get("partition_format")
+    extra = _format_options(options)
     return {
+        **extra,
         "separator": separator,
         "header": header_mode(options.get("header", True)),
         "include_path": bool(options.get("include_path", False)),
@@ -131,6 +142,21 @@ def normalize_options(**options: Any) -> dict[str, Any]:
         "empty_as_string": bool(options.get("empty_as_string", False)),
         "encoding": encoding,
     }
+
+
+def _format_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``format`` and ``invalid_lines``, kept in a definition only when not the default (so
+    that definitions of delimited files, and their hashes, stay as they were)."""
+    fmt = options.get("format") or "delimited"
+    if fmt not in FORMATS:
+        raise DatasetError(f"unknown table format {fmt!r}{did_you_mean(fmt, FORMATS)}")
+    invalid = options.get("invalid_lines") or "error"
+    if invalid not in ("error", "drop"):
+        raise DatasetError(f"invalid_lines must be 'error' or 'drop', got {invalid!r}")
+    extra: dict[str, Any] = {} if fmt == "delimited" else {"format": fmt}
+    if invalid != "error":
+        extra["invalid_lines"] = invalid
+    return extra
 
 
 def header_mode(header: Any) -> str:
@@ -161,8 +187,23 @@ class Table:
     records: list[dict[str, Any]]
 
 
-def read_table(sources: list[Source], options: dict[str, Any], limit: int | None = None) -> Table:
-    """Parse ``sources`` with ``options``; ``limit`` stops after that many records."""
+_Raw = list[tuple["Source", int, dict[str, Any], dict[str, Any]]]
+
+
+def read_table(
+    sources: list[Source],
+    options: dict[str, Any],
+    limit: int | None = None,
+    on_error: str = "fail",
+) -> Table:
+    """Parse ``sources`` with ``options``; ``limit`` stops after that many records.
+    ``on_error`` is 'fail' (a value that does not convert is an error) or 'null'."""
+    if on_error not in ("fail", "null"):
+        raise DatasetError(f"on_error must be 'fail' or 'null', got {on_error!r}")
+    fmt = options.get("format", "delimited")
+    if fmt != "delimited":
+        found, records = _read_records(sources, options, limit)
+        return _typed(found, records, {**options, "infer_column_types": False}, on_error)
     header = options["header"]
     columns: list[str] = []
     raw: list[tuple[Source, int, dict[str, str | None], dict[str, Any]]] = []
@@ -185,8 +226,31 @@ def read_table(sources: list[Source], options: dict[str, Any], limit: int | None
                 )
             raw.append((source, line, dict(zip(file_columns, row, strict=True)), extra))
             if limit is not None and len(raw) >= limit:
-                return _typed(columns, raw, options)
-    return _typed(columns, raw, options)
+                return _typed(columns, raw, options, on_error)
+    return _typed(columns, raw, options, on_error)
+
+
+def _read_records(
+    sources: list[Source], options: dict[str, Any], limit: int | None
+) -> tuple[list[str], _Raw]:
+    """JSON lines or parquet files as (columns in order of appearance, raw records)."""
+    columns: list[str] = []
+    raw: _Raw = []
+    encoding = _ENCODINGS.get(options["encoding"].lower(), options["encoding"])
+    for source in sources:
+        extra = _path_columns(source, options)
+        rows: Iterable[tuple[int, dict[str, Any]]]
+        if options["format"] == "parquet":
+            rows = enumerate(formats.parquet_records(source.label, source.open), start=1)
+        else:
+            invalid = options.get("invalid_lines", "error")
+            rows = formats.json_lines(source.label, source.open, encoding, invalid)
+        for line, record in rows:
+            columns.extend(c for c in record if c not in columns)
+            raw.append((source, line, record, extra))
+            if limit is not None and len(raw) >= limit:
+                return columns, raw
+    return columns, raw
 
 
 def _rows(source: Source, options: dict[str, Any]) -> Iterator[tuple[int, list[str]]]:
@@ -235,11 +299,7 @@ def _path_columns(source: Source, options: dict[str, Any]) -> dict[str, Any]:
     return extra
 
 
-def _typed(
-    columns: list[str],
-    raw: list[tuple[Source, int, dict[str, str | None], dict[str, Any]]],
-    options: dict[str, Any],
-) -> Table:
+def _typed(columns: list[str], raw: _Raw, options: dict[str, Any], on_error: str) -> Table:
     types: dict[str, str] = dict(options["set_column_types"])
     extras = _extra_names(options)
     missing = [c for c in types if c not in columns and c not in extras]
@@ -251,21 +311,55 @@ def _typed(
     if options["infer_column_types"]:
         for col in columns:
             types.setdefault(col, infer_type(r[2].get(col) for r in raw))
+    elif options.get("format", "delimited") == "delimited":
+        for col in columns:
+            types.setdefault(col, "str")
     empty: str | None = "" if options["empty_as_string"] else None
-    records = []
+    records, nulled = [], []
     for source, line, row, extra in raw:
         record: dict[str, Any] = dict(extra)
         for col in columns:
             value = row.get(col)
-            spec = types.get(col, "str")
-            if value is None or (value == "" and spec != "str"):
-                record[col] = None
+            spec = types.get(col)
+            if spec is None or value is None or (_is(value, spec) and value != ""):
+                record[col] = value  # typed already (JSON, parquet), or nothing to convert
             elif value == "":
-                record[col] = empty
+                record[col] = empty if spec == "str" else None
             else:
-                record[col] = convert(value, spec, f"file {source.label!r}, line {line}", col)
+                where = f"file {source.label!r}, line {line}"
+                try:
+                    record[col] = convert(_as_text(value), spec, where, col)
+                except DatasetError as exc:
+                    if on_error == "fail":
+                        raise
+                    record[col] = None
+                    nulled.append(str(exc))
         records.append(record)
+    if nulled:
+        log.warning(
+            "%d value(s) that did not convert read as null (on_error='null'), first: %s",
+            len(nulled), nulled[0],
+        )  # fmt: skip
     return Table(extras + [c for c in columns if c not in extras], records)
+
+
+def _is(value: Any, spec: str) -> bool:
+    kind = {"str": str, "int": int, "float": float, "bool": bool, "datetime": datetime}
+    wanted = kind[spec.partition(":")[0]]
+    return isinstance(value, wanted) and not (wanted is int and isinstance(value, bool))
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value if isinstance(value, str) else json_text(value)
+
+
+def json_text(value: Any) -> str:
+    """A non-string value as text: JSON for lists and objects, ``str`` otherwise."""
+    import json
+
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
 def _extra_names(options: dict[str, Any]) -> list[str]:
@@ -354,6 +448,11 @@ def _partition_parts(fmt: str) -> tuple[str, list[tuple[str, str | None]]]:
     return pattern + re.escape(fmt[pos:]) + "$", fields
 
 
+def partition_fields(fmt: str) -> list[tuple[str, str | None]]:
+    """The (column, date format or None) fields of a v1 partition format, in order."""
+    return _partition_parts(fmt)[1]
+
+
 def partition_values(fmt: str, source: Source) -> dict[str, Any]:
     """Columns taken from the file's path by a v1 ``partition_format`` (matched at its end)."""
     pattern, fields = _partition_parts(fmt)
@@ -368,28 +467,3 @@ def partition_values(fmt: str, source: Source) -> dict[str, Any]:
         text = match.group(f"g{i}")
         values[name] = datetime.strptime(text, date) if date else text
     return values
-
-
-# -- pandas ------------------------------------------------------------------------------------
-def to_dataframe(table: Table) -> Any:
-    """The table as a pandas DataFrame (pandas is the optional ``tabular`` extra)."""
-    try:
-        import pandas as pd
-    except ImportError as exc:
-        raise DatasetError(
-            "to_pandas_dataframe() needs pandas: pip install jupyter_pipelines[tabular] "
-            "(or read the rows without pandas with to_records())"
-        ) from exc
-    frame = pd.DataFrame.from_records(table.records, columns=table.columns)
-    for col in table.columns:
-        values = [r.get(col) for r in table.records if r.get(col) is not None]
-        kinds = {type(v) for v in values}
-        if kinds == {bool}:
-            frame[col] = frame[col].astype("boolean" if len(values) < len(frame) else bool)
-        elif kinds == {int}:
-            frame[col] = frame[col].astype("Int64" if len(values) < len(frame) else "int64")
-        elif kinds and kinds <= {int, float}:
-            frame[col] = frame[col].astype("float64")
-        elif kinds == {datetime}:
-            frame[col] = pd.to_datetime(frame[col])
-    return frame

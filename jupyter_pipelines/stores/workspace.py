@@ -44,7 +44,7 @@ from .workspace_factories import WorkspaceFactories
 if TYPE_CHECKING:
     from ..model.environment import Environment
     from .compute import ComputeTarget
-    from .datasets import AbstractDataset
+    from .dataset_base import AbstractDataset
     from .datastores import Datastore
     from .environments import EnvironmentRegistry
     from .keyvault import Keyvault
@@ -409,7 +409,7 @@ class Workspace(WorkspaceFactories, WorkspaceCloudMembers):
     @property
     def datasets(self) -> dict[str, AbstractDataset]:
         """The latest version of every registered dataset, by name."""
-        from .datasets import AbstractDataset
+        from .dataset_classes import AbstractDataset  # with the kinds get_all builds
 
         return AbstractDataset.get_all(self)
 

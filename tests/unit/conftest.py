@@ -138,7 +138,7 @@ def diamond(project: Project) -> Pipeline:
         "python merge.py ${{inputs.left}} ${{inputs.right}} ${{outputs.merged}}",
         name="merge",
         source_directory="src",
-        inputs=[features.as_input(name="left"), unnamed.as_input(name="right")],
+        inputs=[features.as_input("left"), unnamed.as_input("right")],
         outputs=[PipelineData("merged")],
     )
     return Pipeline(steps=[split, left, right, merge], name="diamond")
@@ -173,7 +173,7 @@ def fan_out_fan_in(project: Project) -> Pipeline:
     gather = PythonScriptStep(
         "merge.py",
         name="gather",
-        inputs=[w.outputs[0].as_input(name=f"result_{i}") for i, w in enumerate(workers)],
+        inputs=[w.outputs[0].as_input(f"result_{i}") for i, w in enumerate(workers)],
         params={"seed": seed},
         source_directory="src",
     )

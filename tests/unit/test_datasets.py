@@ -108,8 +108,11 @@ def test_validate_names_the_path_that_matches_nothing(images: Datastore) -> None
 def test_bad_paths_are_refused(images: Datastore) -> None:
     with pytest.raises(DatastoreError, match="escapes"):
         Dataset.File.from_files((images, "../outside"))
-    with pytest.raises(DatasetError, match=r"upload local files first"):
+    # a plain string is a local path (or an http(s) URL): this one does not exist here
+    with pytest.raises(DatasetError, match=r"local path '.*/train-images' matches no file"):
         Dataset.File.from_files("train-images/")
+    with pytest.raises(DatasetError, match=r"register a datastore for s3:// URLs"):
+        Dataset.File.from_files("s3://bucket/train-images/")
     with pytest.raises(DatasetError, match="Datastore object"):
         Dataset.File.from_files(DataPath("workspaceblobstore", "train-images"))
 
@@ -328,7 +331,7 @@ def test_load_input_dataset(store: Datastore, tmp_path: Path) -> None:
     assert isinstance(loaded, TabularDataset) and loaded.name == "t"
     assert loaded.to_records() == [{"x": 9, "y": "z"}]
     staged_table = tmp_path / "inputs" / "staged_table"
-    table.download(str(staged_table))  # how the engine stages a table's files
+    table.stage(staged_table)  # how the engine stages a table's files
     entry = {"definition": table.to_definition(), "path": str(staged_table)}
     assert load_input_dataset(str(ws.dir), entry).to_records()[0] == {"x": 1, "y": "a"}
     direct = load_input_dataset(str(ws.dir), {"definition": table.to_definition(), "path": ""})

@@ -687,7 +687,7 @@ def test_golden_file_text(project: Project) -> None:
         "src/train.ipynb",
         name="train",
         parameters={"learning_rate": lr, "epochs": 3},
-        inputs=[prepared.as_input(name="data").as_download()],
+        inputs=[prepared.as_input("data").as_download()],
         outputs=[model],
         kernel_name="python3",
         timeout=600,

@@ -415,7 +415,7 @@ def test_output_file_dataset_config_keeps_destination() -> None:
 
 def test_as_input_with_a_name() -> None:
     data = PipelineData("model")
-    renamed = data.as_input(name="trained_model")
+    renamed = data.as_input(input_name="trained_model")
     assert isinstance(renamed, StepInput)
     assert renamed.name == "trained_model"
     assert renamed.data is data

@@ -58,7 +58,7 @@ def broken_pipeline(project: Project) -> Pipeline:
         "train.py",
         name="same_name",
         source_directory="src",
-        inputs=[first.as_input(name="data"), second.as_input(name="data")],
+        inputs=[first.as_input("data"), second.as_input("data")],
     )
     raw = PipelineData("raw_data")
     producer = PythonScriptStep("prep.py", name="producer", source_directory="src", outputs=[raw])
