@@ -1,104 +1,166 @@
-"""The files of a step run, as v1 exposes them: names, downloads, output data, logs in details."""
+"""What a step run left behind, as v1 exposes it: its files, its logs (stdout, stderr, the job
+log) and its outputs (``get_outputs``, ``get_output``, ``get_output_data``).
+
+A reused step run serves those of the step run it reused (``origin_record``); what was
+recorded on the reused step run itself afterwards (uploads, tags) is added to them.
+"""
 
 from __future__ import annotations
 
-import shutil
+import os
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import UnknownRunError, did_you_mean
+from ..runtime.run_files import run_file_index
+from ..stores.runstore import RunStore, StepRecord
 
-#: Folders of a step run that are not its files: its code snapshot and staged inputs.
-_NOT_FILES = ("code", "inputs", "outputs.partial", "kernelspecs")
+if TYPE_CHECKING:
+    from .port_data import PortDataReference, StepRunOutput
+    from .step_run import StepRun
 
 
-class PortDataReference:
-    """An output of a finished step run (v1 ``PortDataReference``): where it is, and a download."""
+def _job_logs(folder: str | os.PathLike[str]) -> list[Path]:
+    """The other logs a step left in its folder (``*.log``: its kernel's, its environment
+    build's), by name."""
+    root = Path(folder)
+    return sorted(root.glob("*.log")) if root.is_dir() else []
 
-    def __init__(self, name: str, path: Path, delivered: dict[str, Any] | None) -> None:
-        self.name = name
-        self.local_path = path
-        self.datastore_name = (delivered or {}).get("datastore")
-        self.path_on_datastore = (delivered or {}).get("path")
 
-    def download(self, local_path: str, overwrite: bool = False, show_progress: bool = True) -> str:
-        """Copy the output into ``local_path/<name>``; returns that folder."""
-        target = Path(local_path) / self.name
-        if target.exists() and not overwrite:
-            raise FileExistsError(f"{str(target)!r} exists; pass overwrite=True to replace it")
-        shutil.copytree(self.local_path, target, dirs_exist_ok=True)
-        return str(target)
-
-    def __repr__(self) -> str:
-        return f"PortDataReference({self.name!r}, {str(self.local_path)!r})"
+def _read(path: str | os.PathLike[str] | None) -> str:
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 class StepRunFiles:
-    """File methods of StepRun; needs ``origin_record()`` (the record that holds the files)."""
+    """File, log and output members of StepRun; needs ``_record``, ``_store``, ``id``."""
 
-    def origin_record(self) -> Any:
-        """The step record that holds the logs and files (of the reused run, when reused)."""
-        raise NotImplementedError
+    id: str
+    _record: StepRecord
+    _store: RunStore
+    _step_dir: str
 
+    def origin_record(self) -> StepRecord:
+        """The record that holds the logs and files: the reused step run, or this one."""
+        if self._record.reused_from is None:
+            return self._record
+        return self._store.get_step_run(self._record.reused_from)
+
+    def _folders(self) -> list[str]:
+        """The step run's folders, the reused run's first (the own one wins on conflicts)."""
+        origin = self.origin_record().step_dir
+        return [origin] if origin == self._step_dir else [origin, self._step_dir]
+
+    # -- files -----------------------------------------------------------------------------
     def files_root(self) -> Path:
-        """The folder of the step run's files (see ``get_file_names``)."""
+        """The folder of the step run's files (the reused run's, when reused)."""
         return Path(self.origin_record().step_dir)
 
-    def get_output_data(self, name: str) -> PortDataReference:
-        """Output ``name`` of the step run (of the reused run, when reused)."""
-        outputs = self.origin_record().outputs
+    def _file_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for folder in self._folders():
+            index.update(run_file_index(folder))
+        return dict(sorted(index.items()))
+
+    def _path_in_folder(self, name: str) -> str | None:
+        for folder in reversed(self._folders()):
+            root = os.path.realpath(folder)
+            path = os.path.realpath(os.path.join(root, name))
+            if os.path.commonpath([root, path]) == root and os.path.isfile(path):
+                return path
+        return None
+
+    # -- logs ------------------------------------------------------------------------------
+    def _log_path(self, stream: str) -> str:
+        return str(self.origin_record().spec.get(f"{stream}_path") or "")
+
+    def get_logs(self) -> dict[str, str]:
+        """The step's stdout and stderr, as text (those of the reused run when reused)."""
+        return {key: _read(self._log_path(key)) for key in ("stdout", "stderr")}
+
+    def get_stdout_log(self) -> str:
+        """The text the step wrote to its standard output (cell output of a notebook)."""
+        return _read(self._log_path("stdout"))
+
+    def get_stderr_log(self) -> str:
+        """The text the step wrote to its standard error."""
+        return _read(self._log_path("stderr"))
+
+    def get_job_log(self) -> str:
+        """The step's job log: what ran, each status change with its time and reason, then
+        the kernel's and environment build's own logs when the step left any."""
+        origin = self.origin_record()
+        spec = origin.spec
+        what = spec.get("notebook") or " ".join(str(a) for a in spec.get("argv") or [])
+        lines = [
+            f"step {origin.name!r}: step run {origin.id} of pipeline run {origin.run_id}",
+            f"target: {origin.target}",
+            f"runs: {what}",
+        ]
+        for event in self._store.events(origin.run_id):
+            if event["step"] == origin.name:
+                when = datetime.fromtimestamp(event["ts"], tz=timezone.utc).isoformat()
+                reason = f": {event['message']}" if event["message"] else ""
+                lines.append(f"{when} {event['status']}{reason}")
+        text = "\n".join(lines) + "\n"
+        for path in _job_logs(origin.step_dir):
+            content = _read(path)
+            if content:
+                text += f"\n--- {path.name} ---\n{content}"
+        return text
+
+    def _log_files(self) -> dict[str, str]:
+        logs = {f"{s}.txt": self._log_path(s) for s in ("stdout", "stderr") if self._log_path(s)}
+        logs.update({p.name: str(p) for p in _job_logs(self.origin_record().step_dir)})
+        return logs
+
+    def get_notebook_path(self) -> Path | None:
+        """The executed copy of a notebook step (None for other steps or before it ran)."""
+        path = self.origin_record().spec.get("output_notebook")
+        return Path(path) if path and Path(path).exists() else None
+
+    # -- outputs ---------------------------------------------------------------------------
+    def _outputs(self) -> dict[str, Any]:
+        outputs: dict[str, Any] = self.origin_record().outputs
+        return outputs
+
+    def _check_output(self, name: str) -> dict[str, Any]:
+        outputs = self._outputs()
         if name not in outputs:
             raise UnknownRunError(
-                f"the step run has no output {name!r}"
+                f"step {self._record.name!r} has no output {name!r}"
                 f"{did_you_mean(name, outputs)}; it has {sorted(outputs)}"
             )
-        out = outputs[name]
-        return PortDataReference(name, Path(out["path"]), out.get("delivered"))
+        found: dict[str, Any] = outputs[name]
+        return found
 
-    def get_file_names(self) -> list[str]:
-        """Relative names of the step run's files: logs, metrics, executed notebook, uploads."""
-        root = self.files_root()
-        if not root.is_dir():
-            return []
-        names = []
-        for path in sorted(root.rglob("*")):
-            rel = path.relative_to(root)
-            if path.is_file() and rel.parts[0] not in _NOT_FILES:
-                names.append(rel.as_posix())
-        return names
+    def get_output_path(self, name: str) -> Path:
+        """The local folder of output ``name`` (filled once the step finished)."""
+        return Path(self._check_output(name)["path"])
 
-    def file_path(self, name: str) -> Path:
-        """The absolute path of file ``name`` of the step run; UnknownRunError when it is
-        not one (missing, not a file, or outside the step run's folder)."""
-        root = self.files_root().resolve()
-        path = (root / name).resolve()
-        if root not in path.parents or not path.is_file():
-            names = self.get_file_names()
-            raise UnknownRunError(f"the step run has no file {name!r}{did_you_mean(name, names)}")
-        return path
+    def get_outputs(self) -> dict[str, StepRunOutput]:
+        """Output name -> ``StepRunOutput`` of each of the step's outputs."""
+        return {name: self.get_output(name) for name in self._outputs()}
 
-    def download_file(self, name: str, output_file_path: str | None = None) -> str:
-        """Copy one file of the step run; returns where it went."""
-        source = self.file_path(name)
-        target = Path(output_file_path or Path(name).name)
-        if target.is_dir():
-            target = target / source.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-        return str(target)
+    def get_output(self, name: str) -> StepRunOutput:
+        """The step's output ``name`` (a ``StepRunOutput``)."""
+        from .port_data import StepRunOutput
 
-    def download_files(
-        self,
-        prefix: str | None = None,
-        output_directory: str | None = None,
-        append_prefix: bool = True,
-    ) -> list[str]:
-        """Copy the files whose names start with ``prefix``; returns their new paths."""
-        out_dir = Path(output_directory or ".")
-        copied = []
-        for name in self.get_file_names():
-            if prefix and not name.startswith(prefix):
-                continue
-            rel = name if append_prefix or not prefix else name[len(prefix) :].lstrip("/")
-            copied.append(self.download_file(name, str(out_dir / rel)))
-        return copied
+        entry = self._check_output(name)
+        origin = self.origin_record()
+        step_run = cast("StepRun", self)
+        return StepRunOutput(self._context(), origin.run_id, step_run, name, entry)
+
+    def get_output_data(self, name: str) -> PortDataReference:
+        """The data of the step's output ``name``: a PortDataReference (download it, or use it
+        as an input of another pipeline)."""
+        return self.get_output(name).get_port_data_reference()
+
+    def _context(self) -> Any:
+        """What v1 calls the graph context: here, the experiment."""
+        raise NotImplementedError

@@ -18,8 +18,21 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-#: The kinds of metric record, in the order of the Run methods that write them.
-METRIC_KINDS = ("scalar", "list", "row", "table", "image")
+#: The kinds of metric record, in the order of the Run methods that write them; the last four
+#: are v1's chart metrics (log_confusion_matrix, ...), whose value is a JSON document.
+METRIC_KINDS = (
+    "scalar",
+    "list",
+    "row",
+    "table",
+    "image",
+    "confusion_matrix",
+    "accuracy_table",
+    "residuals",
+    "predictions",
+)
+#: Kinds whose value is kept as logged: one record gives the value, several give a list.
+_SINGLE_KINDS = frozenset(METRIC_KINDS) - {"list", "row", "table"}
 
 
 def _to_json(obj: Any) -> Any:
@@ -158,7 +171,7 @@ def summarize_metrics(
 ) -> dict[str, Any]:
     """Fold records into the shapes of v1's ``Run.get_metrics()``.
 
-    scalar and image: the value when logged once, else the list of values; list: the lists
+    scalar, image and charts: the value when logged once, else the list of values; list: the lists
     logged, concatenated; row and table: a dict of equal-length column lists. When a name is
     reused with another kind of metric, the later kind replaces the earlier values.
     """
@@ -183,7 +196,7 @@ def summarize_metrics(
             values[key].append(value)
     result: dict[str, Any] = {}
     for key, value in values.items():
-        if kinds[key] in ("scalar", "image") and len(value) == 1:
+        if kinds[key] in _SINGLE_KINDS and len(value) == 1:
             result[key] = value[0]
         else:
             result[key] = value

@@ -252,16 +252,18 @@ def test_step_run_files_output_data_and_details_with_logs(project: Project, tmp_
     run = run_ok(project, pipeline())
     step = run.get_step_run("w")
     names = step.get_file_names()
-    assert {"stdout.txt", "stderr.txt", "manifest.json", "files/reports/summary.txt"} <= set(names)
-    assert not any(n.startswith(("code/", "inputs/")) for n in names)
-    copied = step.download_file("files/reports/summary.txt", str(tmp_path / "s.txt"))
+    # an upload is named as it was uploaded (v1), the step's logs by their path
+    assert {"stdout.txt", "stderr.txt", "manifest.json", "reports/summary.txt"} <= set(names)
+    assert not any(n.startswith(("code/", "inputs/", "files/")) for n in names)
+    copied = step.download_file("reports/summary.txt", str(tmp_path / "s.txt"))
     assert "upload_file" in Path(copied).read_text()
-    got = step.download_files(prefix="files/", output_directory=str(tmp_path / "all"))
-    assert got == [str(tmp_path / "all" / "files/reports/summary.txt")]
-    folder = step.get_output_data("model").download(str(tmp_path / "dl"))
-    assert (Path(folder) / "model.txt").read_text() == "weights"
-    with pytest.raises(FileExistsError, match="overwrite=True"):
-        step.get_output_data("model").download(str(tmp_path / "dl"))
+    got = step.download_files(prefix="reports/", output_directory=str(tmp_path / "all"))
+    assert got == [str(tmp_path / "all" / "reports/summary.txt")]
+    data = step.get_output_data("model")
+    # as v1's datastore download: the files land at local_path/<path_on_datastore>/
+    assert data.download(str(tmp_path / "dl")) == 1
+    assert (tmp_path / "dl" / data.path_on_datastore / "model.txt").read_text() == "weights"
+    assert data.download(str(tmp_path / "dl")) == 0  # existing files are kept
     details = step.get_details_with_logs()
     assert details["logFiles"]["stdout.txt"].strip() == "done"
     with pytest.raises(Exception, match=r"no file 'nope.txt'"):

@@ -171,20 +171,25 @@ def test_get_context_not_in_step(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_experiment_workspace_is_imported_lazily(
     run: Run, manifest: StepManifest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = types.ModuleType("jupyter_pipelines.stores.workspace")
-    fake.Workspace = lambda path: ("workspace", path)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "jupyter_pipelines.stores.workspace", fake)
-    assert run.experiment.workspace == ("workspace", str(Path(manifest.workspace_dir).parent))
+    fake = types.ModuleType("jupyter_pipelines.engine.workspace")
+    fake.Workspace = types.SimpleNamespace(at=lambda path: ("workspace", path))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "jupyter_pipelines.engine.workspace", fake)
+    assert run.experiment.workspace == ("workspace", manifest.workspace_dir)
 
 
 def test_tags(run: Run, manifest: StepManifest) -> None:
     assert run.get_tags() == {"team": "a"}
     run.tag("stage", "train")
     run.tag("flag")
-    assert run.get_tags() == {"team": "a", "stage": "train", "flag": ""}
+    assert run.get_tags() == {"team": "a", "stage": "train", "flag": None}  # v1: None
     assert Run.get_context().tags["stage"] == "train"  # visible to other Run objects
     stored = json.loads((Path(manifest.step_dir) / "tags.json").read_text())
-    assert stored == {"stage": "train", "flag": ""}
+    assert stored == {"stage": "train", "flag": None}
+    assert run.remove_tags(["team", "flag"]) == {"stage": "train"}
+    stored = json.loads((Path(manifest.step_dir) / "tags.json").read_text())
+    assert stored == {"stage": "train", "__removed__": ["flag", "team"]}
+    run.tag("team", "b")
+    assert Run.get_context().get_tags() == {"stage": "train", "team": "b"}
 
 
 # --- logging ------------------------------------------------------------------------------
