@@ -64,6 +64,11 @@ def check_document(doc: Any, source: str) -> None:
     """Check a document against the schema, reporting every violation with its field."""
     if not isinstance(doc, dict):
         raise PipelineFileError(f"{source!r} must hold a mapping with 'version' and 'steps'")
+    if isinstance(doc.get("pipeline"), dict) and "steps" not in doc:
+        raise PipelineFileError(
+            f"{source!r} is v1's pipeline YAML (a 'pipeline:' section); read it with "
+            "Pipeline.load_yaml(workspace, path)"
+        )
     if "version" in doc and doc["version"] != FORMAT_VERSION:
         raise PipelineFileError(
             f"{source!r} has format version {doc['version']!r}; this jupyter_pipelines reads "

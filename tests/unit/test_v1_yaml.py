@@ -273,6 +273,9 @@ def test_our_own_format_is_named_when_the_file_has_no_pipeline_section(
         Pipeline.load_yaml(None, path)
     with pytest.raises(PipelineFileError, match="does not exist"):
         Pipeline.load_yaml(None, project.root / "absent.yml")
+    v1_file = write(project, V1_PIPELINE)
+    with pytest.raises(PipelineFileError, match=r"is v1's pipeline YAML.*Pipeline\.load_yaml"):
+        Pipeline.load(v1_file)
 
 
 def test_a_datapath_parameter_needs_its_datastore(project: Project) -> None:
