@@ -3,8 +3,8 @@
 In v1 an authentication object gets an Azure AD token; here the REST API that v1 code
 calls (published pipeline endpoints, the run API) is the jupyter_pipelines extension of a
 running Jupyter server, which accepts that server's token. So every class answers with the
-header ``{"Authorization": "token <server token>"}`` of the server that serves the
-workspace: the one a ``Workspace`` opened with this ``auth`` lives in, else the one
+header ``{"Authorization": "Bearer <server token>"}`` (v1's shape, which Jupyter accepts)
+of the server that serves the workspace: the one a ``Workspace`` opened with this ``auth`` lives in, else the one
 ``Workspace.from_config()`` would open. The credentials v1 takes (tenant, service
 principal, managed identity) are kept but not used.
 """
@@ -56,10 +56,11 @@ class AbstractAuthentication:
         return server
 
     def get_authentication_header(self) -> dict[str, str]:
-        """``{"Authorization": "token <token>"}`` for the REST API of the Jupyter server that
-        serves the workspace (``{}`` when that server asks for no token); raises
+        """``{"Authorization": "Bearer <token>"}`` (v1's shape) for the REST API of the Jupyter
+        server that serves the workspace (``{}`` when that server asks for no token); raises
         AuthenticationException naming the folder when no server serves it."""
-        return dict(self._server().headers)
+        token = self._server().token
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
     def get_token(self, *scopes: Any, **kwargs: Any) -> AccessToken:
         """The server's token, valid for the next hour as far as callers should assume."""

@@ -96,7 +96,7 @@ def server(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_the_header_is_the_token_that_the_rest_api_accepts(project: Project, server: str) -> None:
     auth = InteractiveLoginAuthentication()
     header = auth.get_authentication_header()
-    assert header == {"Authorization": f"token {TOKEN}"}
+    assert header == {"Authorization": f"Bearer {TOKEN}"}
     assert status_of(f"{server}/experiments", header) == 200
     assert status_of(f"{server}/experiments", {}) in (401, 403)
     assert status_of(f"{server}/experiments", {"Authorization": "token wrong"}) in (401, 403)
@@ -114,7 +114,7 @@ def test_an_auth_given_to_a_workspace_serves_that_workspace_from_anywhere(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # the nearest workspace from here is not the project's
-    assert auth.get_authentication_header() == {"Authorization": f"token {TOKEN}"}
+    assert auth.get_authentication_header() == {"Authorization": f"Bearer {TOKEN}"}
     assert ws.root == project.root
 
     unbound = InteractiveLoginAuthentication()
