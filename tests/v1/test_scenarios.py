@@ -328,9 +328,11 @@ def test_notebook_runner(scenario: Scenario) -> None:
     ref.download(str(scenario.folder / "again"))
     assert len(list((scenario.folder / "again" / ref.path_on_datastore).rglob("*.ipynb"))) == 1
 
-    # Unchanged: both steps reused.
+    # The script unchanged: train.py reused. The notebook step runs again, as in v1: cell 29
+    # downloaded the executed notebook into its source_directory, so its snapshot changed.
     scenario.run()
-    assert all(reused(finished(scenario, "notebook-step-run-example", 2)[-1]).values())
+    rerun = finished(scenario, "notebook-step-run-example", 2)[-1]
+    assert reused(rerun) == {"train.py": True, "training_notebook_step": False}
 
 
 def test_commandstep(scenario: Scenario) -> None:
