@@ -25,7 +25,7 @@ from ..model.parameters import resolve_parameter_values
 from ..model.pipeline import Pipeline
 from ..stores.drafts import DraftRecord, DraftStore
 from ..stores.workspace import Workspace
-from . import run_filters as rf
+from . import tag_filters as tf
 from .experiment import Experiment, check_experiment_name
 from .runs import PipelineRun
 from .submit import check_pipeline
@@ -173,11 +173,11 @@ class PipelineDraft:
     ) -> list[PipelineDraft]:
         """The workspace's drafts, oldest first; only those with ``tags`` when given
         (a ``{name: value}`` dict, a name, or a list of names)."""
-        wanted = rf.normalize_filter(tags, "tags")
+        wanted = tf.normalize_filter(tags, "tags")
         return [
             PipelineDraft._from_record(workspace, r)
             for r in _store(workspace).all()
-            if rf.matches(r.tags, wanted)
+            if tf.matches(r.tags, wanted)
         ]
 
     # -- making ------------------------------------------------------------------------

@@ -17,9 +17,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import EngineError, StoreError
 from ..model.pipeline import Pipeline
+from ..runtime.run import Run
 from ..stores.experiments import ExperimentRecord, ExperimentStore
 from ..stores.workspace import Workspace
-from . import run_filters as rf
+from . import tag_filters as tf
 from .interactive import InteractiveRun, start_logging
 from .runs import PipelineRun
 from .submit import submit_pipeline
@@ -46,9 +47,9 @@ _V1_DOCS = "https://learn.microsoft.com/python/api/azureml-core/azureml.core.exp
 class ViewType:
     """Which experiments ``Experiment.list`` shows (v1 ``azureml.core.experiment.ViewType``)."""
 
-    ActiveOnly = rf.ACTIVE_ONLY
-    All = rf.ALL
-    ArchivedOnly = rf.ARCHIVED_ONLY
+    ActiveOnly = tf.ACTIVE_ONLY
+    All = tf.ALL
+    ArchivedOnly = tf.ARCHIVED_ONLY
 
 
 @runtime_checkable
@@ -149,14 +150,14 @@ class Experiment:
 
     # -- tags and archive --------------------------------------------------------------
     def tag(self, key: str, value: Any = None) -> None:
-        """Set one tag; a tag without a value has the value ``""``."""
+        """Set one tag; a tag without a value has the value None (as a run's tags)."""
         self.set_tags({key: value})
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         """Add or change tags; tags not named are left as they are."""
         if not isinstance(tags, dict):
             raise EngineError(f"set_tags expects a dict of tags, got {type(tags).__name__}")
-        values = {str(k): "" if v is None else v for k, v in tags.items()}
+        values = {str(k): v for k, v in tags.items()}
         _check_json(values, "tag")
         self._meta = _store(self._workspace).update_tags(self._name, set_tags=values)
 
@@ -249,22 +250,18 @@ class Experiment:
 
         ``type``: ``"azureml.PipelineRun"``, ``"azureml.StepRun"`` or ``"interactive"``;
         ``tags``/``properties``: a name, a ``{name: value}`` dict or a list of names;
-        ``include_children``: step runs too, each after its pipeline run.
+        ``include_children``: step runs (and their child runs) too, each after its
+        pipeline run. As in v1, this is ``Run.list(experiment, ...)``.
         """
-        wanted_tags = rf.normalize_filter(tags, "tags")
-        wanted_props = rf.normalize_filter(properties, "properties")
-        found = RunList()
-        records = self._workspace.run_store.list_runs(experiment=self._name, limit=1_000_000)
-        for record in records:
-            run = self._run(record.id, record.options)
-            family = [run, *(run.get_children() if include_children else [])]
-            found.extend(r for r in family if rf.run_matches(r, type, wanted_tags, wanted_props))
-        return found
-
-    def _run(self, run_id: str, options: dict[str, Any]) -> Any:
-        if options.get("run_type") == rf.INTERACTIVE_RUN_TYPE:
-            return InteractiveRun(self, run_id)
-        return PipelineRun(self, run_id)
+        return RunList(
+            Run.list(
+                self,
+                type=type,
+                tags=tags,
+                properties=properties,
+                include_children=include_children,
+            )
+        )
 
     # -- the workspace's experiments -----------------------------------------------------
     @staticmethod
@@ -277,13 +274,13 @@ class Experiment:
         """The workspace's experiments, oldest first: active ones unless ``view_type`` is
         ``"All"`` or ``"ArchivedOnly"``; only ``experiment_name`` when given; only those
         with the tags named (a name, a ``{name: value}`` dict or a list of names)."""
-        rf.check_view_type(view_type)
-        wanted = rf.normalize_filter(tags, "tags")
+        tf.check_view_type(view_type)
+        wanted = tf.normalize_filter(tags, "tags")
         found = []
         for record in _store(workspace).all():
             if experiment_name is not None and record.name != experiment_name:
                 continue
-            if rf.shown_in_view(record.archived, view_type) and rf.matches(record.tags, wanted):
+            if tf.shown_in_view(record.archived, view_type) and tf.matches(record.tags, wanted):
                 found.append(Experiment._from_record(workspace, record))
         return found
 

@@ -11,7 +11,6 @@ completing the run, the watcher marks it failed.
 
 from __future__ import annotations
 
-import builtins
 import os
 import select
 import shutil
@@ -21,22 +20,22 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError, StoreError
 from ..executors.processes import process_start_time
 from ..reuse.snapshot import SnapshotError, SnapshotStore
-from ..runtime.metrics import summarize_metrics
-from ..runtime.recording import RunRecorder
+from ..runtime.run import iso_time
+from ..runtime.run_annotations import apply_tag_changes
+from ..runtime.run_files import run_file_index
 from ..stores import status as st
 from ..stores.runstore import RunRecord
 from .interactive_watch import READY
 from .recovery import reap_if_orphaned
-from .run_filters import INTERACTIVE_RUN_TYPE
+from .run_base import StoreRun, run_url
+from .run_lookup import INTERACTIVE_RUN as INTERACTIVE_RUN_TYPE
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -46,10 +45,6 @@ OUTPUTS_DIR = "./outputs"
 _ACTIVE = set(st.ALL) - st.TERMINAL
 #: How long the watcher of a new interactive run may take to start.
 WATCHER_START_SECONDS = 60.0
-
-
-def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat() if ts else None
 
 
 def start_logging(
@@ -87,7 +82,7 @@ def start_logging(
         pipeline_file=None,
         pipeline={"version": 1, "name": label, "steps": {}},
         parameters={},
-        tags={str(k): "" if v is None else v for k, v in (tags or {}).items()},
+        tags={str(k): v for k, v in (tags or {}).items()},
         options={
             "run_type": INTERACTIVE_RUN_TYPE,
             "display_name": label,
@@ -163,32 +158,32 @@ def _snapshot(snapshots_dir: Path, folder: str | None) -> str | None:
         ) from exc
 
 
-class InteractiveRun(RunRecorder):
-    """A run you log to yourself (v1 ``Run`` from ``Experiment.start_logging()``)."""
+class InteractiveRun(StoreRun):
+    """A run you log to yourself (v1 ``Run`` from ``Experiment.start_logging()``): every
+    member of v1's ``Run`` (runtime/run.py) over the run store."""
 
-    def __init__(self, experiment: Experiment, run_id: str) -> None:
+    def __init__(self, experiment: Experiment, run_id: str, **kwargs: Any) -> None:
+        if self._ready:
+            return
         self.experiment = experiment
         self._store = experiment.workspace.run_store
         self._record = self._store.get_run(run_id)
         self.id = self._record.id
-        self._step = ""
+        self.parent = None
         self._step_dir = str(experiment.workspace.runs_dir / self.id)
-        self._metrics_file = os.path.join(self._step_dir, "metrics.jsonl")
         self._files_dir = os.path.join(self._step_dir, "files")
-        self._echo = False
+        self._metrics_file = os.path.join(self._step_dir, "metrics.jsonl")
+        self._ready = True
+
+    def refresh(self) -> InteractiveRun:
+        """Re-read the run from the store (a run whose watcher died is marked failed)."""
+        self._record = reap_if_orphaned(self._store, self._store.get_run(self.id))
+        return self
 
     # -- what it is ------------------------------------------------------------------
     @property
-    def workspace(self) -> Any:
-        return self.experiment.workspace
-
-    @property
     def type(self) -> str:
         return INTERACTIVE_RUN_TYPE
-
-    @property
-    def name(self) -> str:
-        return self.display_name
 
     @property
     def display_name(self) -> str:
@@ -198,188 +193,124 @@ class InteractiveRun(RunRecorder):
     def description(self) -> str:
         return self._record.description
 
-    @property
-    def parent(self) -> None:
-        """None: an interactive run is a top-level run."""
-        return None
-
-    @property
-    def status(self) -> str:
-        return self._record.status
-
-    def refresh(self) -> InteractiveRun:
-        """Re-read the run; it is marked failed here when the process logging to it died."""
-        self._record = reap_if_orphaned(self._store, self._store.get_run(self.id))
-        return self
-
     def get_status(self) -> str:
-        """The current status: Running until completed, failed or canceled."""
-        return self.refresh().status
-
-    def get_children(self, *args: Any, **kwargs: Any) -> list[Any]:
-        """An interactive run has no child runs."""
-        return []
-
-    def get_details(self) -> dict[str, Any]:
-        """A v1-like summary of the run."""
-        r = self.refresh()._record
-        return {
-            "runId": r.id,
-            "experiment": r.experiment,
-            "status": r.status,
-            "type": INTERACTIVE_RUN_TYPE,
-            "startTimeUtc": _iso(r.started),
-            "endTimeUtc": _iso(r.ended),
-            "description": r.description,
-            "properties": self.get_properties(),
-            "tags": dict(r.tags),
-            "error": r.error,
-            "snapshotId": r.options.get("snapshot_id"),
-        }
-
-    def get_snapshot_id(self) -> str | None:
-        """The id of the code snapshot taken when the run started (None when none was)."""
-        return self._record.options.get("snapshot_id")
+        """Running until completed (Finished), failed or canceled."""
+        return self.refresh()._record.status
 
     def get_portal_url(self) -> str:
-        """The run's folder, as a ``file://`` URL (its files and outputs are there)."""
-        return Path(self._step_dir).resolve().as_uri()
+        """The run on a Jupyter server serving its workspace, else its folder (file://)."""
+        return run_url(self.workspace, self._step_dir, self.id)
 
-    # -- metrics and files -----------------------------------------------------------
+    def _code_snapshot_id(self) -> str | None:
+        snapshot = self._record.options.get("snapshot_id")
+        return str(snapshot) if snapshot else None
+
+    def _details(self) -> dict[str, Any]:
+        r = self.refresh()._record
+        return {
+            "experiment": r.experiment,
+            "runType": INTERACTIVE_RUN_TYPE,
+            "startTimeUtc": iso_time(r.started),
+            "endTimeUtc": iso_time(r.ended),
+            "description": r.description,
+            "displayName": self.display_name,
+            "error": r.error,
+        }
+
+    def _log_files(self) -> dict[str, str]:
+        log = Path(self._step_dir) / "driver.log"
+        return {"watcher.log": str(log)} if log.exists() else {}
+
+    def _file_index(self) -> dict[str, str]:
+        index = run_file_index(self._step_dir)
+        index.pop("driver.log", None)  # the watcher's log: a log file, not an upload
+        return index
+
+    # -- metrics, tags and properties: the run store ---------------------------------
     def _append_metric(self, record: dict[str, Any], data: bytes) -> None:
-        """Metrics go to the run store (``RunRecorder`` encoded ``record`` already)."""
         self._check_active(f"log metric {record.get('name')!r}")
-        self._store.add_metrics(self.id, self.id, [record])
+        super()._append_metric(record, data)
 
-    def get_metrics(
-        self,
-        name: str | None = None,
-        recursive: bool = False,
-        run_type: str | None = None,
-        populate: bool = False,
-    ) -> dict[str, Any]:
-        """What was logged to the run, in the shapes of v1's ``get_metrics``."""
-        return summarize_metrics(self._store.get_metrics(self.id), name)
-
-    def get_file_names(self) -> list[str]:
-        """Paths, relative to the run's files folder, of the files uploaded to the run."""
-        root = Path(self._files_dir)
-        if not root.is_dir():
-            return []
-        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-
-    # -- tags and properties ---------------------------------------------------------
-    def get_tags(self) -> dict[str, Any]:
+    def _load_tags(self) -> dict[str, Any]:
         return dict(self.refresh()._record.tags)
 
-    @property
-    def tags(self) -> dict[str, Any]:
-        return self.get_tags()
+    def _change_tags(self, changes: Mapping[str, Any]) -> None:
+        tags = apply_tag_changes(self.refresh()._record.tags, changes)
+        self._store.update_run(self.id, tags=tags)
+        self._record.tags = tags
 
-    def set_tags(self, tags: Mapping[str, Any]) -> None:
-        """Add or change tags (a tag without a value has the value ``""``)."""
-        current = self.get_tags()
-        current.update({str(k): "" if v is None else v for k, v in tags.items()})
-        self._store.update_run(self.id, tags=current)
-        self._record.tags = current
+    def _load_properties(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "azureml.runsource": INTERACTIVE_RUN_TYPE,
+            "experiment_name": self._record.experiment,
+        }
+        found.update(self.refresh()._record.options.get("properties") or {})
+        return found
 
-    def tag(self, key: str, value: Any = None) -> None:
-        self.set_tags({key: value})
-
-    def remove_tags(self, tags: Iterable[str] | str) -> None:
-        """Remove the tags named in ``tags``."""
-        names = [tags] if isinstance(tags, str) else list(tags)
-        current = {k: v for k, v in self.get_tags().items() if k not in names}
-        self._store.update_run(self.id, tags=current)
-        self._record.tags = current
-
-    def get_properties(self) -> dict[str, str]:
-        return dict(self._record.options.get("properties") or {})
-
-    @property
-    def properties(self) -> dict[str, str]:
-        return self.get_properties()
-
-    def add_properties(self, properties: Mapping[str, Any]) -> None:
-        """Add properties; as in v1 they are immutable: an existing one keeps its value."""
+    def _store_properties(self, added: Mapping[str, Any]) -> None:
         options = dict(self.refresh()._record.options)
-        current = dict(options.get("properties") or {})
-        for key, value in properties.items():
-            if key in current and current[key] != str(value):
-                raise EngineError(
-                    f"property {key!r} of run {self.id} is already {current[key]!r}; "
-                    "properties cannot be changed once added (use tags for mutable values)"
-                )
-            current[str(key)] = str(value)
-        options["properties"] = current
+        options["properties"] = {**(options.get("properties") or {}), **added}
         self._store.update_run(self.id, options=options)
         self._record.options = options
 
-    # -- ending ----------------------------------------------------------------------
-    def start(self) -> None:
-        """Nothing to do: an interactive run is Running from the start."""
+    def _environment(self) -> Any:
+        raise EngineError(
+            f"interactive run {self.id} has no environment of its own: it ran in the process "
+            "that logged to it"
+        )
 
+    # -- ending ----------------------------------------------------------------------
     def complete(self, _set_status: bool = True) -> None:
-        """End the run as Finished, after copying its outputs folder into the run."""
+        """End the run as Finished, after copying its outputs folder into its files."""
         self._upload_outputs()
-        self._end(st.FINISHED, "run completed")
+        super().complete(_set_status)
 
     def fail(
         self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True
     ) -> None:
         """End the run as Failed, with ``error_details`` as its error."""
         self._upload_outputs()
-        reason = str(error_details) if error_details is not None else "marked failed"
-        if error_code:
-            reason = f"{error_code}: {reason}"
-        self._end(st.FAILED, reason, error=reason)
+        if error_details is None and error_code is None:
+            error_details = "marked failed"
+        super().fail(error_details, error_code, _set_status)
 
-    def cancel(self) -> None:
-        """End the run as Canceled."""
-        self._end(st.CANCELED, "run canceled")
-
-    def flush(self, timeout_seconds: int = 300) -> None:
-        """Nothing to do: every metric is written to the store when it is logged."""
-
-    def wait_for_completion(
-        self,
-        show_output: bool = False,
-        wait_post_processing: bool = False,
-        raise_on_error: bool = True,
-    ) -> dict[str, Any]:
-        """Wait until the run ends (another process completes it); its details."""
-        while self.get_status() not in st.TERMINAL:
-            if self._record.options.get("logging_pid") == os.getpid():
-                raise EngineError(
-                    f"interactive run {self.id} is logged to from this process and would "
-                    "never end while waiting: call run.complete() (or fail()) first"
-                )
-            time.sleep(0.5)
-        if raise_on_error and self.status == st.FAILED:
-            from ..errors import RunFailedError
-
-            raise RunFailedError(f"run {self.id} ended Failed: {self._record.error or ''}")
-        return self.get_details()
-
-    def _end(self, status: str, message: str, **fields: Any) -> None:
+    def _set_status(self, status: str, error: str | None = None) -> None:
+        """Record start/complete/fail/cancel; the store names a completed run Finished."""
+        if status == "Running":
+            self._check_active("start")
+            return
+        status = st.FINISHED if status == "Completed" else status
+        fields: dict[str, Any] = {"error": error} if error else {}
+        message = error or f"run {status.lower()}"
         changed = self._store.set_run_status_if(
             self.id, _ACTIVE, message, status=status, ended=time.time(), **fields
         )
         self.refresh()
-        if not changed and self.status != status:
-            raise EngineError(f"run {self.id} already ended {self.status}; it cannot be {status}")
+        if not changed and self._record.status != status:
+            raise EngineError(
+                f"run {self.id} already ended {self._record.status}; it cannot be {status}"
+            )
+
+    def _can_wait(self) -> str | None:
+        logging_here = self._record.options.get("logging_pid") == os.getpid()
+        if logging_here and self.get_status() not in st.TERMINAL:
+            return (
+                "this interactive run is logged to from this process and would never end "
+                "while waiting: call run.complete() (or fail()) first"
+            )
+        return None
 
     def _check_active(self, what: str) -> None:
-        if self.refresh().status in st.TERMINAL:
+        if self.refresh()._record.status in st.TERMINAL:
             raise EngineError(
-                f"cannot {what}: run {self.id} already ended {self.status}; start a new one "
-                "with experiment.start_logging()"
+                f"cannot {what}: run {self.id} already ended {self._record.status}; start a "
+                "new one with experiment.start_logging()"
             )
 
     def _upload_outputs(self) -> None:
-        """Copy the run's outputs folder (when it exists) to ``files/outputs`` at once."""
+        """Copy the run's outputs folder (when it exists) to its files, at once."""
         source = self._record.options.get("outputs")
-        if not source or not Path(source).is_dir() or self.refresh().status in st.TERMINAL:
+        if not source or not Path(source).is_dir() or self.get_status() in st.TERMINAL:
             return
         dest = Path(self._files_dir) / "outputs"
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -393,25 +324,8 @@ class InteractiveRun(RunRecorder):
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"cannot copy outputs {source!r} into run {self.id}: {exc}") from exc
 
-    # -- context manager (v1: ``with exp.start_logging() as run:``) -----------------
-    def __enter__(self) -> InteractiveRun:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: builtins.type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.refresh().status in st.TERMINAL:
-            return
-        if exc is None:
-            self.complete()
-        else:
-            self.fail(error_details=f"{exc_type.__name__ if exc_type else 'Error'}: {exc}")
-
     def __repr__(self) -> str:
         return (
             f"Run(id={self.id!r}, experiment={self.experiment.name!r}, "
-            f"type={INTERACTIVE_RUN_TYPE!r}, status={self.status!r})"
+            f"type={INTERACTIVE_RUN_TYPE!r}, status={self._record.status!r})"
         )

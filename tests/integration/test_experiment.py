@@ -17,6 +17,7 @@ from jupyter_pipelines import (
     Pipeline,
     PipelineRun,
     PythonScriptStep,
+    Run,
     RunFailedError,
     Workspace,
 )
@@ -44,7 +45,7 @@ def test_an_experiment_keeps_its_id_and_tags_across_workspace_objects(project: P
     exp.tag("owner", "me")
     exp.set_tags({"stage": "dev", "n": 3})
     exp.remove_tags(["n"])
-    assert exp.tags == {"candidate": "", "owner": "me", "stage": "dev"}
+    assert exp.tags == {"candidate": None, "owner": "me", "stage": "dev"}
     again = Experiment(Workspace.at(project.root), "tagged")
     assert again.id == exp.id and again.name == "tagged"
     assert again.tags == exp.tags
@@ -115,7 +116,7 @@ def test_get_runs_filters_by_tags_type_and_children(project: Project) -> None:
     assert [type(r).__name__ for r in everything] == ["PipelineRun", "StepRun", "StepRun"] * 2
     steps = exp.get_runs(type="azureml.StepRun", include_children=True)
     assert [s.name for s in steps] == ["one", "two", "one", "two"]
-    with pytest.raises(EngineError, match="tags filter 7 is not understood"):
+    with pytest.raises(ValueError, match="tags filter 7 is not understood"):
         exp.get_runs(tags=7)  # type: ignore[arg-type]
 
 
@@ -131,7 +132,7 @@ def test_start_logging_records_a_run_to_log_to_and_complete(project: Project) ->
     run.add_properties({"dataset": "iris"})
     run.upload_file("notes/readme.txt", b"hello")
     assert run.get_status() == st.RUNNING
-    with pytest.raises(EngineError, match="is logged to from this process"):
+    with pytest.raises(RuntimeError, match="is logged to from this process"):
         run.wait_for_completion()
 
     # Another reader (a new workspace object) sees what was logged while it runs.
@@ -144,19 +145,26 @@ def test_start_logging_records_a_run_to_log_to_and_complete(project: Project) ->
     }
     run.complete()
     assert seen.get_status() == st.FINISHED
-    assert sorted(seen.get_file_names()) == ["notes/readme.txt", "outputs/model.txt"]
-    assert seen.get_details()["properties"] == {"dataset": "iris"}
+    assert seen.get_file_names() == ["notes/readme.txt", "outputs/model.txt"]
+    assert seen.get_details()["logFiles"].keys() == {"watcher.log"}
+    assert seen.get_details()["properties"]["dataset"] == "iris"
     assert seen.get_snapshot_id() is not None  # the current folder was snapshotted
     with pytest.raises(EngineError, match="already ended Finished"):
         run.log("late", 1)
     with pytest.raises(EngineError, match="already ended Finished; it cannot be Failed"):
         run.fail("too late")
 
+    # It is one of v1's Runs: found by Run.get, with its files to download.
+    found = Run.get(project.ws, run.id)
+    assert type(found).__name__ == "InteractiveRun" and found.get_status() == st.FINISHED
+    target = found.download_file("outputs/model.txt", str(project.root / "copy.txt"))
+    assert Path(target).read_text() == "weights"
+
     assert [r.id for r in exp.get_runs(properties="dataset")] == [run.id]
     assert [r.id for r in exp.get_runs(properties={"dataset": "iris"})] == [run.id]
     assert exp.get_runs(properties={"dataset": "mnist"}) == []
     assert [r.id for r in exp.get_runs(type="interactive", tags={"who": "me"})] == [run.id]
-    with pytest.raises(EngineError, match=r"property 'dataset' of run .* is already 'iris'"):
+    with pytest.raises(ValueError, match=r"property 'dataset' of run .* is already 'iris'"):
         run.add_properties({"dataset": "mnist"})
 
 

@@ -1,4 +1,5 @@
-"""The filters of Experiment.get_runs / Experiment.list, and the experiment and draft stores."""
+"""The tag filters and view types of Experiment.list and PipelineDraft.list, and the
+experiment and draft stores."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_pipelines.engine import run_filters as rf
+from jupyter_pipelines.engine import tag_filters as tf
 from jupyter_pipelines.engine.experiment import RunList
 from jupyter_pipelines.errors import EngineError, StoreError
 from jupyter_pipelines.model.pipeline import Pipeline
@@ -27,66 +28,38 @@ from jupyter_pipelines.stores.runstore import RunStore
     ],
 )
 def test_filters_are_a_name_a_dict_or_a_list_of_names(wanted: Any, expected: Any) -> None:
-    assert rf.normalize_filter(wanted, "tags") == expected
+    assert tf.normalize_filter(wanted, "tags") == expected
 
 
 def test_a_filter_of_another_shape_is_refused() -> None:
     with pytest.raises(EngineError, match=r"tags filter 42 is not understood"):
-        rf.normalize_filter(42, "tags")
-    with pytest.raises(EngineError, match="properties filter"):
-        rf.normalize_filter([1, 2], "properties")
+        tf.normalize_filter(42, "tags")
+    with pytest.raises(EngineError, match=r"tags filter \[1, 2\] is not understood"):
+        tf.normalize_filter([1, 2])
 
 
 def test_a_name_asks_for_the_tag_whatever_its_value() -> None:
-    assert rf.matches({"stage": "a"}, {"stage": None})
-    assert rf.matches({"stage": ""}, {"stage": None})
-    assert not rf.matches({"other": "a"}, {"stage": None})
+    assert tf.matches({"stage": "a"}, {"stage": None})
+    assert tf.matches({"stage": ""}, {"stage": None})
+    assert not tf.matches({"other": "a"}, {"stage": None})
 
 
 def test_a_dict_asks_for_every_pair_and_compares_as_text() -> None:
     tags = {"stage": "a", "n": 1}
-    assert rf.matches(tags, {"stage": "a"})
-    assert rf.matches(tags, {"stage": "a", "n": "1"})  # v1 keeps values as strings
-    assert not rf.matches(tags, {"stage": "b"})
-    assert not rf.matches(tags, {"stage": "a", "n": 2})
-    assert not rf.matches(tags, {"stage": "a", "missing": "x"})
-    assert rf.matches({}, None)
+    assert tf.matches(tags, {"stage": "a"})
+    assert tf.matches(tags, {"stage": "a", "n": "1"})  # v1 keeps values as strings
+    assert not tf.matches(tags, {"stage": "b"})
+    assert not tf.matches(tags, {"stage": "a", "n": 2})
+    assert not tf.matches(tags, {"stage": "a", "missing": "x"})
+    assert tf.matches({}, None)
 
 
 def test_view_types_show_active_archived_or_all() -> None:
-    assert rf.shown_in_view(False, "ActiveOnly") and not rf.shown_in_view(True, "ActiveOnly")
-    assert rf.shown_in_view(True, "ArchivedOnly") and not rf.shown_in_view(False, "ArchivedOnly")
-    assert rf.shown_in_view(True, "All") and rf.shown_in_view(False, "All")
+    assert tf.shown_in_view(False, "ActiveOnly") and not tf.shown_in_view(True, "ActiveOnly")
+    assert tf.shown_in_view(True, "ArchivedOnly") and not tf.shown_in_view(False, "ArchivedOnly")
+    assert tf.shown_in_view(True, "All") and tf.shown_in_view(False, "All")
     with pytest.raises(EngineError, match="view_type 'Archived' is not one of"):
-        rf.check_view_type("Archived")
-
-
-class _Run:
-    """Stands for a run object: tags, properties and a type, as get_runs reads them."""
-
-    def __init__(self, type: str | None, tags: dict[str, Any], props: dict[str, Any]) -> None:
-        self.type, self._tags, self._props = type, tags, props
-
-    def get_tags(self) -> dict[str, Any]:
-        return self._tags
-
-    def get_properties(self) -> dict[str, Any]:
-        return self._props
-
-
-class StepRun:
-    """A class named like ours, without a ``type``: its type comes from its name."""
-
-
-def test_run_matches_type_tags_and_properties_together() -> None:
-    run = _Run(rf.PIPELINE_RUN_TYPE, {"stage": "a"}, {"owner": "me"})
-    assert rf.run_matches(run, None, None, None)
-    assert rf.run_matches(run, rf.PIPELINE_RUN_TYPE, {"stage": "a"}, {"owner": None})
-    assert not rf.run_matches(run, rf.STEP_RUN_TYPE, None, None)
-    assert not rf.run_matches(run, None, {"stage": "b"}, None)
-    assert not rf.run_matches(run, None, None, {"owner": "you"})
-    assert rf.run_type_of(StepRun()) == rf.STEP_RUN_TYPE
-    assert rf.tags_of(StepRun()) == {} and rf.properties_of(StepRun()) == {}
+        tf.check_view_type("Archived")
 
 
 def test_run_list_indexes_like_a_list_and_steps_like_v1s_generator() -> None:
