@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import quote
 
 from ..errors import EngineError, StoreError
 from ..model.pipeline import Pipeline
 from ..runtime.run import Run
 from ..stores.experiments import ExperimentRecord, ExperimentStore
+from ..stores.servers import ServerInfo, running_servers, workspace_root_of
 from ..stores.workspace import Workspace
 from . import tag_filters as tf
 from .interactive import InteractiveRun, start_logging
@@ -67,9 +68,6 @@ class RunList(list[Any]):
     both ``runs[0]`` and v1's ``next(experiment.get_runs())`` work."""
 
     _cursor = 0
-
-    def __iter__(self) -> Iterator[Any]:
-        return list.__iter__(self)
 
     def __next__(self) -> Any:
         if self._cursor >= len(self):
@@ -337,13 +335,19 @@ class Experiment:
     # -- links -------------------------------------------------------------------------
     @property
     def portal_url(self) -> str:
-        """The local "portal": the workspace folder, as a ``file://`` URL."""
-        return Path(self._workspace.dir).resolve().as_uri()
+        """The local "portal": the Jupyter server serving the workspace (its base URL),
+        else the workspace folder as a ``file://`` URL."""
+        server = _serving_server(self._workspace)
+        return server.url if server else Path(self._workspace.dir).resolve().as_uri()
 
     def get_portal_url(self) -> str:
-        """Where to look at the experiment locally: the workspace folder's URL, naming the
-        experiment (``jupyter-pipelines runs`` and the JupyterLab sidebar list its runs)."""
-        return f"{self.portal_url}#experiment={self._name}"
+        """Where to see the experiment's runs: the REST listing of them on the Jupyter
+        server serving the workspace (the JupyterLab sidebar shows the same), else the
+        workspace folder's ``file://`` URL naming the experiment."""
+        server = _serving_server(self._workspace)
+        if server is not None:
+            return f"{server.api}/runs?experiment={quote(self._name)}"
+        return f"{Path(self._workspace.dir).resolve().as_uri()}#experiment={quote(self._name)}"
 
     @classmethod
     def get_docs_url(cls) -> str:
@@ -362,6 +366,19 @@ class Experiment:
 
     def __hash__(self) -> int:
         return hash((self._name, self._workspace))
+
+
+def _serving_server(workspace: Workspace) -> ServerInfo | None:
+    """A running Jupyter server whose extension serves ``workspace`` (found from the Jupyter
+    runtime folder, without a request, so that asking never waits on the network)."""
+    root = Path(workspace.root).resolve()
+    for server in running_servers():
+        try:
+            if workspace_root_of(server) == root:
+                return server
+        except OSError:
+            continue
+    return None
 
 
 def _check_json(values: dict[str, Any], what: str) -> None:

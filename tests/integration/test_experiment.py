@@ -258,8 +258,18 @@ def test_from_directory_reads_a_v1_project_file_or_names_it_after_the_folder(
         Experiment.from_directory(str(project.root / "missing"))
 
 
-def test_links_point_at_local_places(project: Project) -> None:
-    exp = project.experiment("linked")
+def test_links_point_at_local_places(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(project.root / "runtime"))
+    exp = project.experiment("linked-one")
     assert exp.portal_url == Path(project.ws.dir).as_uri()
-    assert exp.get_portal_url() == f"{exp.portal_url}#experiment=linked"
+    assert exp.get_portal_url() == f"{exp.portal_url}#experiment=linked-one"
     assert Experiment.get_docs_url().startswith("https://")
+    # A Jupyter server serving the workspace (as its runtime file says): the links are its.
+    (project.root / "runtime").mkdir()
+    server = {"pid": os.getpid(), "url": "http://127.0.0.1:8899/lab-base/", "token": "t"}
+    server["root_dir"] = str(project.root)
+    (project.root / "runtime" / "jpserver-1.json").write_text(json.dumps(server))
+    assert exp.portal_url == "http://127.0.0.1:8899/lab-base/"
+    assert exp.get_portal_url() == (
+        "http://127.0.0.1:8899/lab-base/jupyter-pipelines/api/runs?experiment=linked-one"
+    )
