@@ -10,6 +10,8 @@ import importlib
 from typing import Any
 
 __version__ = "0.1.0"
+#: v1 code prints ``azureml.core.VERSION``; the same name here.
+VERSION = __version__
 
 #: Public name -> module that defines it.
 _EXPORTS: dict[str, str] = {
