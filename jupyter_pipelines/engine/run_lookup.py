@@ -63,7 +63,7 @@ def build_run(workspace: Any, record: RunRecord) -> Run:
     if runtype == INTERACTIVE_RUN:
         from .interactive import InteractiveRun
 
-        return InteractiveRun(experiment, record.id)  # type: ignore[return-value]
+        return InteractiveRun(experiment, record.id)
     raise UnknownRunError(
         f"run {record.id} has type {runtype!r}, which no provider builds; register one "
         "with Run.add_type_provider(runtype, factory)"
