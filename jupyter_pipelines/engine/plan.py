@@ -54,7 +54,6 @@ def _tabular(binding: InputBinding) -> dict[str, Any]:
     if not (isinstance(binding, StepInput) and binding.tabular):
         return {}
     options = dict(getattr(binding.data, "tabular", None) or {})
-    options.pop("path_glob", None)
     steps = [*options.pop("transformations", []), *binding.additional_transformations]
     definition = {"kind": "tabular", "paths": [], "transformations": steps, "tabular": options}
     return {"kind": "dataset", "definition": definition}

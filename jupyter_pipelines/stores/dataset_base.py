@@ -213,8 +213,9 @@ class AbstractDataset(PartitionMembers):
         return self._all_files()
 
     def _layout(self, files: list[tuple[Files, str]]) -> list[str]:
-        bases = [f"{d}/{pattern_base(self._datastore(d), p)}" for d, p in self._paths]
-        paths = layout(bases, [f"{store.name}/{rel}" for store, rel in files])
+        # keys without '//' (which path functions fold): 'file:', 'http:host:port'
+        bases = [f"{_label(d)}/{pattern_base(self._datastore(d), p)}" for d, p in self._paths]
+        paths = layout(bases, [f"{_label(store.name)}/{rel}" for store, rel in files])
         return [
             p.split("?", 1)[0] if is_web_key(s.name) else p
             for (s, _), p in zip(files, paths, strict=True)
@@ -449,6 +450,10 @@ class AbstractDataset(PartitionMembers):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _label(key: str) -> str:
+    return key.replace("://", ":")
+
+
 def _path_doc(key: str, pattern: str) -> dict[str, str]:
     if key == LOCAL:
         return {"local": location_of(key, pattern)}

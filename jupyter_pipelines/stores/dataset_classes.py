@@ -143,7 +143,10 @@ class TabularDataset(TabularExports, AbstractDataset):
     def _sources(self) -> list[tabular.Source]:
         root = self._local_root
         if root is not None:  # inside a step: the files were made available here
-            found = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+            pattern = (self._options or {}).get("path_glob") or "**/*"
+            found = (
+                [root] if root.is_file() else sorted(p for p in root.glob(pattern) if p.is_file())
+            )
             base = root.parent if root.is_file() else root
             return [
                 tabular.Source(str(p), "/" + p.relative_to(base).as_posix(), _opener(p))

@@ -247,5 +247,6 @@ def _table(path: Any, options: dict[str, Any], validate: bool) -> TabularDataset
     dataset = make(TabularDataset, path, options, validate)
     assert isinstance(dataset, TabularDataset)
     if validate:
-        tabular.read_table(dataset._sources()[:1], options, limit=100)
+        # the files must parse; values that do not convert are v1's nulls until read
+        tabular.read_table(dataset._sources()[:1], options, limit=100, on_error="null")
     return dataset

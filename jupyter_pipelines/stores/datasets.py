@@ -249,7 +249,8 @@ def register_from_files(
     transformations: list[dict[str, Any]] | None = None,
 ) -> AbstractDataset:
     """Register the files at ``path`` on ``datastore`` as a new version of dataset ``name``
-    (``transformations``, for a tabular one: what ``keep_columns``... asked for)."""
+    (``transformations``, for a tabular one: what ``keep_columns``... asked for; also read
+    from ``tabular_options["transformations"]``, where an output's config keeps them)."""
     if kind not in AbstractDataset._kinds:
         raise DatasetError(
             f"dataset kind must be one of {sorted(AbstractDataset._kinds)}, got {kind!r}"
@@ -259,6 +260,7 @@ def register_from_files(
     )  # fmt: skip
     options = dict(tabular_options or {})
     glob = options.pop("path_glob", None)
+    steps = list(transformations or options.pop("transformations", None) or [])
     options.pop("transformations", None)
     pattern = store.relative(posixpath.join(path, glob) if glob else path)
     parts: dict[str, Any] = {
@@ -269,7 +271,7 @@ def register_from_files(
     if kind == "tabular":
         dataset = TabularDataset(
             **parts, tabular_options=tabular.normalize_options(**options),
-            transformations=list(transformations or []),
+            transformations=steps,
         )  # fmt: skip
     else:
         dataset = FileDataset(**parts)

@@ -145,8 +145,9 @@ def normalize_options(**options: Any) -> dict[str, Any]:
 
 
 def _format_options(options: dict[str, Any]) -> dict[str, Any]:
-    """``format`` and ``invalid_lines``, kept in a definition only when not the default (so
-    that definitions of delimited files, and their hashes, stay as they were)."""
+    """``format``, ``invalid_lines`` and ``path_glob``, kept in a definition only when not
+    the default (so that definitions of delimited files, and their hashes, stay as they
+    were)."""
     fmt = options.get("format") or "delimited"
     if fmt not in FORMATS:
         raise DatasetError(f"unknown table format {fmt!r}{did_you_mean(fmt, FORMATS)}")
@@ -156,6 +157,8 @@ def _format_options(options: dict[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {} if fmt == "delimited" else {"format": fmt}
     if invalid != "error":
         extra["invalid_lines"] = invalid
+    if options.get("path_glob"):  # a step output's files read as the table (v1 path_glob)
+        extra["path_glob"] = str(options["path_glob"])
     return extra
 
 
