@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import EngineError
+from ..errors import EngineError, PipelinesError
 from ..executors.base import StepSpec
 from ..model.data import (
     DataPath,
@@ -76,8 +76,15 @@ class DataBindings:
         rel = str(path or "")
         datastore.full_path(rel)  # refuses paths that leave the datastore
         # The files and their content hash, as a file dataset over that path has them
-        # (a missing path is an error naming it; local files go through the stat cache).
+        # (local files go through the stat cache). A path that holds nothing yet is given
+        # to the step all the same, as v1 does, with a warning on the plan line.
         files = _as_file_dataset(datastore, rel)
+        warnings = []
+        if not files.resolve_files():
+            warnings.append(
+                f"input {binding.name!r}: path {rel or '/'!r} on datastore {datastore.name!r} "
+                "holds no file; the step gets it as it is"
+            )
         local = datastore.local_path(rel)
         direct = binding.mode == "mount" and local is not None
         entry = {
@@ -88,7 +95,7 @@ class DataBindings:
             **({"path_on_compute": binding.path_on_compute} if binding.path_on_compute else {}),
             **({} if direct else {"stage": "datastore"}),
         }
-        return ResolvedInput(entry, files.content_hash())
+        return ResolvedInput(entry, files.content_hash(), warnings)
 
     def _dataset_input(self, binding: DatasetConsumptionConfig, staged: str) -> ResolvedInput:
         from ..stores.datasets import resolve_dataset
@@ -158,10 +165,38 @@ class DataBindings:
         return out
 
 
+def input_dataset_details(workspace: Workspace, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """v1's ``inputDatasets`` of a step run's details: each input's name, mechanism and path,
+    and for a dataset input the dataset itself (``dataset``) and ``consumptionDetails``."""
+    details = []
+    for name, entry in inputs.items():
+        item = {"inputName": name, "mechanism": entry.get("mode"), "path": entry.get("path")}
+        if entry.get("kind") == "dataset" and (entry.get("definition") or {}).get("paths"):
+            item["dataset"] = _dataset_of(workspace, entry)
+            item["consumptionDetails"] = {
+                "type": "RunInput", "inputName": name, "mechanism": entry.get("mode"),
+            }  # fmt: skip
+        details.append(item)
+    return details
+
+
+def _dataset_of(workspace: Workspace, entry: dict[str, Any]) -> Any:
+    """The dataset a step input entry read: its registered version, else its definition."""
+    from ..stores.datasets import AbstractDataset
+
+    info = entry.get("dataset") or {}
+    if info.get("name") and info.get("version") is not None:
+        try:
+            return AbstractDataset.get_by_name(workspace, info["name"], info["version"])
+        except PipelinesError:  # unregistered since: the definition still says what it read
+            pass
+    return AbstractDataset.from_definition(workspace, entry["definition"])
+
+
 def _as_file_dataset(datastore: Any, rel: str) -> Any:
     from ..stores.datasets import Dataset
 
-    return Dataset.File.from_files([(datastore, rel or "/")], validate=True)
+    return Dataset.File.from_files([(datastore, rel or "/")], validate=False)
 
 
 # -- in the driver ---------------------------------------------------------------------
@@ -177,7 +212,9 @@ def stage_data_inputs(workspace: Workspace, spec: StepSpec) -> None:
         target.mkdir(parents=True, exist_ok=True)
         if kind == "datastore":
             source = entry["source"]
-            Datastore.get(workspace, source["datastore"]).get_dir(source["path"], str(target))
+            store = Datastore.get(workspace, source["datastore"])
+            if store.exists(source["path"]):  # else: an empty folder, as planned
+                store.get_dir(source["path"], str(target))
         else:
             _stage_dataset(workspace, entry, target, link=entry.get("mode") == "mount")
         log.info("staged input %s of step %s into %s", name, spec.step_name, target)

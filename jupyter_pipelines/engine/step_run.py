@@ -30,6 +30,7 @@ from ..runtime.run_annotations import (
 )
 from ..stores import status as st
 from ..stores.runstore import StepRecord
+from .data import input_dataset_details
 from .run_base import StoreRun, run_url
 from .step_files import StepRunFiles
 
@@ -307,10 +308,7 @@ class StepRun(StepRunFiles, StoreRun):
             "reusedFrom": r.reused_from,
             "outputs": r.outputs,
             "stepDir": r.step_dir,
-            "inputDatasets": [
-                {"inputName": k, "mechanism": v.get("mode"), "path": v.get("path")}
-                for k, v in r.spec.get("inputs", {}).items()
-            ],
+            "inputDatasets": input_dataset_details(self.workspace, r.spec.get("inputs", {})),
             "outputDatasets": [{"outputName": k, **v} for k, v in r.outputs.items()],
         }
 

@@ -415,7 +415,9 @@ class AbstractDataset(PartitionMembers):
             "transformations": self._transformations, "datastores": self._datastores,
             "properties": self._properties,
         }  # fmt: skip
-        return type(self)(**{**parts, **changes})
+        copy = type(self)(**{**parts, **changes})
+        copy._local_root = self._local_root  # inside a step: still read from the step's files
+        return copy
 
     def __repr__(self) -> str:
         who = f"name={self.name!r}, version={self.version}, " if self.name else ""

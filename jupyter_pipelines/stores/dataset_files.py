@@ -85,9 +85,9 @@ def _pair(item: Any) -> tuple[Datastore | str, str]:
 
 
 def is_single_path(datastore: AbstractDatastoreFiles, pattern: str) -> bool:
-    """Whether ``pattern`` names one file: no wildcard, not a folder (a URL always does)."""
+    """Whether ``pattern`` names one file: no wildcard (URLs have none), not a folder."""
     if isinstance(datastore, WebFiles):
-        return True
+        return not datastore.isdir(pattern)
     return bool(pattern) and not globlib.has_magic(pattern) and not datastore.isdir(pattern)
 
 
@@ -95,7 +95,7 @@ def pattern_base(datastore: AbstractDatastoreFiles, pattern: str) -> str:
     """The folder a pattern's files are laid out from: the part before any wildcard, the
     folder itself, or a file's folder."""
     if isinstance(datastore, WebFiles):
-        return posixpath.dirname(pattern.split("?", 1)[0])
+        return pattern if datastore.isdir(pattern) else posixpath.dirname(pattern.split("?", 1)[0])
     parts = pattern.split("/") if pattern else []
     for i, part in enumerate(parts):
         if globlib.has_magic(part):

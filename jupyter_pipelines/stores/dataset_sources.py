@@ -1,5 +1,6 @@
-"""Where a dataset's files may live besides registered datastores: http(s) URLs and local
-paths, each read through an unregistered, read-only datastore-like object.
+"""Where a dataset's files may live besides registered datastores: http(s) URLs (files, or
+folders a server lists) and local paths, each read through an unregistered, read-only
+datastore-like object.
 
 A dataset names its files by (key, path) pairs. For a registered datastore the key is its
 name; for these sources it is a pseudo-name holding ``://``, which no datastore name can
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+from email.utils import parsedate_to_datetime
 from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -103,12 +105,15 @@ class LocalFiles(AbstractDatastoreFiles):
 class WebFiles(AbstractDatastoreFiles):
     """Files of one web server (``https://host:port``), read with fsspec's HTTP file system.
 
-    A web server cannot be listed, so a path is one file: it is never a folder or a glob
-    (a '?' starts the query string).
+    A URL is a file, or a folder when the server answers it with an index page (HTML that
+    links to what is inside, as ``python -m http.server`` and many file servers do): the
+    folder's files are those its index pages link to, below it. URLs are never globs (a '?'
+    starts the query string).
     """
 
     def __init__(self, key: str) -> None:
         self.name = key
+        self._folders: dict[str, bool] = {}
 
     def _open_filesystem(self) -> tuple[AbstractFileSystem, str]:
         try:
@@ -125,7 +130,10 @@ class WebFiles(AbstractDatastoreFiles):
         return f"{self.name}/{self.relative(relative)}"
 
     def isdir(self, relative: str | os.PathLike[str] | None) -> bool:
-        return False
+        rel = self.relative(relative)
+        if rel not in self._folders:  # asked once per process: a URL stays a file or folder
+            self._folders[rel] = self._listing(rel) is not None
+        return self._folders[rel]
 
     def exists(self, relative: str | os.PathLike[str] | None) -> bool:
         try:
@@ -136,12 +144,34 @@ class WebFiles(AbstractDatastoreFiles):
 
     def glob(self, pattern: str = "**") -> list[str]:
         rel = self.relative(pattern)
+        if self.isdir(rel):
+            return self._files_under(rel)
         return [rel] if self.exists(rel) else []
 
     def _files_under(self, relative: str) -> list[str]:
-        return [relative] if self.exists(relative) else []
+        found: set[str] = set()
+        for entry in self._listing(relative) or []:
+            child = self._relative_of(str(entry["name"]).rstrip("/"))
+            if entry.get("type") == "directory":
+                found.update(self._files_under(child))
+            else:
+                found.add(child)
+        return sorted(found)
+
+    def _listing(self, relative: str) -> list[dict[str, Any]] | None:
+        """The entries an index page at ``relative`` links to below it; None for a file."""
+        try:
+            if self._head(relative).get("mimetype") != "text/html":
+                return None
+            folder = self.full_path(relative).rstrip("/") + "/"
+            entries = self.fs.ls(folder, detail=True)
+        except (DatastoreError, OSError, ValueError):
+            return None
+        inside = [e for e in entries if str(e["name"]).startswith(folder)]
+        return [e for e in inside if str(e["name"]).rstrip("/") != folder.rstrip("/")] or None
 
     def _head(self, relative: str) -> dict[str, Any]:
+        """What the server says of ``relative`` (a HEAD request, redirects followed)."""
         url = self.full_path(relative)
         try:
             return dict(self.fs.info(url))
@@ -156,7 +186,7 @@ class WebFiles(AbstractDatastoreFiles):
             "path": self.relative(relative),
             "type": "file",
             "size": int(raw.get("size") or 0),
-            "mtime": None,
+            "mtime": _http_time(raw.get("Last-Modified")),
             "etag": str(raw["ETag"]).strip('"') if raw.get("ETag") else None,
             "last_modified": raw.get("Last-Modified"),
         }
@@ -177,3 +207,12 @@ class WebFiles(AbstractDatastoreFiles):
             return None
         keys = ("etag", "last_modified", "size")
         return "web:" + hash_document({k: info[k] for k in keys})
+
+
+def _http_time(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError):
+        return None

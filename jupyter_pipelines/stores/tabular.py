@@ -283,16 +283,36 @@ def _rows(source: Source, options: dict[str, Any]) -> Iterator[tuple[int, list[s
 
 
 def _header(source: Source, line: int, row: list[str], known: list[str], mode: str) -> list[str]:
-    names = [c.strip() or f"Column{i + 1}" for i, c in enumerate(row)]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise DatasetError(f"file {source.label!r}, line {line}: duplicate column(s) {duplicates}")
+    names = _unique([c.strip() or f"Column{i + 1}" for i, c in enumerate(row)])
     if mode == HEADERS[3] and known and names != known:
-        raise DatasetError(
-            f"file {source.label!r}, line {line}: header {names} differs from the first "
-            f"file's {known}; use header='combine_all_files_headers' to combine them"
-        )
+        # v1 takes every file's first line for the first file's header, unchecked: do the
+        # same (so v1 code reads what it read there), but say so
+        log.warning(
+            "file %r, line %d: header %s differs from the first file's %s; read with the "
+            "first file's columns (header='combine_all_files_headers' combines them)",
+            source.label, line, names[:8], known[:8],
+        )  # fmt: skip
+        return known
     return names
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Header names made unique as v1 does: a repeated ``x`` becomes ``x_1``, ``x_2``..."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            candidate = f"{name}_{seen[name]}"
+            while candidate in names or candidate in seen:
+                seen[name] += 1
+                candidate = f"{name}_{seen[name]}"
+            seen[candidate] = 0
+            out.append(candidate)
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out
 
 
 def _path_columns(source: Source, options: dict[str, Any]) -> dict[str, Any]:

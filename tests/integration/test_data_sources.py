@@ -242,3 +242,27 @@ def test_a_missing_url_is_refused_when_made(server: str, tmp_path: Path) -> None
     assert lazy.to_path() == []
     registered_nowhere = Dataset.File.from_files(f"{server}/data/iris.csv")
     assert registered_nowhere.download(str(tmp_path / "got")) == [str(tmp_path / "got/iris.csv")]
+
+
+def test_step_details_name_their_datasets_and_missing_paths_reach_the_step(
+    project: Project,
+) -> None:
+    store = data(project)
+    iris = Dataset.File.from_files((store, "iris/iris.csv")).register(project.ws, "iris")
+    project.script("src/show.py", SHOW)
+    step = PythonScriptStep(
+        "show.py",
+        name="show",
+        source_directory="src",
+        arguments=[
+            iris.as_named_input("iris").as_download(),
+            store.path("not/yet").as_download(),  # v1 gives the step the path all the same
+        ],
+    )
+    run = run_ok(project, Pipeline(steps=[step]))
+    assert "arg folder yet" in stdout(run, "show")
+    details = run.get_step_run("show").get_details()["inputDatasets"]
+    by_name = {d["inputName"]: d for d in details}
+    assert by_name["iris"]["dataset"] == iris
+    assert by_name["iris"]["consumptionDetails"]["mechanism"] == "download"
+    assert "dataset" not in by_name["yet"]

@@ -330,6 +330,8 @@ def test_load_input_dataset(store: Datastore, tmp_path: Path) -> None:
     loaded = load_input_dataset(str(ws.dir), entry)
     assert isinstance(loaded, TabularDataset) and loaded.name == "t"
     assert loaded.to_records() == [{"x": 9, "y": "z"}]
+    first, second = loaded.random_split(0.5, seed=1)  # still read from the step's files
+    assert first.to_records() + second.to_records() == [{"x": 9, "y": "z"}]
     staged_table = tmp_path / "inputs" / "staged_table"
     table.stage(staged_table)  # how the engine stages a table's files
     entry = {"definition": table.to_definition(), "path": str(staged_table)}
@@ -422,11 +424,14 @@ def test_malformed_csv_names_file_line_and_column(store: Datastore) -> None:
     assert table.to_records(on_error="null") == [{"a": 1, "b": 2}, {"a": None, "b": 3}]
 
 
-def test_headers_must_agree_unless_combined(store: Datastore) -> None:
+def test_headers_that_differ_are_read_as_v1_does_unless_combined(
+    store: Datastore, caplog: pytest.LogCaptureFixture
+) -> None:
     put(store, "h/1.csv", "a,b\n1,2\n")
     put(store, "h/2.csv", "a,c\n3,4\n")
-    with pytest.raises(DatasetError, match=r"h/2.csv', line 1: header \['a', 'c'\] differs"):
-        Dataset.Tabular.from_delimited_files((store, "h/")).to_records()
+    same = Dataset.Tabular.from_delimited_files((store, "h/"))  # v1: the first file's header
+    assert same.to_records() == [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
+    assert "h/2.csv', line 1: header ['a', 'c'] differs" in caplog.text
     combined = Dataset.Tabular.from_delimited_files(
         (store, "h/"), header="combine_all_files_headers"
     )

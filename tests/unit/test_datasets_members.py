@@ -308,3 +308,9 @@ def test_to_dask_dataframe_needs_dask(numbers: TabularDataset) -> None:
         return
     frame = numbers.to_dask_dataframe(sample_size=30).compute()
     assert len(frame) == 100
+
+
+def test_repeated_header_names_are_made_unique(store: Datastore) -> None:
+    put(store, "dup/t.csv", "a,b,a,a\n1,2,3,4\n")
+    table = Dataset.Tabular.from_delimited_files((store, "dup/t.csv"))
+    assert table.to_records() == [{"a": 1, "b": 2, "a_1": 3, "a_2": 4}]
