@@ -443,6 +443,15 @@ class Run(RunChildren, RunSnapshots, RunFiles, RunAnnotations, RunRecorder):
         """(Refused) there is no model registry locally."""
         raise AssertionError("unreachable")
 
+    def __eq__(self, other: object) -> bool:
+        """Two objects of one run (the same id and type) are equal."""
+        if not isinstance(other, Run):
+            return NotImplemented
+        return (self.id, self.type) == (other.id, other.type)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.type))
+
     def __repr__(self) -> str:
         return f"Run(id={self.id!r}, type={self.type!r}, status={self.get_status()!r})"
 

@@ -5,6 +5,7 @@ fully reused rerun."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from jupyter_pipelines import (
     StepRun,
     StepRunOutput,
 )
-from jupyter_pipelines.errors import RunFailedError, UnknownRunError
+from jupyter_pipelines.errors import EngineError, RunFailedError, UnknownRunError
 from jupyter_pipelines.stores import status as st
 from tests.integration.support import Project
 
@@ -41,6 +42,7 @@ GEN = """\
         trial.log("loss", 0.5)
         trial.tag("kind", "trial")
     print("gen wrote", out)
+    print("siblings", [s.name for s in run.parent.get_children()])
     """
 
 USE = """\
@@ -105,6 +107,7 @@ def check_outputs(run: PipelineRun, origin: PipelineRun, tmp: Path) -> None:
 
 def check_logs(step: StepRun, capsys: pytest.CaptureFixture[str]) -> None:
     assert "gen wrote" in step.get_stdout_log()
+    assert "siblings ['gen', 'use']" in step.get_stdout_log()  # the run store, from the step
     assert isinstance(step.get_stderr_log(), str)
     job = step.get_job_log()
     assert "step 'gen'" in job and "Running" in job and "Finished" in job
@@ -246,6 +249,18 @@ def test_outputs_feed_a_later_pipeline_and_the_run_saves_its_pipeline(project: P
     assert [s.name for s in loaded.steps] == ["gen", "use"]
     assert [r.id for r in PipelineRun.get_pipeline_runs(project.ws, "family")] == [run.id]
     assert (run.number, done.number) == (1, 1)
+
+    # the step's code snapshot, environment, and cleaning up after it
+    gen = run.get_step_run("gen")
+    archive = gen.restore_snapshot(path=str(project.root / "code.zip"))
+    assert "gen.py" in zipfile.ZipFile(archive).namelist()
+    assert gen.get_snapshot_id() == gen.get_properties()["ContentSnapshotId"]
+    assert gen.get_environment().python.user_managed_dependencies is True
+    with pytest.raises(EngineError, match="no environment of its own"):
+        run.get_environment()
+    removed = run.clean()
+    assert removed and not any(Path(p).exists() for p in removed)
+    assert (gen.get_output_path("data") / "data.txt").exists()  # outputs stay
 
 
 def test_steps_refuse_what_v1_refuses(project: Project) -> None:
