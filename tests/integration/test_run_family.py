@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -190,6 +191,8 @@ def test_a_fresh_run_and_its_reused_rerun_are_v1_runs(
         "use",
     }
     assert StepRun(experiment, gen.id, run.id, "gen").get_status() == st.FINISHED
+    local = SimpleNamespace(workspace=project.ws, name=gen._record.target)
+    assert {r.name for r in Run.list_by_compute(local, status=st.FINISHED)} == {"gen", "use"}
 
     check_outputs(run, run, tmp_path / "fresh")
     check_logs(gen, capsys)

@@ -280,3 +280,26 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("fsspec", "yaml", "ne
     assert second == "[]"
     records: list[dict[str, Any]] = read_metrics(manifest.metrics_file)
     assert [r["run_id"] for r in records] == ["run-1_prep", "run-1"]
+
+
+def test_portal_url_is_the_serving_jupyter_server_else_the_run_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_pipelines.engine.run_base import run_url
+    from jupyter_pipelines.stores.workspace import Workspace
+
+    project = tmp_path / "project"
+    workspace = Workspace.at(project)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    folder = workspace.runs_dir / "r1"
+    assert run_url(workspace, folder, "r1") == folder.resolve().as_uri()
+    server = {"url": "http://127.0.0.1:8899/base/", "token": "t", "pid": os.getpid()}
+    elsewhere = {**server, "root_dir": str(tmp_path / "other")}
+    (runtime / "jpserver-1.json").write_text(json.dumps(elsewhere))
+    assert run_url(workspace, folder, "r1").startswith("file://")  # serves another folder
+    (runtime / "jpserver-2.json").write_text(json.dumps({**server, "root_dir": str(project)}))
+    assert run_url(workspace, folder, "r1", "steps", "prep") == (
+        "http://127.0.0.1:8899/base/jupyter-pipelines/api/runs/r1/steps/prep"
+    )
