@@ -266,3 +266,29 @@ def test_step_details_name_their_datasets_and_missing_paths_reach_the_step(
     assert by_name["iris"]["dataset"] == iris
     assert by_name["iris"]["consumptionDetails"]["mechanism"] == "download"
     assert "dataset" not in by_name["yet"]
+
+
+def test_a_url_folder_listed_by_its_server_is_a_folder(tmp_path: Path) -> None:
+    import functools
+    from http.server import SimpleHTTPRequestHandler
+
+    site = tmp_path / "site" / "images"
+    (site / "sub").mkdir(parents=True)
+    (site / "a.png").write_bytes(b"A")
+    (site / "sub" / "b.png").write_bytes(b"B")
+    quiet = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
+    handler = functools.partial(quiet, directory=str(tmp_path / "site"))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/images"
+        folder = Dataset.File.from_files(url)
+        assert folder.to_path() == ["/a.png", "/sub/b.png"] and folder.single_file() is None
+        got = folder.download(str(tmp_path / "got"))
+        assert sorted(Path(p).read_bytes() for p in got) == [b"A", b"B"]
+        hashes = folder.file_hashes()  # by Last-Modified and size: the server sends them
+        assert all(h.startswith("web:") for h in hashes.values())
+        assert Dataset.File.from_files(f"{url}/a.png").single_file() == "/a.png"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
