@@ -30,7 +30,12 @@ def stage_inputs(spec: StepSpec) -> None:
         if data.get("mode") != "download" or not place:
             continue
         target = _inside(Path(spec.working_dir), place, f"input {name!r} path_on_compute")
-        shutil.copytree(Path(data["path"]).resolve(), target, dirs_exist_ok=True)
+        source = Path(data["path"]).resolve()
+        if source.is_file():  # a dataset of one file: the file goes into that folder
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / source.name)
+        else:
+            shutil.copytree(source, target, dirs_exist_ok=True)
 
 
 def collect_sources(spec: StepSpec) -> None:

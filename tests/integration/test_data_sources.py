@@ -292,3 +292,20 @@ def test_a_url_folder_listed_by_its_server_is_a_folder(tmp_path: Path) -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_one_file_downloaded_into_the_working_folder(project: Project) -> None:
+    store = data(project)
+    one = Dataset.File.from_files((store, "iris/iris.csv"))
+    project.script(
+        "src/local.py",
+        "import os\nprint('local', sorted(os.listdir('data')), os.path.isfile('data/iris.csv'))\n",
+    )
+    step = PythonScriptStep(
+        "local.py",
+        name="local",
+        source_directory="src",
+        inputs=[one.as_named_input("iris").as_download(path_on_compute="data")],
+    )
+    out = stdout(run_ok(project, Pipeline(steps=[step])), "local")
+    assert "local ['iris.csv'] True" in out, out
