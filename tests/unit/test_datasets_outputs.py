@@ -112,3 +112,23 @@ def test_tabular_output_random_split_gives_two_named_inputs() -> None:
     assert second.as_input("test") is second and second.name == "test"
     with pytest.raises(ModelError, match=r"between 0\.0 and 1\.0"):
         out.random_split(2)
+
+
+def test_tabular_outputs_survive_the_pipeline_file(tmp_path) -> None:
+    from jupyter_pipelines import Pipeline
+    from jupyter_pipelines.model.fileformat import load_pipeline, save_pipeline
+
+    (tmp_path / "prep.py").write_text("")
+    (tmp_path / "read.py").write_text("")
+    out = OutputFileDatasetConfig("rows").read_parquet_files(partition_format="{k}/x.parquet")
+    out.keep_columns(["a"])
+    prep = PythonScriptStep("prep.py", name="prep", source_directory=str(tmp_path), arguments=[out])
+    read = PythonScriptStep(
+        "read.py", name="read", source_directory=str(tmp_path), inputs=[out.as_input("rows")]
+    )
+    path = tmp_path / "p.pipeline.yaml"
+    save_pipeline(Pipeline(steps=[prep, read]), path)
+    loaded = load_pipeline(path)
+    (again,) = [o for s in loaded.steps if s.name == "prep" for o in s.outputs]
+    assert isinstance(again, OutputTabularDatasetConfig)
+    assert again.tabular == out.tabular
