@@ -3,6 +3,8 @@ OutputDatasetConfig, OutputFileDatasetConfig, OutputTabularDatasetConfig, InputP
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from jupyter_pipelines import (
@@ -114,7 +116,7 @@ def test_tabular_output_random_split_gives_two_named_inputs() -> None:
         out.random_split(2)
 
 
-def test_tabular_outputs_survive_the_pipeline_file(tmp_path) -> None:
+def test_tabular_outputs_survive_the_pipeline_file(tmp_path: Path) -> None:
     from jupyter_pipelines import Pipeline
     from jupyter_pipelines.model.fileformat import load_pipeline, save_pipeline
 
