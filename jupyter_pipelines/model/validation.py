@@ -198,7 +198,8 @@ def _step_data(step: PipelineStep, members: set[int]) -> list[ValidationIssue]:
                 _error(
                     step.name,
                     f"inputs.{name}",
-                    f"input name {name!r} is used {n} times; rename one with .as_input(name=...)",
+                    f"input name {name!r} is used {n} times; "
+                    "rename one with .as_input('another_name')",
                 )
             )
     for name, n in out_names.items():

@@ -125,9 +125,16 @@ class Datastore(CloudDatastoreRegistrations, AbstractDatastoreFiles):
         endpoint: str | None = None,
         overwrite: bool = False,
         create_if_not_exists: bool = False,
-        **_v1_arguments: Any,
+        skip_validation: bool = False,
+        blob_cache_timeout: int | None = None,
+        grant_workspace_access: bool = False,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
     ) -> Datastore:
-        """Register an Azure blob container as ``az://container`` (needs ``pip install adlfs``)."""
+        """Register an Azure blob container as ``az://container`` (needs ``pip install adlfs``).
+
+        ``blob_cache_timeout``, ``grant_workspace_access``, ``subscription_id`` and
+        ``resource_group`` concern the cloud service and are accepted and ignored."""
         options: dict[str, Any] = {"account_name": account_name}
         if sas_token:
             options["sas_token"] = sas_token
