@@ -116,7 +116,7 @@ EXPECTED = {
         r"^input 'foreign' is produced by step 'outsider', which is not in the pipeline$"
     ),
     ("same_name", "inputs.data"): (
-        r"^input name 'data' is used 2 times; rename one with \.as_input\(name=\.\.\.\)$"
+        r"^input name 'data' is used 2 times; rename one with \.as_input\('another_name'\)$"
     ),
     ("bad_command", "command"): (
         r"^\$\{\{inputs\.raw_dta\}\} refers to unknown input 'raw_dta' "
