@@ -8,6 +8,7 @@ from typing import Any
 
 from ..engine.describe import default_experiment_name, describe_pipeline
 from ..engine.experiment import Experiment
+from ..engine.progress import follow_run
 from ..engine.runs import PipelineRun
 from ..engine.submit import check_pipeline
 from ..errors import ModelError
@@ -67,9 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     run = _submit(args)
     if not args.json and not args.quiet:
         print(f"Run {run.id} (experiment {run.experiment.name!r}) submitted", file=sys.stderr)
-    status = run.wait_for_completion(
-        show_output=not (args.json or args.quiet), raise_on_error=False
-    )
+    # Progress goes to stderr, keeping stdout for results (wait_for_completion prints to
+    # stdout, as v1's does).
+    status = follow_run(run, show_output=not (args.json or args.quiet), stream=sys.stderr)
     if args.json:
         output.print_json(output.run_document(run))
     return 0 if status == st.FINISHED else 1

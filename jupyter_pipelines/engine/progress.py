@@ -1,7 +1,9 @@
 """Following a run live: a progress bar of step states, then each finished step's log tail.
 
 Used by ``PipelineRun.wait_for_completion`` and the CLI; reads only the run store,
-so it works from any process.
+so it works from any process. It writes to stdout unless given a stream, as v1's
+``wait_for_completion(show_output=True)`` prints; the CLI passes stderr, keeping its stdout
+for results.
 """
 
 from __future__ import annotations
@@ -30,11 +32,16 @@ def follow_run(
     timeout_seconds: float | None = None,
     stream: TextIO | None = None,
 ) -> str:
-    """Block until ``run`` ends (or the timeout passes) and return its status."""
+    """Block until ``run`` ends (or the timeout passes) and return its status.
+
+    What it shows goes to ``stream``, by default the ``sys.stdout`` of the moment (so a
+    redirected or captured stdout gets it).
+    """
+    out = stream or sys.stdout
     store = run._store
     steps = {s.name: s for s in store.get_steps(run.id)}
     done = {n for n, s in steps.items() if s.status in st.TERMINAL}
-    bar = _bar(run, len(steps), stream) if show_output else None
+    bar = _bar(run, len(steps), out) if show_output else None
     deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
     last_event, last_reap = 0, 0.0
     running: set[str] = set()
@@ -53,9 +60,7 @@ def follow_run(
                     running.discard(name)
                     done.add(name)
                     if bar is not None:
-                        _report_step(
-                            bar, store.get_step(run.id, name), show_output, stream or sys.stderr
-                        )
+                        _report_step(bar, store.get_step(run.id, name), show_output, out)
                         bar.update(1)
             if bar is not None:
                 bar.set_postfix_str(f"running: {', '.join(sorted(running)) or '-'}", refresh=True)
@@ -71,14 +76,13 @@ def follow_run(
             bar.close()
     status = run.refresh().status
     if show_output:
-        _summary(run, status, stream)
+        _summary(run, status, out)
     return status
 
 
-def _bar(run: PipelineRun, total: int, stream: TextIO | None) -> Any:
+def _bar(run: PipelineRun, total: int, out: TextIO) -> Any:
     from tqdm.auto import tqdm
 
-    out = stream or sys.stderr
     # A bar redrawn into a log file is noise: show it on terminals and in notebooks only.
     interactive = progress_bars_wanted(out)
     return tqdm(
@@ -94,7 +98,7 @@ def _bar(run: PipelineRun, total: int, stream: TextIO | None) -> Any:
 
 def _report_step(bar: Any, step: Any, show_output: bool, out: TextIO) -> None:
     # The bar's own stream: a disabled bar (not a terminal) has none, and tqdm.write
-    # would otherwise fall back to stdout while the summary goes to stderr.
+    # would otherwise fall back to stdout while the caller asked for another stream.
     def write(line: str) -> None:
         bar.write(line, file=out)
 
@@ -112,8 +116,7 @@ def _report_step(bar: Any, step: Any, show_output: bool, out: TextIO) -> None:
             write(f"    | {line}")
 
 
-def _summary(run: PipelineRun, status: str, stream: TextIO | None) -> None:
-    out = stream or sys.stderr
+def _summary(run: PipelineRun, status: str, out: TextIO) -> None:
     record = run._record
     took = f" in {record.ended - record.started:.1f}s" if record.started and record.ended else ""
     print(f"Run {run.id} {status}{took}", file=out)

@@ -304,7 +304,8 @@ class Environment(EnvironmentV1Members):
     ) -> Environment:
         """The registered environment ``name`` (its latest version by default, or the one
         ``label`` was given to with ``Environment.label``), else the curated one of that
-        name."""
+        name: a v1 ``AzureML-*`` name, or any well-formed name of a curated framework
+        family (see ``model/curated_environments.py``). Nothing is downloaded or built."""
         from .curated_environments import curated_environment, curated_names
 
         registry = _registry(workspace)
@@ -332,15 +333,19 @@ class Environment(EnvironmentV1Members):
                 f"environment {name!r} has no version {version!r}; "
                 f"registered versions: {', '.join(versions)}"
             )
-        known = sorted(set(registry.list()) | set(curated_names()))
+        registered = sorted(registry.list())
+        hint = did_you_mean(name, [*registered, *curated_names()])
         raise UnknownEnvironmentError(
-            f"no environment {name!r} is registered or curated{did_you_mean(name, known)}; "
-            f"known: {', '.join(known) or '(none)'}"
+            f"no environment {name!r} is registered or curated{hint}; registered: "
+            f"{', '.join(registered) or '(none)'}; curated: the {CURATED_PREFIX}* names of "
+            "Environment.list(ws), and framework names such as "
+            "'AzureML-TensorFlow-2.3-GPU' or 'AzureML-sklearn-0.24-ubuntu18.04-py37-cpu'"
         )
 
     @staticmethod
     def list(workspace: Any) -> dict[str, Environment]:
-        """Name -> environment: the curated ones and the latest version of each registered."""
+        """Name -> environment: the curated ones v1 documents and the latest version of each
+        registered one."""
         from .curated_environments import curated_environment, curated_names
 
         found: dict[str, Environment] = {}

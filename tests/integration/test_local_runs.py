@@ -224,7 +224,9 @@ def test_wait_for_completion_shows_progress_and_log_tail(
     step = CommandStep("echo hello-from-step", name="hello")
     run = project.experiment().submit(Pipeline(steps=[step]))
     assert run.wait_for_completion(show_output=True) == st.FINISHED
-    err = capsys.readouterr().err
-    assert "hello: Finished" in err
-    assert "hello-from-step" in err
-    assert f"Run {run.id} Finished" in err
+    # v1 prints it: stdout, where a notebook cell or a script's output shows it.
+    printed = capsys.readouterr()
+    assert "hello: Finished" in printed.out
+    assert "hello-from-step" in printed.out
+    assert f"Run {run.id} Finished" in printed.out
+    assert "hello: Finished" not in printed.err

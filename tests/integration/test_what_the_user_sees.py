@@ -142,7 +142,7 @@ def test_a_failed_steps_summary_shows_the_end_of_its_traceback(
     cause = "ValueError: learning rate must be positive, got -0.1"
     assert run.error == f"step 'deep' exited with code 1: {cause}"
     assert cause in str(info.value)
-    shown = capsys.readouterr().err
+    shown = capsys.readouterr().out
     assert f"step 'deep' exited with code 1: {cause}" in shown
     assert shown.count(cause) >= 2  # the summary, then the end of the log under it
     events = project.ws.run_store.events(run.id)
