@@ -76,6 +76,10 @@ _EXPORTS: dict[str, str] = {
     "PipelineDraft": "jupyter_pipelines.engine.drafts",
     "PipelineRun": "jupyter_pipelines.engine.runs",
     "StepRun": "jupyter_pipelines.engine.runs",
+    "Model": "jupyter_pipelines.engine.models",
+    "WebserviceException": "jupyter_pipelines.errors",
+    "ModelNotFoundException": "jupyter_pipelines.errors",
+    "ModelPathNotFoundException": "jupyter_pipelines.errors",
     # widgets
     "RunDetails": "jupyter_pipelines.widgets",
     # runtime (inside a step)

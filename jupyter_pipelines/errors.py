@@ -64,6 +64,18 @@ class UnknownPipelineDraftError(StoreError):
     """No pipeline draft of the workspace has the given id."""
 
 
+class WebserviceException(StoreError):
+    """A model could not be registered, found, downloaded, changed or deleted (the v1 name)."""
+
+
+class ModelNotFoundException(WebserviceException):
+    """No registered model has the given name, id or version (the v1 name)."""
+
+
+class ModelPathNotFoundException(WebserviceException):
+    """``Run.register_model``'s ``model_path`` is none of the run's files (the v1 name)."""
+
+
 class ExecutorError(PipelinesError):
     """A compute target could not launch, watch or stop a step."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import UnknownRunError, did_you_mean
+from ..executors.base import BUILD_LOG
 from ..runtime.run_files import run_file_index
 from ..stores.runstore import RunStore, StepRecord
 
@@ -22,10 +23,19 @@ if TYPE_CHECKING:
 
 
 def _job_logs(folder: str | os.PathLike[str]) -> list[Path]:
-    """The other logs a step left in its folder (``*.log``: its kernel's, its environment
-    build's), by name."""
+    """The other logs a step left in its folder, by name: its environment build's
+    (``environment_build.txt``) and its ``*.log`` files (its kernel's)."""
     root = Path(folder)
-    return sorted(root.glob("*.log")) if root.is_dir() else []
+    if not root.is_dir():
+        return []
+    build = root / BUILD_LOG
+    return sorted([*root.glob("*.log"), *([build] if build.is_file() else [])])
+
+
+def _working_dir(record: StepRecord) -> str | None:
+    """The folder the step's code ran in (None for a step that never ran: a reused one)."""
+    found = record.spec.get("working_dir")
+    return str(found) if found else None
 
 
 def _read(path: str | os.PathLike[str] | None) -> str:
@@ -51,10 +61,14 @@ class StepRunFiles:
             return self._record
         return self._store.get_step_run(self._record.reused_from)
 
+    def _records(self) -> list[StepRecord]:
+        """The step run's records, the reused run's first (the own one wins on conflicts)."""
+        origin = self.origin_record()
+        return [origin] if origin.id == self._record.id else [origin, self._record]
+
     def _folders(self) -> list[str]:
         """The step run's folders, the reused run's first (the own one wins on conflicts)."""
-        origin = self.origin_record().step_dir
-        return [origin] if origin == self._step_dir else [origin, self._step_dir]
+        return [record.step_dir for record in self._records()]
 
     # -- files -----------------------------------------------------------------------------
     def files_root(self) -> Path:
@@ -62,9 +76,12 @@ class StepRunFiles:
         return Path(self.origin_record().step_dir)
 
     def _file_index(self) -> dict[str, str]:
+        """Its logs and files, what its code wrote to ``./outputs`` and ``./logs`` (listed
+        where the step left them), and its uploads; a reused step run's are those of the
+        run it reused, plus what was uploaded to it since."""
         index: dict[str, str] = {}
-        for folder in self._folders():
-            index.update(run_file_index(folder))
+        for record in self._records():
+            index.update(run_file_index(record.step_dir, working_dir=_working_dir(record)))
         return dict(sorted(index.items()))
 
     def _path_in_folder(self, name: str) -> str | None:
@@ -80,8 +97,13 @@ class StepRunFiles:
         return str(self.origin_record().spec.get(f"{stream}_path") or "")
 
     def get_logs(self) -> dict[str, str]:
-        """The step's stdout and stderr, as text (those of the reused run when reused)."""
-        return {key: _read(self._log_path(key)) for key in ("stdout", "stderr")}
+        """The step's stdout and stderr, as text (those of the reused run when reused), and
+        its environment build's log under ``environment_build`` when it built one."""
+        logs = {key: _read(self._log_path(key)) for key in ("stdout", "stderr")}
+        build = Path(self.origin_record().step_dir) / BUILD_LOG
+        if build.is_file():
+            logs["environment_build"] = _read(build)
+        return logs
 
     def get_stdout_log(self) -> str:
         """The text the step wrote to its standard output (cell output of a notebook)."""

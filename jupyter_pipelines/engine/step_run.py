@@ -28,10 +28,11 @@ from ..runtime.run_annotations import (
     write_properties,
     write_tag_changes,
 )
+from ..runtime.run_files import WORKING_FOLDER, WORKING_FOLDER_FILES
 from ..stores import status as st
 from ..stores.runstore import StepRecord
-from .data import input_dataset_details
 from .run_base import StoreRun, run_url
+from .step_datasets import step_input_datasets, step_output_datasets
 from .step_files import StepRunFiles
 
 if TYPE_CHECKING:
@@ -308,8 +309,10 @@ class StepRun(StepRunFiles, StoreRun):
             "reusedFrom": r.reused_from,
             "outputs": r.outputs,
             "stepDir": r.step_dir,
-            "inputDatasets": input_dataset_details(self.workspace, r.spec.get("inputs", {})),
-            "outputDatasets": [{"outputName": k, **v} for k, v in r.outputs.items()],
+            "inputDatasets": step_input_datasets(self.workspace, r.spec.get("inputs", {})),
+            "outputDatasets": step_output_datasets(
+                self.workspace, r.spec.get("outputs", {}), self._outputs()
+            ),
         }
 
     def get_details(self) -> dict[str, Any]:
@@ -339,15 +342,22 @@ class StepRun(StepRunFiles, StoreRun):
         return env
 
     def _clean(self) -> builtins.list[str]:
-        """Remove the step's working copy of its code and its staged inputs once it ended."""
+        """Remove the step's working copy of its code and its staged inputs once it ended;
+        what it wrote to ``./outputs`` and ``./logs`` stays (they are run files)."""
         if self.is_reused or self.get_status() not in st.TERMINAL:
             return []
         removed = []
-        for name in ("code", "inputs"):
-            path = self.step_dir / name
-            if path.is_dir():
-                shutil.rmtree(path)
-                removed.append(str(path))
+        working = Path(self._record.spec.get("working_dir") or self.step_dir / WORKING_FOLDER)
+        if not working.resolve().is_relative_to(self.step_dir.resolve()):
+            working = self.step_dir / WORKING_FOLDER  # never a folder outside the run's
+        for entry in sorted(working.iterdir()) if working.is_dir() else []:
+            if entry.name not in WORKING_FOLDER_FILES:
+                _remove(entry)
+                removed.append(str(entry))
+        inputs = self.step_dir / "inputs"
+        if inputs.is_dir():
+            shutil.rmtree(inputs)
+            removed.append(str(inputs))
         return removed
 
     # -- running -------------------------------------------------------------------------
@@ -416,6 +426,14 @@ class StepRun(StepRunFiles, StoreRun):
 
     def __repr__(self) -> str:
         return f"StepRun(name={self.name!r}, status={self.status!r})"
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, link or folder (a link to a folder is removed, not followed)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _read_record(path: Path) -> dict[str, Any]:

@@ -31,6 +31,8 @@ from .run_annotations import (
     write_properties,
     write_tag_changes,
 )
+from .run_datasets import input_dataset_entry, output_dataset_entry
+from .run_files import WORKING_FOLDER
 
 RECORD_FILE = "run.json"
 CHILDREN = "children"
@@ -295,12 +297,25 @@ class StepContextRun(FileRun):
             "experiment_name": self.manifest.experiment_name,
         }
 
+    def _working_dir(self) -> str | None:
+        return os.path.join(self._step_dir, WORKING_FOLDER)
+
     def _details(self) -> dict[str, Any]:
+        """v1's details as the step sees them: its dataset inputs (``dataset`` is what
+        ``input_datasets[name]`` gives: the path of its files, or a TabularDataset) and its
+        outputs, in v1's shape."""
+        datasets = self.manifest.datasets
+        inputs = self.input_datasets if datasets else {}
         return {
             "runType": self.type,
-            "inputDatasets": [{"inputName": k, "path": v} for k, v in self.manifest.inputs.items()],
+            "inputDatasets": [
+                input_dataset_entry(name, inputs[name], entry)
+                for name, entry in datasets.items()
+                if isinstance(entry, dict)
+            ],
             "outputDatasets": [
-                {"outputName": k, "path": v} for k, v in self.manifest.outputs.items()
+                output_dataset_entry(name, path, None)
+                for name, path in self.manifest.outputs.items()
             ],
         }
 

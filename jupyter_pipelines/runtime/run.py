@@ -22,6 +22,7 @@ run store (``Run.get``, ``Run.list``, ``Run(experiment, run_id)``) goes through
 from __future__ import annotations
 
 import builtins
+import importlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -30,8 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..compat import refused
-from ..errors import RunFailedError
+from ..errors import NotSupportedError, RunFailedError
 from . import lookup
 from .metrics import summarize_metrics
 from .recording import RunRecorder
@@ -46,6 +46,8 @@ OFFLINE_DIR = ".jupyter_pipelines_offline"
 TERMINAL_STATUSES = frozenset({"Completed", "Finished", "Failed", "Canceled"})
 
 _DOCS = "https://learn.microsoft.com/python/api/{package}/{path}"
+#: The engine module that registers models (imported when a run registers one).
+MODELS_MODULE = "jupyter_pipelines.engine.models"
 _offline_run: Run | None = None
 
 
@@ -420,11 +422,6 @@ class Run(RunChildren, RunSnapshots, RunFiles, RunAnnotations, RunRecorder):
             if run_type is None or r.type == run_type
         }
 
-    @refused(
-        "keep the model as a step output (OutputFileDatasetConfig) or a run file "
-        "(run.upload_file), and register its files as a dataset: "
-        "Dataset.File.from_files(...).register(ws, name)"
-    )
     def register_model(
         self,
         model_name: str,
@@ -440,8 +437,32 @@ class Run(RunChildren, RunSnapshots, RunFiles, RunAnnotations, RunRecorder):
         resource_configuration: Any = None,
         **kwargs: Any,
     ) -> Any:
-        """(Refused) there is no model registry locally."""
-        raise AssertionError("unreachable")
+        """Register the run's file or folder ``model_path`` (default: ``model_name``; e.g.
+        ``outputs/model.pkl``, one of ``get_file_names()``) as a new version of model
+        ``model_name`` in the workspace's model registry, with this run's id; returns the
+        ``Model``. Needs the package's dependencies (a local step has them)."""
+        try:
+            models = importlib.import_module(MODELS_MODULE)
+        except ImportError as exc:
+            raise NotSupportedError(
+                f"Run.register_model needs the workspace's model registry, which this Python "
+                f"cannot open ({exc}); keep the model in ./outputs and register it after the "
+                "run: step_run.register_model(name, 'outputs/...')"
+            ) from exc
+        return models.register_run_model(
+            self,
+            model_name,
+            model_path,
+            tags=tags,
+            properties=properties,
+            model_framework=model_framework,
+            model_framework_version=model_framework_version,
+            description=description,
+            datasets=datasets,
+            sample_input_dataset=sample_input_dataset,
+            sample_output_dataset=sample_output_dataset,
+            resource_configuration=resource_configuration,
+        )
 
     def __eq__(self, other: object) -> bool:
         """Two objects of one run (the same id and type) are equal."""

@@ -2,10 +2,13 @@
 download_files) and the rule that names them.
 
 A run's files are those it keeps in its folder (logs, manifest, metrics, the executed
-notebook), named by their path there, and those uploaded to it (``upload_file``, images of
-``log_image``), named as they were uploaded: ``run.upload_file("outputs/model.pkl", p)``
-makes ``outputs/model.pkl`` one of ``run.get_file_names()``. The folders holding its code,
-staged inputs, data outputs and child runs are not its files. Standard library only.
+notebook), named by their path there; what its code wrote to ``./outputs`` and ``./logs`` in
+its working folder, named ``outputs/...`` and ``logs/...`` (v1 uploads both folders to the
+run's history; here they are listed where they are, never copied); and those uploaded to it
+(``upload_file``, images of ``log_image``), named as they were uploaded:
+``run.upload_file("outputs/model.pkl", p)`` makes ``outputs/model.pkl`` one of
+``run.get_file_names()``. The folders holding its code, staged inputs, data outputs and
+child runs are not its files. Standard library only.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ SKIPPED_FOLDERS = frozenset(
 #: Bookkeeping files of a run's folder (its tags, properties, record and snapshots).
 BOOKKEEPING = frozenset({"tags.json", "properties.json", "run.json", "snapshots.json"})
 UPLOADS = "files"
+#: Folders of a run's working folder whose files are run files, under the same names (v1
+#: uploads them to run history when the run ends).
+WORKING_FOLDER_FILES = ("outputs", "logs")
+#: A step's working folder inside its run folder (its code snapshot, where it runs).
+WORKING_FOLDER = "code"
 
 
 def _temporary(name: str) -> bool:
@@ -47,14 +55,32 @@ def _walk(root: str, skip: frozenset[str], hidden: frozenset[str]) -> Iterable[t
             yield os.path.relpath(path, root).replace(os.sep, "/"), path
 
 
+def working_folder_files(working_dir: str | os.PathLike[str] | None) -> dict[str, str]:
+    """Name -> path of the files a run's code wrote to ``./outputs`` and ``./logs`` of its
+    working folder ``working_dir`` (``outputs/model.pkl``, ``logs/train.log``)."""
+    index: dict[str, str] = {}
+    if not working_dir:
+        return index
+    for top in WORKING_FOLDER_FILES:
+        folder = os.path.join(os.fspath(working_dir), top)
+        if os.path.isdir(folder):
+            found = _walk(folder, frozenset(), frozenset())
+            index.update((f"{top}/{rel}", path) for rel, path in found)
+    return index
+
+
 def run_file_index(
-    folder: str | os.PathLike[str], skip: Iterable[str] = (), top_level_only: bool = False
+    folder: str | os.PathLike[str],
+    skip: Iterable[str] = (),
+    top_level_only: bool = False,
+    working_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, str]:
     """Name -> absolute path of the files of the run kept in ``folder``.
 
     ``skip`` names more folders to leave out; with ``top_level_only`` only the files directly
-    in ``folder`` count (a pipeline run's folder holds its steps' folders). An upload wins
-    over a log file of the same name.
+    in ``folder`` count (a pipeline run's folder holds its steps' folders); ``working_dir``
+    is the folder the run's code ran in, whose ``outputs/`` and ``logs/`` are run files. An
+    upload wins over a file of the same name in the working folder, and both over a log file.
     """
     root = os.fspath(folder)
     index: dict[str, str] = {}
@@ -63,6 +89,7 @@ def run_file_index(
         for rel, path in _walk(root, skipped, BOOKKEEPING):
             if not (top_level_only and "/" in rel):
                 index[rel] = path
+        index.update(working_folder_files(working_dir))
         uploads = os.path.join(root, UPLOADS)
         if os.path.isdir(uploads):
             index.update(_walk(uploads, frozenset(), frozenset()))
@@ -81,9 +108,14 @@ class RunFiles:
             self, name: str, path_or_stream: Any, datastore_name: Any = None
         ) -> str: ...
 
+    def _working_dir(self) -> str | None:
+        """The folder the run's code ran in (whose ``outputs/`` and ``logs/`` are run
+        files); None for a run without one."""
+        return None
+
     def _file_index(self) -> dict[str, str]:
         """Name -> absolute path of each file of the run."""
-        return run_file_index(self._step_dir)
+        return run_file_index(self._step_dir, working_dir=self._working_dir())
 
     def upload_files(
         self,

@@ -262,10 +262,10 @@ def test_step_details_name_their_datasets_and_missing_paths_reach_the_step(
     run = run_ok(project, Pipeline(steps=[step]))
     assert "arg folder yet" in stdout(run, "show")
     details = run.get_step_run("show").get_details()["inputDatasets"]
-    by_name = {d["inputName"]: d for d in details}
+    by_name = {d["consumptionDetails"]["inputName"]: d for d in details}  # v1's shape
     assert by_name["iris"]["dataset"] == iris
-    assert by_name["iris"]["consumptionDetails"]["mechanism"] == "download"
-    assert "dataset" not in by_name["yet"]
+    assert by_name["iris"]["consumptionDetails"]["mechanism"] == "Download"
+    assert by_name["yet"]["dataset"].to_path() == []  # the datastore path, empty so far
 
 
 def test_a_url_folder_listed_by_its_server_is_a_folder(tmp_path: Path) -> None:

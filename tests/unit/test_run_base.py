@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from jupyter_pipelines.errors import NotSupportedError, RunFailedError, UnknownRunError
+from jupyter_pipelines.errors import (
+    ModelPathNotFoundException,
+    NotSupportedError,
+    RunFailedError,
+    UnknownRunError,
+)
 from jupyter_pipelines.runtime import lookup
 from jupyter_pipelines.runtime import run as run_module
 from jupyter_pipelines.runtime.manifest import MANIFEST_ENV_VAR, StepManifest
@@ -181,6 +186,73 @@ def test_run_file_index_skips_code_inputs_outputs_and_partial_writes(tmp_path: P
     assert Path(index["stdout.txt"]).read_text() == "uploaded"  # an upload wins
 
 
+def test_outputs_and_logs_of_the_working_folder_are_run_files(tmp_path: Path) -> None:
+    for rel in ("stdout.txt", "code/train.py", "code/outputs/model.pkl", "code/logs/a.log"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(rel)
+    assert run_file_index(tmp_path) == {"stdout.txt": str(tmp_path / "stdout.txt")}
+    (tmp_path / "files" / "outputs").mkdir(parents=True)
+    (tmp_path / "files" / "outputs" / "model.pkl").write_text("uploaded")
+    index = run_file_index(tmp_path, working_dir=tmp_path / "code")
+    assert list(index) == ["logs/a.log", "outputs/model.pkl", "stdout.txt"]
+    assert Path(index["logs/a.log"]).read_text() == "code/logs/a.log"  # listed where it is
+    assert Path(index["outputs/model.pkl"]).read_text() == "uploaded"  # an upload wins
+
+
+def test_a_step_registers_a_model_from_its_outputs(step: Run, tmp_path: Path) -> None:
+    outputs = Path(step._step_dir, "code", "outputs")
+    (outputs / "net").mkdir(parents=True)
+    (outputs / "net" / "w.npy").write_text("w")
+    (outputs / "model.pkl").write_text("m")
+    assert step.get_file_names() == ["outputs/model.pkl", "outputs/net/w.npy"]
+    model = step.register_model("m", "outputs/model.pkl", tags={"t": "1"})
+    assert (model.name, model.version, model.run_id, model.tags) == ("m", 1, step.id, {"t": "1"})
+    assert model.experiment_name == "exp"
+    folder = step.register_model("m", model_path="outputs/net/")
+    got = tmp_path / "got"
+    assert folder.version == 2 and Path(folder.download(str(got))).name == "net"
+    assert (got / "net" / "w.npy").read_text() == "w"
+    # a running step's files may still change: they are copied, not linked
+    registered = Path(step.experiment.workspace.dir, "models", "m", "1", "model.pkl")
+    assert registered.read_text() == "m"
+    assert registered.stat().st_ino != (outputs / "model.pkl").stat().st_ino
+
+
+def test_a_step_sees_its_datasets_in_v1_shape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = write_manifest(tmp_path)
+    data = json.loads((tmp_path / "manifest.json").read_text())
+    data["inputs"] = {"raw": "/data/raw", "plain": "/data/plain"}
+    data["datasets"] = {
+        "raw": {"definition": {"kind": "file", "paths": []}, "path": "/data/raw", "kind": "file",
+                "mode": "download", "path_on_compute": "raw_here"},
+    }  # fmt: skip
+    data["outputs"] = {"model": "/out/model"}
+    (tmp_path / "manifest.json").write_text(json.dumps(data))
+    monkeypatch.setenv(MANIFEST_ENV_VAR, str(tmp_path / "manifest.json"))
+    details = Run.get_context().get_details()
+    assert details["inputDatasets"] == [
+        {
+            "dataset": "/data/raw",
+            "consumptionDetails": {
+                "type": "RunInput",
+                "inputName": "raw",
+                "mechanism": "Download",
+                "pathOnCompute": "raw_here",
+            },
+        }
+    ]
+    assert details["outputDatasets"] == [
+        {
+            "dataset": "/out/model",
+            "outputType": "RunOutput",
+            "outputDetails": {"outputName": "model", "mechanism": "Mount"},
+        }
+    ]
+    assert manifest.step_run_id == details["runId"]
+
+
 def test_secrets_are_environment_variables(step: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DB_PASSWORD", "s3cret")
     assert step.get_secret("db-password") == "s3cret"
@@ -193,8 +265,11 @@ def test_what_v1_refuses_or_has_no_local_meaning(
     step: Run, offline: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(lookup, "_factories", {})
-    with pytest.raises(NotSupportedError, match=r"Dataset\.File\.from_files"):
+    with pytest.raises(ModelPathNotFoundException, match=r"model_path 'outputs/m\.pkl'"):
         step.register_model("m", "outputs/m.pkl")
+    with pytest.raises(NotSupportedError, match=r"Model\.register\(ws, path, name\)"):
+        offline.upload_file("outputs/m.pkl", io.BytesIO(b"m"))
+        offline.register_model("m", "outputs/m.pkl")
     with pytest.raises(NotSupportedError, match=r"Experiment\(ws, name\).submit"):
         step.submit_child(object())
     with pytest.raises(RuntimeError, match="cannot wait for its own run"):
