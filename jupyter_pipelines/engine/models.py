@@ -13,41 +13,32 @@ your own code, loading it from ``Model.get_model_path(name)``.
 from __future__ import annotations
 
 import builtins
-import os
-import posixpath
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..compat import refused
-from ..errors import (
-    ModelNotFoundException,
-    ModelPathNotFoundException,
-    NotSupportedError,
-    PipelinesError,
-    WebserviceException,
-)
+from ..errors import ModelNotFoundException, NotSupportedError, PipelinesError, WebserviceException
 from ..runtime.run import TERMINAL_STATUSES, Run
-from ..stores.model_registry import ModelRecord, ModelRegistry, check_model_name
-from .model_support import (
-    dataset_id,
-    dataset_references,
-    local_model_path,
-    matches,
-    resolve_dataset,
-    user_name,
+from ..stores.model_registry import ModelRecord, check_model_name
+from .model_records import (
+    copies,
+    extras,
+    find_record,
+    local_files,
+    new_record,
+    not_found,
+    registry,
+    run_model_files,
+    selected,
 )
+from .model_support import dataset_references, local_model_path, resolve_dataset
 
 _DEPLOY = (
     "serve the model from your own code (a Flask or FastAPI app, a notebook, a pipeline "
     "step), loading its files from Model.get_model_path(name) or model.download(dir)"
 )
-
-
-def _registry(workspace: Any) -> ModelRegistry:
-    if workspace is None or not hasattr(workspace, "dir"):
-        raise WebserviceException(f"expected a Workspace, got {workspace!r}")
-    return ModelRegistry(workspace.dir)
 
 
 class Model:
@@ -106,12 +97,13 @@ class Model:
         self.parent_id: str | None = None
         self.derived_model_ids: builtins.list[str] | None = None
         if workspace is not None:
-            record = _find(workspace, name, id, tags, properties, version, run_id, model_framework)
+            record = find_record(
+                workspace, name, id, tags, properties, version, run_id, model_framework
+            )
             self._load(workspace, record, expand)
 
     # -- what it is ------------------------------------------------------------------------
     def _load(self, workspace: Any, record: ModelRecord, expand: bool = True) -> Model:
-        registry = _registry(workspace)
         self.workspace, self._record = workspace, record
         self.name, self.version, self.id = record.name, record.version, record.id
         self.description = record.description
@@ -122,7 +114,7 @@ class Model:
         self.created_time = datetime.fromtimestamp(record.created, tz=timezone.utc)
         self.created_by = {"userName": record.created_by}
         self.mime_type, self.unpack = "application/octet-stream", False
-        self.url = registry.path(record).resolve().as_uri()
+        self.url = registry(workspace).path(record).resolve().as_uri()
         self.resource_configuration = record.extras.get("resource_configuration")
         if expand:
             self.datasets = {}
@@ -147,7 +139,7 @@ class Model:
     def _path(self) -> Path:
         if self._record is None:
             raise WebserviceException("this Model object is not a registered model")
-        return _registry(self.workspace).path(self._record)
+        return registry(self.workspace).path(self._record)
 
     def __repr__(self) -> str:
         return (
@@ -182,13 +174,20 @@ class Model:
         those files of the folder) as a new version of model ``model_name``; the files are
         copied into the workspace's model registry."""
         check_model_name(model_name)
-        files, entry = _local_files(Path(model_path), child_paths)
+        files, entry = local_files(Path(model_path), child_paths)
         print(f"Registering model {model_name}")
-        return _register(
-            workspace, model_name, entry, files, False, tags, properties, description, datasets,
-            model_framework, model_framework_version, sample_input_dataset,
-            sample_output_dataset, resource_configuration, run=None,
-        )  # fmt: skip
+        options = {
+            "tags": tags,
+            "properties": properties,
+            "description": description,
+            "datasets": datasets,
+            "model_framework": model_framework,
+            "model_framework_version": model_framework_version,
+            "sample_input_dataset": sample_input_dataset,
+            "sample_output_dataset": sample_output_dataset,
+            "resource_configuration": resource_configuration,
+        }
+        return _register(workspace, model_name, entry, files, options)
 
     # -- finding ---------------------------------------------------------------------------
     @staticmethod
@@ -208,8 +207,8 @@ class Model:
         ``tags`` / ``properties`` (``["key", ["key2", "value"]]`` or a dict), ``run_id``,
         the dataset they used, their framework; ``latest``: only each name's latest."""
         found = []
-        for record in _registry(workspace).all(name, run_id, latest):
-            if _selected(record, tags, properties, model_framework, dataset_id):
+        for record in registry(workspace).all(name, run_id, latest):
+            if selected(record, tags, properties, model_framework, dataset_id):
                 found.append(Model(None)._load(workspace, record, expand))
         return found
 
@@ -229,14 +228,14 @@ class Model:
         workspace = _active_workspace(_workspace)
         registered = None
         if workspace is not None:
-            record = _registry(workspace).get(model_name, version)
-            registered = str(_registry(workspace).path(record)) if record else None
+            record = registry(workspace).get(model_name, version)
+            registered = str(registry(workspace).path(record)) if record else None
         if registered and version is None:
             return registered
         found = local_model_path(model_name, version) or registered
         if found:
             return found
-        raise ModelNotFoundException(_not_found(workspace, model_name, version))
+        raise ModelNotFoundException(not_found(workspace, model_name, version))
 
     # -- files ---------------------------------------------------------------------------
     def download(
@@ -247,15 +246,13 @@ class Model:
         exist_ok = bool(exist_ok or exists_ok)
         source = self._path()
         target = Path(target_dir) / source.name
-        pairs = _copies(source, target)
+        pairs = copies(source, target)
         if not exist_ok:
             for _, dest in pairs:
                 if dest.exists():
                     raise WebserviceException(
                         f"File already exists. To overwrite, set exist_ok to True. {dest}"
                     )
-        import shutil
-
         for src, dest in pairs:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest)
@@ -266,7 +263,7 @@ class Model:
         source = self._path()
         return {
             str(dest.relative_to(source.parent).as_posix()): src.resolve().as_uri()
-            for src, dest in _copies(source, source)
+            for src, dest in copies(source, source)
         }
 
     # -- changing --------------------------------------------------------------------------
@@ -286,10 +283,11 @@ class Model:
             changes["tags"] = dict(tags)
         if description:
             changes["description"] = description
-        extras = _extras(self.workspace, sample_input_dataset, sample_output_dataset,
-                         resource_configuration)  # fmt: skip
-        if extras:
-            changes["extras"] = {**record.extras, **extras}
+        added = extras(
+            self.workspace, sample_input_dataset, sample_output_dataset, resource_configuration
+        )
+        if added:
+            changes["extras"] = {**record.extras, **added}
         if changes:
             self._save(changes)
 
@@ -343,7 +341,7 @@ class Model:
     def delete(self) -> None:
         """Remove this version of the model and its files from the registry."""
         record = self._require()
-        if not _registry(self.workspace).delete(record.name, record.version):
+        if not registry(self.workspace).delete(record.name, record.version):
             raise ModelNotFoundException(f"model {record.id} is no longer registered")
 
     def _require(self) -> ModelRecord:
@@ -353,7 +351,7 @@ class Model:
 
     def _save(self, changes: dict[str, Any]) -> None:
         record = self._require()
-        stored = _registry(self.workspace).update(record.name, record.version, **changes)
+        stored = registry(self.workspace).update(record.name, record.version, **changes)
         self._load(self.workspace, stored)
 
     # -- serialization -----------------------------------------------------------------
@@ -443,160 +441,30 @@ def _register(
     name: str,
     entry: str,
     files: builtins.list[tuple[Path, str]],
-    link: bool,
-    tags: Any,
-    properties: Any,
-    description: str | None,
-    datasets: Any,
-    framework: str | None,
-    framework_version: str | None,
-    sample_input: Any,
-    sample_output: Any,
-    resource_configuration: Any,
-    run: Any,
+    options: dict[str, Any],
+    run: Any = None,
 ) -> Model:
-    if framework is None and framework_version is not None:
-        raise WebserviceException(
-            "Model framework version cannot be provided without a valid framework"
-        )
-    for what, value in (("tags", tags), ("properties", properties)):
-        if value is not None and not isinstance(value, dict):
-            raise WebserviceException(f"{what} must be a dict, got {value!r}")
-    record = ModelRecord(
-        name=name,
-        version=0,
-        entry=entry,
-        description=description,
-        tags=dict(tags or {}),
-        properties=dict(properties or {}),
-        framework=framework,
-        framework_version=framework_version,
-        run_id=run.id if run is not None else None,
-        experiment_name=run.experiment.name if run is not None else None,
-        datasets=dataset_references(workspace, datasets or []),
-        extras=_extras(workspace, sample_input, sample_output, resource_configuration),
-        created_by=user_name(),
-    )
-    stored = _registry(workspace).register(record, files, link=link)
+    """Register ``files`` as a new version of ``name``; ``options`` are v1's arguments. A
+    finished run's files are hard-linked (they do not change any more), others copied."""
+    record = new_record(workspace, name, entry, options, run)
+    link = run is not None and run.get_status() in TERMINAL_STATUSES
+    stored = registry(workspace).register(record, files, link=link)
     return Model(None)._load(workspace, stored)
 
 
 def register_run_model(run: Any, model_name: str, model_path: str | None, **options: Any) -> Model:
     """``run.register_model``: the run's file or folder ``model_path`` (default:
     ``model_name``), e.g. ``outputs/model.pkl``, as a new version of ``model_name``, with
-    the run's id recorded. A finished run's files are hard-linked, not copied."""
+    the run's id recorded."""
     check_model_name(model_name)
-    path = posixpath.normpath(str(model_path or model_name).replace("\\", "/")).strip("/")
-    index = run._file_index()
-    chosen = {n: p for n, p in index.items() if n == path or n.startswith(path + "/")}
-    if not chosen or path in ("", "."):
-        raise ModelPathNotFoundException(
-            f"Could not locate the provided model_path {path!r} in the set of files of run "
-            f"{run.id}: {sorted(index)}; a step's files are what it wrote to ./outputs and "
-            "./logs and what it uploaded (run.upload_file)"
-        )
+    entry, files = run_model_files(run, model_path or model_name)
     try:
         workspace = run.experiment.workspace
     except RuntimeError as exc:  # an offline run
         raise NotSupportedError(
             f"{exc}; register the model's files with Model.register(ws, path, name)"
         ) from exc
-    entry = posixpath.basename(path)
-    files = [(Path(p), entry + n[len(path) :]) for n, p in sorted(chosen.items())]
-    link = run.get_status() in TERMINAL_STATUSES
-    return _register(
-        workspace, model_name, entry, files, link,
-        options.get("tags"), options.get("properties"), options.get("description"),
-        options.get("datasets"), options.get("model_framework"),
-        options.get("model_framework_version"), options.get("sample_input_dataset"),
-        options.get("sample_output_dataset"), options.get("resource_configuration"), run=run,
-    )  # fmt: skip
-
-
-def _extras(
-    workspace: Any, sample_input: Any, sample_output: Any, resources: Any
-) -> dict[str, Any]:
-    extras: dict[str, Any] = {}
-    if sample_input is not None:
-        extras["sample_input"] = dataset_id(workspace, sample_input)
-    if sample_output is not None:
-        extras["sample_output"] = dataset_id(workspace, sample_output)
-    if resources is not None:
-        extras["resource_configuration"] = (
-            resources.serialize() if hasattr(resources, "serialize") else resources
-        )
-    return extras
-
-
-def _local_files(
-    model_path: Path, child_paths: builtins.list[str] | None
-) -> tuple[builtins.list[tuple[Path, str]], str]:
-    """(file, name under the version folder) pairs of a local model, and its entry name."""
-    if not model_path.exists():
-        raise WebserviceException(f"Error, provided model path {str(model_path)!r} cannot be found")
-    entry = model_path.resolve().name
-    if model_path.is_file():
-        return [(model_path, entry)], entry
-    chosen = [model_path / child for child in child_paths] if child_paths else [model_path]
-    files: builtins.list[tuple[Path, str]] = []
-    for item in chosen:
-        if not item.exists():
-            raise WebserviceException(f"Error, provided child path {str(item)!r} cannot be found")
-        found = sorted(p for p in item.rglob("*") if p.is_file()) if item.is_dir() else [item]
-        files += [(p, f"{entry}/{p.relative_to(model_path).as_posix()}") for p in found]
-    return files, entry
-
-
-def _copies(source: Path, target: Path) -> builtins.list[tuple[Path, Path]]:
-    """(file, where it goes) for copying the file or folder ``source`` to ``target``."""
-    if source.is_file():
-        return [(source, target)]
-    return [(p, target / p.relative_to(source)) for p in sorted(source.rglob("*")) if p.is_file()]
-
-
-# -- finding ------------------------------------------------------------------------------
-def _find(
-    workspace: Any,
-    name: str | None,
-    id: str | None,
-    tags: Any,
-    properties: Any,
-    version: int | None,
-    run_id: str | None,
-    framework: str | None,
-) -> ModelRecord:
-    """The model ``Model(workspace, ...)`` names (ModelNotFoundException when none)."""
-    if not id and not name:
-        raise WebserviceException("Error, one of id or name must be provided.")
-    registry = _registry(workspace)
-    if id:
-        name, _, number = str(id).partition(":")
-        version = int(number) if number.isdigit() else None
-    assert name is not None
-    if version is not None:
-        record = registry.get(name, int(version))
-        candidates = [record] if record is not None else []
-    else:
-        candidates = registry.all(name, run_id)
-    candidates = [r for r in candidates if _selected(r, tags, properties, framework, None)]
-    if not candidates:
-        raise ModelNotFoundException(_not_found(workspace, name, version))
-    return max(candidates, key=lambda r: r.version)
-
-
-def _selected(
-    record: ModelRecord, tags: Any, properties: Any, framework: str | None, dataset: str | None
-) -> bool:
-    if framework is not None and record.framework != framework:
-        return False
-    if dataset is not None:
-        ids = {ref.get("id") for ref in record.datasets}
-        ids |= {record.extras.get("sample_input"), record.extras.get("sample_output")}
-        if dataset not in ids:
-            return False
-    return matches(record.tags, tags, "tags") and matches(
-        record.properties, properties, "properties"
-    )
+    return _register(workspace, model_name, entry, files, options, run)
 
 
 def _active_workspace(given: Any) -> Any:
@@ -609,17 +477,3 @@ def _active_workspace(given: Any) -> Any:
     if not getattr(context, "offline", True):
         return context.experiment.workspace
     return Workspace.find()
-
-
-def _not_found(workspace: Any, name: str, version: int | None) -> str:
-    wanted = f"{name}:{version}" if version is not None else name
-    known = []
-    if workspace is not None:
-        known = [r.id for r in _registry(workspace).all()]
-    where = f"workspace {str(workspace.root)!r}" if workspace is not None else "no workspace"
-    return (
-        f"ModelNotFound: model {wanted!r} is not registered in {where}, in "
-        f"{os.path.join(os.getcwd(), 'azureml-models')!r} or in the current folder; "
-        f"registered: {sorted(known)}; register it with Model.register(ws, path, name) or "
-        "run.register_model(name, 'outputs/...')"
-    )
