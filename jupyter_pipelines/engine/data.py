@@ -8,6 +8,7 @@ its StepSpec as plain data, so that other executors can stage it too.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -262,6 +263,10 @@ def _copy_output(source: Path, datastore: Any, dest: dict[str, Any]) -> None:
     """Copy an output folder to its destination: only the files matching its
     ``as_upload(source_globs=...)`` when there are some."""
     globs = dest.get("globs")
+    if source.is_file():  # the step wrote one file at the output's path: that file goes there
+        if not globs or any(fnmatch.fnmatch(source.name, g) for g in globs):
+            datastore._put_files([(source, dest["path"])], True, False)
+        return
     if not globs and dest.get("local"):
         local = Path(dest["local"])
         local.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from typing import Any
 from ..model.fileformat import step_to_document
 from ..model.steps import PipelineStep
 from ..reuse.fingerprint import base_document, complete_document, explain, fingerprint
+from ..reuse.hashing import canonical_json, hash_bytes, hash_file
 from ..reuse.snapshot import Snapshot, SnapshotError, SnapshotStore, hash_tree
 from ..stores import status as st
 from ..stores.runstore import RunStore, StepRecord
@@ -206,10 +207,11 @@ class ReuseIndex:
 
 
 def results_available(source: StepRecord, wanted: Iterable[str]) -> bool:
-    """Whether ``source`` holds every output named in ``wanted`` and its folders still exist."""
+    """Whether ``source`` holds every output named in ``wanted`` and they still exist (a
+    folder, or the one file a step wrote at an output's path)."""
     outputs = source.outputs
     return set(wanted) <= set(outputs) and all(
-        Path(out["path"]).is_dir() for out in outputs.values()
+        Path(out["path"]).exists() for out in outputs.values()
     )
 
 
@@ -236,8 +238,16 @@ def mark_reused(
 
 
 def hash_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
-    """Output records with the content hash of each output folder added."""
-    return {name: {**out, "hash": hash_tree(out["path"])} for name, out in outputs.items()}
+    """Output records with the content hash of each output added."""
+    return {name: {**out, "hash": output_hash(out["path"])} for name, out in outputs.items()}
+
+
+def output_hash(path: str) -> str:
+    """The content hash of an output: its folder's files, or the one file a step wrote at
+    the output's path (which differs from a folder holding that file)."""
+    if Path(path).is_file():
+        return hash_bytes(canonical_json({"file": hash_file(path)}))
+    return hash_tree(path)
 
 
 def input_hashes(record: StepRecord, upstream: dict[str, StepRecord]) -> dict[str, str] | None:

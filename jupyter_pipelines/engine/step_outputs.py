@@ -1,13 +1,15 @@
 """A step's outputs after it ended: completed and published when it succeeded, marked when not.
 
-A step writes each output straight into ``<step>/outputs/<name>/``, the path it was
-given and may print, which stays valid after the step. Nothing reads an output because
-its folder exists: downstream steps start only after their producer's record says
-``Finished``, and reuse looks only at successful step runs. That record is written after
-the outputs are complete (source files collected, the executed notebook added, contents
-hashed, destinations delivered), so half-written outputs are never used downstream or
-for reuse. A step that did not succeed keeps what it wrote, for inspection, next to an
-``INCOMPLETE.txt`` note.
+A step writes each output straight at ``<step>/outputs/<name>``, the path it was given
+and may print, which stays valid after the step: a folder of files, or, for an
+upload-mode output (``step_setup.prepare_output``), a single file the step wrote at that
+path. Downstream steps get what it wrote; that is what is hashed and delivered. Nothing
+reads an output because it exists: downstream steps start only after their producer's
+record says ``Finished``, and reuse looks only at successful step runs. That record is
+written after the outputs are complete (source files collected, the executed notebook
+added, contents hashed, destinations delivered), so half-written outputs are never used
+downstream or for reuse. A step that did not succeed keeps what it wrote, for
+inspection, next to an ``INCOMPLETE.txt`` note.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ..errors import EngineError
 from ..executors.base import StepSpec
 from ..stores.runstore import StepRecord
 from ..stores.workspace import Workspace
@@ -36,9 +39,15 @@ def publish_outputs(workspace: Workspace, record: StepRecord, spec: StepSpec) ->
     """
     if not spec.outputs:
         return
+    _check_file_outputs(spec)
     collect_sources(spec)
     _add_executed_notebook(spec)
     _promote_staged(spec)
+    for out in spec.outputs.values():
+        path = Path(out["path"])
+        if not (path.exists() or path.is_symlink()):
+            # An output the step never wrote is an empty folder, for downstream steps to read.
+            path.mkdir(parents=True)
     record.outputs = hash_outputs(record.outputs)
     for name, info in deliver_outputs(workspace, spec).items():
         record.outputs[name]["delivered"] = info
@@ -60,6 +69,25 @@ def mark_incomplete(spec: StepSpec, status: str, reason: str | None) -> None:
         (folder / INCOMPLETE_NOTE).write_text(text)
     except OSError:  # a note only: never fails the run
         pass
+
+
+def _check_file_outputs(spec: StepSpec) -> None:
+    """A step that wrote a file at an output's path cannot also have files put into it."""
+    notebook_output = spec.env.get("JUPYTER_PIPELINES_OUTPUT_NOTEBOOK")
+    for name, out in spec.outputs.items():
+        if not Path(out["path"]).is_file():
+            continue
+        if out.get("source"):
+            raise EngineError(
+                f"output {name!r} is a file the step wrote at {out['path']!r}, so the files "
+                f"of its source {out['source']!r} cannot be copied into it; write a folder "
+                "there, or leave the path to the source files"
+            )
+        if name == notebook_output and spec.output_notebook:
+            raise EngineError(
+                f"output {name!r} holds the executed notebook, but the step wrote a file at "
+                f"{out['path']!r}; write into that folder instead"
+            )
 
 
 def _add_executed_notebook(spec: StepSpec) -> None:

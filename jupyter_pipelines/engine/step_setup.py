@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import EnvironmentBuildError
 from ..executors.base import StepSpec, build_log_path
@@ -26,19 +27,34 @@ def prepare_step(
 ) -> None:
     """Create the step's folders, write its code and inputs, and its manifest, before it starts.
 
-    Each output folder is created where the step writes it, which is where it stays: the
-    step's record, not a rename, is what makes it visible once the step succeeded.
+    Each output is written where the step is told, which is where it stays: the step's
+    record, not a rename, is what makes it visible once the step succeeded.
     """
     step_dir = Path(spec.step_dir)
     step_dir.mkdir(parents=True, exist_ok=True)
     for out in spec.outputs.values():
-        Path(out["path"]).mkdir(parents=True, exist_ok=True)
+        prepare_output(out)
     if record.snapshot_id:
         snapshots.materialize(record.snapshot_id, spec.working_dir)
     link_reused_inputs(record, spec, steps)
     stage_data_inputs(workspace, spec)
     stage_inputs(spec)
     write_manifest(workspace, run, spec)
+
+
+def prepare_output(out: dict[str, Any]) -> None:
+    """Make the place of one output, as v1 does for its mode.
+
+    A mount-mode output (v1's default: a mounted folder) is an existing, empty folder, so a
+    step can write files into it at once. An upload-mode output (``as_upload()``,
+    ``PipelineData(output_mode="upload")``) is only a path whose parent exists: the step
+    writes a file there, or makes the folder itself (as v1's how-to says steps must). What
+    the step left there, file or folder, is the output (``step_outputs.publish_outputs``).
+    """
+    path = Path(out["path"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if out.get("mode", "mount") != "upload":
+        path.mkdir(exist_ok=True)
 
 
 def link_reused_inputs(record: StepRecord, spec: StepSpec, steps: dict[str, StepRecord]) -> None:
