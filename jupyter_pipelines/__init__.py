@@ -74,6 +74,8 @@ _EXPORTS: dict[str, str] = {
     "Workspace": "jupyter_pipelines.engine.workspace",
     "Experiment": "jupyter_pipelines.engine.experiment",
     "PipelineDraft": "jupyter_pipelines.engine.drafts",
+    "PublishedPipeline": "jupyter_pipelines.engine.publishing",
+    "PipelineEndpoint": "jupyter_pipelines.engine.endpoints",
     "PipelineRun": "jupyter_pipelines.engine.runs",
     "StepRun": "jupyter_pipelines.engine.runs",
     "Model": "jupyter_pipelines.engine.models",

@@ -76,6 +76,14 @@ class ModelPathNotFoundException(WebserviceException):
     """``Run.register_model``'s ``model_path`` is none of the run's files (the v1 name)."""
 
 
+class UnknownPublishedPipelineError(StoreError):
+    """No published pipeline of the workspace has the given id."""
+
+
+class UnknownPipelineEndpointError(StoreError):
+    """No pipeline endpoint of the workspace has the given id or name (or version)."""
+
+
 class ExecutorError(PipelinesError):
     """A compute target could not launch, watch or stop a step."""
 
@@ -107,6 +115,15 @@ class SelectionError(EngineError):
 
 class RunFailedError(EngineError):
     """A run ended in a state other than Finished while the caller asked to raise on error."""
+
+
+class PublishingError(EngineError, ValueError):
+    """A pipeline could not be published, or a published pipeline or pipeline endpoint cannot
+    do what was asked (a name taken, a version it lacks); v1 raises ValueError there."""
+
+
+class PipelineDisabledError(PublishingError):
+    """A Disabled published pipeline or pipeline endpoint was asked to run."""
 
 
 class ServerError(PipelinesError):

@@ -35,6 +35,7 @@ from ..stores.compute import target_executor_options
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
 from .data import DataBindings
+from .frozen import FrozenCode, pipeline_base
 from .plan import DEFAULT_TARGET, Planner
 from .reuse import (
     FORCED,
@@ -167,13 +168,20 @@ def submit_pipeline(
     steps: Iterable[str] | str | None = None,
     from_steps: Iterable[str] | str | None = None,
     to_steps: Iterable[str] | str | None = None,
+    frozen: FrozenCode | None = None,
+    origin: Mapping[str, Any] | None = None,
 ) -> str:
     """Record a new run of ``pipeline`` and start its driver; return the run id.
 
     Steps whose result can be reused are decided here when their inputs are known;
     a run whose every step is reused is recorded finished without a driver.
+    ``frozen``: the code a published pipeline was published with (its steps run from
+    those snapshots, its paths are relative to its folder); ``origin``: what started the
+    run (published pipeline, endpoint, schedule), kept in the run's options.
     """
     issues = check_pipeline(workspace, pipeline)
+    if frozen is not None:
+        issues = frozen.check(workspace, pipeline, issues)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise PipelineValidationError(errors, source=pipeline.source_path)
@@ -185,8 +193,9 @@ def submit_pipeline(
         workspace.runs_dir / run_id, run_id, pipeline, values, DataBindings(workspace, values)
     )
     records = [r for r in planner.plan() if r.name in selection]
-    base = Path(pipeline.source_path).parent if pipeline.source_path else Path.cwd()
-    SubmitDecisions(workspace, pipeline, experiment, created, values, base).apply(
+    base = frozen.base_dir if frozen else pipeline_base(pipeline)
+    snapshots = frozen.snapshots_for(workspace) if frozen else None
+    SubmitDecisions(workspace, pipeline, experiment, created, values, base, snapshots).apply(
         records, selection, regenerate_outputs, planner.data_hashes
     )
     attach_warnings(records, planner.warnings, issues)
@@ -207,6 +216,8 @@ def submit_pipeline(
             "continue_on_step_failure": bool(continue_on_step_failure),
             "regenerate_outputs": bool(regenerate_outputs),
             "selection": {k: v for k, v in selection.items() if v != NORMAL},
+            "base_dir": str(base.resolve()),
+            **dict(origin or {}),
         },
         driver_pid=None,
         driver_started=None,
@@ -237,6 +248,7 @@ class SubmitDecisions:
         created: float,
         values: dict[str, Any],
         base: Path,
+        snapshots: CodeSnapshots | None = None,
     ) -> None:
         self.store = workspace.run_store
         self.graph = pipeline.graph
@@ -244,7 +256,7 @@ class SubmitDecisions:
         self.created = created
         self.values = values
         self.base = base
-        self.snapshots = CodeSnapshots(workspace)
+        self.snapshots = snapshots or CodeSnapshots(workspace)
         self.index = ReuseIndex(self.store, self.snapshots.store)
         self.workspace = workspace
         self._targets: dict[str | None, dict[str, Any]] = {}

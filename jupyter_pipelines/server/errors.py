@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import (
     ComputeTargetException,
     ModelError,
     ParameterError,
+    PipelineDisabledError,
     PipelinesError,
     PipelineValidationError,
+    PublishingError,
     SelectionError,
     ServerError,
     UnknownComputeTargetError,
     UnknownDatasetError,
     UnknownDatastoreError,
     UnknownEnvironmentError,
+    UnknownPipelineEndpointError,
+    UnknownPublishedPipelineError,
     UnknownRunError,
 )
 
@@ -39,6 +45,8 @@ _NOT_FOUND = (
     UnknownDatasetError,
     UnknownEnvironmentError,
     UnknownComputeTargetError,
+    UnknownPublishedPipelineError,
+    UnknownPipelineEndpointError,
     NotFoundError,
 )
 
@@ -50,10 +58,13 @@ def error_response(exc: PipelinesError) -> tuple[int, dict[str, Any]]:
         return 404, body
     if isinstance(exc, ForbiddenPathError):
         return 403, body
+    if isinstance(exc, PipelineDisabledError):
+        return 409, body
     if isinstance(exc, PipelineValidationError):
         body["issues"] = [_issue(i) for i in exc.issues]
         return 400, body
-    if isinstance(exc, (ModelError, ParameterError, SelectionError, BadRequestError)):
+    bad_input = (ModelError, ParameterError, SelectionError, BadRequestError, PublishingError)
+    if isinstance(exc, bad_input):
         body["issues"] = []
         return 400, body
     return 500, body
@@ -62,3 +73,30 @@ def error_response(exc: PipelinesError) -> tuple[int, dict[str, Any]]:
 def _issue(issue: Any) -> Any:
     to_dict = getattr(issue, "to_dict", None)
     return to_dict() if callable(to_dict) else str(issue)
+
+
+#: v1's inner error code of each status (the ``innerError`` of its error body).
+_V1_CODES = {400: "BadArgument", 403: "Forbidden", 404: "NotFound", 409: "Conflict"}
+
+
+def v1_error_response(exc: PipelinesError) -> tuple[int, dict[str, Any]]:
+    """The status of ``exc`` (as ``error_response``) with v1's error body: ``{"error":
+    {"code", "message", "target", "details", "innerError"}, "correlation", "time"}``; the
+    ``target`` names the field that is wrong when one is."""
+    status, _ = error_response(exc)
+    error: dict[str, Any] = {
+        "code": "UserError" if status < 500 else "SystemError",
+        "message": str(exc),
+        "target": getattr(exc, "target", None),
+        "details": list(getattr(exc, "details", None) or []),
+        "innerError": {"code": getattr(exc, "code", None) or _V1_CODES.get(status, "Internal")},
+    }
+    if isinstance(exc, PipelineValidationError):
+        error["details"] = [
+            {"code": "ValidationError", "target": i.step, "message": str(i)} for i in exc.issues
+        ]
+    return status, {
+        "error": error,
+        "correlation": {"RequestId": str(uuid.uuid4())},
+        "time": datetime.now(timezone.utc).isoformat(),
+    }

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from jupyter_server.utils import url_path_join
 
 from . import handlers as h
+from . import publishing_handlers as ph
 
 API_PREFIX = "jupyter-pipelines/api"
 
@@ -49,6 +50,22 @@ ROUTES: list[Route] = [
     Route(("GET",), "environments/{name}", h.EnvironmentHandler),
     Route(("GET",), "compute", h.ComputeHandler),
     Route(("GET",), "compute/{name}", h.ComputeTargetHandler),
+    Route(("GET", "POST"), "published", ph.PublishedListHandler),
+    Route(("GET", "PATCH"), "published/{pipeline_id}", ph.PublishedHandler),
+    Route(("GET", "POST"), "pipeline-endpoints", ph.EndpointsHandler),
+    Route(("GET", "PATCH"), "pipeline-endpoints/{endpoint_id}", ph.EndpointHandler),
+    Route(("POST",), "pipeline-endpoints/{endpoint_id}/versions", ph.EndpointVersionsHandler),
+    Route(("GET",), "pipeline-endpoints/{endpoint_id}/swagger.json", ph.EndpointSwaggerHandler),
+    # v1's run requests, at v1's paths (published_pipeline.endpoint, pipeline_endpoint.endpoint)
+    Route(("POST",), "PipelineRuns/PipelineSubmit/{pipeline_id}", ph.PublishedSubmitHandler),
+    Route(
+        ("POST",), "PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}", ph.EndpointSubmitHandler
+    ),
+    Route(
+        ("POST",),
+        "PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}/{version}",
+        ph.EndpointSubmitHandler,
+    ),
 ]
 
 

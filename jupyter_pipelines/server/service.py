@@ -32,6 +32,7 @@ from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import WORKSPACE_DIRNAME, Workspace
 from .errors import BadRequestError, ForbiddenPathError, NotFoundError
 from .events import EventHubs
+from .publishing import PublishingService
 
 PIPELINE_SUFFIXES = (".pipeline.yaml", ".pipeline.yml", ".pipeline")
 MAX_RUNS = 500
@@ -48,6 +49,7 @@ class PipelinesService:
         self.workspace = Workspace.from_config(self.root)
         self.store = self.workspace.run_store
         self.events = EventHubs(self.store)
+        self.publishing = PublishingService(self.workspace)
         # The first pipeline check compiles the JSON Schema (about a second): do it now.
         threading.Thread(target=warm_up, name="jupyter-pipelines-warm-up", daemon=True).start()
 

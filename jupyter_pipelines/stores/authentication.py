@@ -4,9 +4,10 @@ In v1 an authentication object gets an Azure AD token; here the REST API that v1
 calls (published pipeline endpoints, the run API) is the jupyter_pipelines extension of a
 running Jupyter server, which accepts that server's token. So every class answers with the
 header ``{"Authorization": "Bearer <server token>"}`` (v1's shape, which Jupyter accepts)
-of the server that serves the workspace: the one a ``Workspace`` opened with this ``auth`` lives in, else the one
-``Workspace.from_config()`` would open. The credentials v1 takes (tenant, service
-principal, managed identity) are kept but not used.
+of the server that serves the workspace: the one a ``Workspace`` opened with this ``auth``
+lives in, else the one ``Workspace.from_config()`` would open (started in the background
+when none serves it). The credentials v1 takes (tenant, service principal, managed
+identity) are kept but not used.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import AuthenticationException
-from .servers import ServerInfo, server_for_workspace
+from .background import server_if_workspace
+from .servers import ServerInfo
 from .workspace_config import local_root
 
 #: How long a token handed out by ``get_token`` is said to be valid (the server's token
@@ -46,7 +48,8 @@ class AbstractAuthentication:
 
     def _server(self) -> ServerInfo:
         root = self._workspace_root or local_root()
-        server = server_for_workspace(root)
+        # A workspace no server serves gets one in the background (stores/background.py).
+        server = server_if_workspace(root)
         if server is None:
             raise AuthenticationException(
                 f"no running Jupyter server serves the workspace in {str(root)!r}, so there is "
@@ -57,8 +60,9 @@ class AbstractAuthentication:
 
     def get_authentication_header(self) -> dict[str, str]:
         """``{"Authorization": "Bearer <token>"}`` (v1's shape) for the REST API of the Jupyter
-        server that serves the workspace (``{}`` when that server asks for no token); raises
-        AuthenticationException naming the folder when no server serves it."""
+        server that serves the workspace (``{}`` when that server asks for no token). When
+        none serves it, one is started in the background for it (stores/background.py);
+        AuthenticationException names the folder when it holds no workspace."""
         token = self._server().token
         return {"Authorization": f"Bearer {token}"} if token else {}
 
