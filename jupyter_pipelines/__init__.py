@@ -38,7 +38,7 @@ _EXPORTS: dict[str, str] = {
     "NotebookRunnerStep": "jupyter_pipelines.model.notebook_runner",
     "NotebookRunConfig": "jupyter_pipelines.model.notebook_runner",
     "AzureMLNotebookHandler": "jupyter_pipelines.model.notebook_runner",
-    "Pipeline": "jupyter_pipelines.model.pipeline",
+    "Pipeline": "jupyter_pipelines.engine.pipeline",
     "TrainingOutput": "jupyter_pipelines.model.training_output",
     "ScriptRunConfig": "jupyter_pipelines.model.script_run_config",
     "MpiConfiguration": "jupyter_pipelines.model.script_run_config",

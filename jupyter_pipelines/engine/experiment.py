@@ -21,6 +21,7 @@ from ..runtime.run import Run
 from ..stores.experiments import ExperimentRecord, ExperimentStore
 from ..stores.servers import ServerInfo, running_servers, workspace_root_of
 from ..stores.workspace import Workspace
+from . import pipeline as _public_pipeline  # noqa: F401  (model pipelines are the public class)
 from . import tag_filters as tf
 from .interactive import InteractiveRun, start_logging
 from .runs import PipelineRun

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import networkx as nx
 
@@ -36,7 +36,19 @@ class Pipeline:
     one (a script or notebook path given to such a step is relative to it), as in v1.
     ``name``, ``parameters`` (declared even when no step uses them) and ``layout`` (the
     editor's node positions) are ours.
+
+    Users get ``jupyter_pipelines.Pipeline``, the engine's subclass that adds ``submit``
+    (engine/pipeline.py). Once it is imported, every pipeline this class builds (its
+    constructor, ``load``, ``load_yaml``, ``from_notebook``, the file readers) is one.
     """
+
+    #: The class users get; set by engine/pipeline.py (the model cannot import the engine).
+    _public_class: ClassVar[type[Pipeline] | None] = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Pipeline:
+        if cls is Pipeline and Pipeline._public_class is not None:
+            cls = Pipeline._public_class
+        return super().__new__(cls)
 
     def __init__(
         self,

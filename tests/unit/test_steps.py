@@ -645,12 +645,16 @@ def test_model_names_are_importable_from_the_package() -> None:
         NotebookRunnerStep,
         NotebookRunConfig,
         AzureMLNotebookHandler,
-        Pipeline,
         PipelineData,
         OutputFileDatasetConfig,
         PipelineParameter,
     ):
         assert getattr(jupyter_pipelines, cls.__name__) is cls
+    # The exported Pipeline is the engine's subclass (it adds submit); the model's class
+    # builds it once it is imported.
+    assert issubclass(jupyter_pipelines.Pipeline, Pipeline)
+    assert jupyter_pipelines.Pipeline is not Pipeline
+    assert type(Pipeline(steps=[CommandStep("true", name="t")])) is jupyter_pipelines.Pipeline
 
 
 def test_source_path_is_resolved_against_base_dir(tmp_path: Path) -> None:
