@@ -301,17 +301,16 @@ class StepContextRun(FileRun):
         return os.path.join(self._step_dir, WORKING_FOLDER)
 
     def _details(self) -> dict[str, Any]:
-        """v1's details as the step sees them: its dataset inputs (``dataset`` is what
-        ``input_datasets[name]`` gives: the path of its files, or a TabularDataset) and its
-        outputs, in v1's shape."""
-        datasets = self.manifest.datasets
-        inputs = self.input_datasets if datasets else {}
+        """v1's details as the step sees them: every input (``dataset`` is what
+        ``input_datasets[name]`` gives: the path of its files, or a TabularDataset) and
+        every output (its local path), in v1's shape."""
+        entries = self.manifest.datasets
+        inputs = self.input_datasets
         return {
             "runType": self.type,
             "inputDatasets": [
-                input_dataset_entry(name, inputs[name], entry)
-                for name, entry in datasets.items()
-                if isinstance(entry, dict)
+                input_dataset_entry(name, value, _input_entry(entries.get(name), value))
+                for name, value in inputs.items()
             ],
             "outputDatasets": [
                 output_dataset_entry(name, path, None)
@@ -379,6 +378,13 @@ class PipelineContextRun(FileRun):
 
     def _cancel(self) -> None:
         self._store_run("run.parent.cancel").cancel()
+
+
+def _input_entry(entry: Any, value: Any) -> dict[str, Any]:
+    """How a step reads an input: its dataset entry in the manifest, else its path."""
+    if isinstance(entry, dict):
+        return entry
+    return {"path": value if isinstance(value, str) else ""}
 
 
 def context_run() -> StepContextRun | None:

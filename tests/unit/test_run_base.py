@@ -241,7 +241,16 @@ def test_a_step_sees_its_datasets_in_v1_shape(
                 "mechanism": "Download",
                 "pathOnCompute": "raw_here",
             },
-        }
+        },
+        {
+            "dataset": "/data/plain",
+            "consumptionDetails": {
+                "type": "RunInput",
+                "inputName": "plain",
+                "mechanism": "Mount",
+                "pathOnCompute": "/data/plain",
+            },
+        },
     ]
     assert details["outputDatasets"] == [
         {
