@@ -4,8 +4,7 @@
 A draft keeps a pipeline (as a pipeline file under ``.pipelines/drafts/``), the experiment
 its runs go to, the parameter values and ``continue_on_step_failure`` setting they use,
 tags, properties, and where it came from. ``update`` changes any of those; ``submit_run``
-starts a run of what the draft holds now. Publishing a draft comes with published
-pipelines (not built yet).
+starts a run of what the draft holds now; ``publish`` makes a PublishedPipeline of it.
 """
 
 from __future__ import annotations
@@ -116,7 +115,7 @@ class PipelineDraft:
 
     @property
     def parent_pipeline_id(self) -> str | None:
-        """The published pipeline the draft was made from (none yet: not built)."""
+        """The published pipeline the draft was made from, if any."""
         return self._record.parent_pipeline_id
 
     @property
@@ -196,16 +195,31 @@ class PipelineDraft:
         _service_endpoint: Any = None,
     ) -> PipelineDraft:
         """Save a new draft of ``pipeline``: a Pipeline (``name`` and ``experiment_name``
-        are then required), another PipelineDraft (a copy) or a PipelineRun (a draft of
-        the pipeline that run ran, with its parameter values)."""
+        are then required), another PipelineDraft (a copy), a PipelineRun (a draft of
+        the pipeline that run ran, with its parameter values) or a PublishedPipeline (its
+        pipeline; named after it unless ``name``/``experiment_name`` are given)."""
         if isinstance(pipeline, PipelineDraft):
             return pipeline.clone()
         if isinstance(pipeline, PipelineRun):
             return _from_run(workspace, pipeline)
+        from .publishing import PublishedPipeline
+
+        parent_id = None
+        if isinstance(pipeline, PublishedPipeline):
+            # A draft of what a published pipeline runs (its steps read their source folders
+            # again: a draft is for editing); experiment_name defaults to its name.
+            published = pipeline
+            name = name or published.name
+            experiment_name = experiment_name or published._sanitize_name()
+            description = description or published.description
+            pipeline = published._pipeline()
+            if continue_on_step_failure is None:
+                continue_on_step_failure = published.continue_on_step_failure
+            parent_id = published.id
         if not isinstance(pipeline, Pipeline):
             raise EngineError(
                 "PipelineDraft.create: pipeline must be a Pipeline, a PipelineDraft or a "
-                f"PipelineRun, got {type(pipeline).__name__}"
+                f"PipelineRun (or a PublishedPipeline), got {type(pipeline).__name__}"
             )
         if not name:
             raise EngineError("PipelineDraft.create: name is required for a Pipeline")
@@ -222,6 +236,7 @@ class PipelineDraft:
             properties=_plain(properties, "properties"),
             pipeline_parameters=values,
             continue_on_step_failure=continue_on_step_failure,
+            parent_pipeline_id=parent_id,
         )
         return PipelineDraft._from_record(workspace, _store(workspace).create(record, pipeline))
 
@@ -287,6 +302,25 @@ class PipelineDraft:
             raise UnknownPipelineDraftError(f"no pipeline draft {self.id!r}: already deleted?")
 
     # -- using -------------------------------------------------------------------------
+    def publish(self, _workflow_provider: Any = None) -> Any:
+        """Publish what the draft holds now: its pipeline (code frozen now), named and
+        described as the draft, with its ``continue_on_step_failure``; the
+        PublishedPipeline."""
+        from .published_runs import publish
+        from .publishing import PublishedPipeline
+
+        current = self._reload()
+        record = publish(
+            self._workspace,
+            self.get_pipeline(),
+            current.name,
+            current.description,
+            None,
+            current.continue_on_step_failure,
+            source={"draft_id": current.id},
+        )
+        return PublishedPipeline._of(self._workspace, record)
+
     def get_pipeline(self) -> Pipeline:
         """The draft's pipeline, read from its pipeline file."""
         self._reload()

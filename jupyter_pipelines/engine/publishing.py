@@ -302,6 +302,55 @@ class PublishedPipeline:
         return hash(self.id)
 
 
+def publish_from_run(
+    run: PipelineRun,
+    name: str,
+    description: str | None,
+    version: str | None,
+    continue_on_step_failure: bool | None,
+    kwargs: dict[str, Any],
+) -> PublishedPipeline:
+    """``PipelineRun.publish_pipeline``: the run's pipeline, published with the code its
+    steps ran."""
+    _publish_options(kwargs, "PipelineRun.publish_pipeline")
+    record = pr.publish_run(
+        run.workspace, run.id, name, description, version, continue_on_step_failure
+    )
+    return PublishedPipeline._of(run.workspace, record)
+
+
+def publish_pipeline(
+    pipeline: Pipeline,
+    name: str | None,
+    description: str | None,
+    version: str | None,
+    continue_on_step_failure: bool | None,
+    **kwargs: Any,
+) -> PublishedPipeline:
+    """``Pipeline.publish``: validate, freeze its document and its steps' code, record it.
+    The workspace is the pipeline's, else ``Workspace.from_config()``."""
+    from .workspace import Workspace as PublicWorkspace
+
+    _publish_options(kwargs, "Pipeline.publish")
+    workspace = pipeline.workspace if pipeline.workspace is not None else None
+    workspace = workspace or PublicWorkspace.from_config()
+    source = {"file": str(pipeline.source_path)} if pipeline.source_path else {}
+    record = pr.publish(
+        workspace, pipeline, name, description, version, continue_on_step_failure, source
+    )
+    return PublishedPipeline._of(workspace, record)
+
+
+def _publish_options(kwargs: dict[str, Any], what: str) -> None:
+    """v1's ``enable_email_notification`` is cloud-only (warned about); others are refused."""
+    from ..compat import warn_cloud_only
+
+    if kwargs.pop("enable_email_notification", None) is not None:
+        warn_cloud_only(f"{what}(enable_email_notification=...)", "there is no mail service")
+    if kwargs:
+        raise PublishingError(f"parameter {sorted(kwargs)[0]!r} is not recognized for {what}")
+
+
 def _parameters_argument(kwargs: dict[str, Any]) -> dict[str, Any] | None:
     """``pipeline_parameters`` (or v1's deprecated ``pipeline_params``) of a submit; other
     unknown arguments are refused, naming them."""
@@ -325,5 +374,7 @@ __all__ = [
     "PUBLISHED_SUBMIT_PATH",
     "PublishedPipeline",
     "local_url",
+    "publish_from_run",
+    "publish_pipeline",
     "rest_url",
 ]

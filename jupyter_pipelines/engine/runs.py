@@ -368,6 +368,20 @@ class PipelineRun(StoreRun):
 
         display_run(self)
 
+    def publish_pipeline(
+        self,
+        name: str,
+        description: str,
+        version: str,
+        continue_on_step_failure: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Publish the pipeline this run ran, frozen with the code its steps ran; the
+        PublishedPipeline (see engine/publishing.py)."""
+        from .publishing import publish_from_run
+
+        return publish_from_run(self, name, description, version, continue_on_step_failure, kwargs)
+
     def __repr__(self) -> str:
         return (
             f"PipelineRun(id={self.id!r}, experiment={self.experiment.name!r}, "
