@@ -57,6 +57,7 @@ CLASSES: dict[str, str] = {
     "azureml.core.conda_dependencies.CondaDependencies": "CondaDependencies",
     "azureml.core.compute.compute.ComputeTarget": "ComputeTarget",
     "azureml.core.compute.amlcompute.AmlCompute": "AmlCompute",
+    "azureml.core.model.Model": "Model",
     "azureml.core.authentication.InteractiveLoginAuthentication": (
         "InteractiveLoginAuthentication"
     ),
