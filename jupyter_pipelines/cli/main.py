@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("cancel", "cancel a run: stop its running steps, skip the rest")
     p.add_argument("run")
+
+    from . import publishing  # argparse only, like this module
+
+    publishing.add_parsers(command)
     return parser
 
 
@@ -140,20 +144,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         ParameterError,
         PipelinesError,
         PipelineValidationError,
+        PublishingError,
         SelectionError,
+        UnknownPipelineEndpointError,
+        UnknownPublishedPipelineError,
         UnknownRunError,
     )
-    from . import commands
+    from . import commands, publishing
 
+    name = f"cmd_{args.command}"
     try:
-        return int(getattr(commands, f"cmd_{args.command}")(args))
+        handler = getattr(commands, name, None) or getattr(publishing, name)
+        return int(handler(args))
     except PipelineValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (ModelError, ParameterError, SelectionError) as exc:
+    except (ModelError, ParameterError, SelectionError, PublishingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except UnknownRunError as exc:
+    except (UnknownRunError, UnknownPublishedPipelineError, UnknownPipelineEndpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NOT_FOUND
     except PipelinesError as exc:

@@ -12,11 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..engine import published_runs as pr
-from ..engine.publishing import (
-    ENDPOINT_SUBMIT_PATH,
-    ENDPOINT_VERSION_SUBMIT_PATH,
-    PUBLISHED_SUBMIT_PATH,
-)
+from ..engine.published_docs import endpoint_document, published_document
+from ..engine.publishing import ENDPOINT_SUBMIT_PATH
 from ..errors import PublishingError, StoreError
 from ..model.pipeline import Pipeline
 from ..stores.published import EndpointRecord, PublishedRecord
@@ -49,21 +46,7 @@ class PublishingService:
         }
 
     def published_summary(self, record: PublishedRecord, api: str) -> dict[str, Any]:
-        parameters = record.pipeline.get("parameters") or {}
-        return {
-            "id": record.id,
-            "name": record.name,
-            "description": record.description,
-            "version": record.version,
-            "status": record.status,
-            "graph_id": record.graph_id,
-            "total_run_steps": record.total_run_steps,
-            "continue_on_step_failure": record.continue_on_step_failure,
-            "created": record.created,
-            "parameters": parameters,
-            "endpoint": f"{api}/{PUBLISHED_SUBMIT_PATH.format(pipeline_id=record.id)}",
-            "endpoints": [{"id": e, "version": v} for e, v in self.store.endpoints_of(record.id)],
-        }
+        return published_document(self.store, record, api)
 
     def publish(self, body: Mapping[str, Any], pipeline: Pipeline, api: str) -> dict[str, Any]:
         """Publish ``pipeline`` (loaded from the body's ``path``) as ``name``; with
@@ -119,32 +102,7 @@ class PublishingService:
         return found or pr.get_endpoint(self.workspace, endpoint_id)
 
     def endpoint_summary(self, record: EndpointRecord, api: str) -> dict[str, Any]:
-        names = {}
-        for pipeline_id in record.versions.values():
-            published = self.store.get(pipeline_id)
-            names[pipeline_id] = (published.name, published.status) if published else ("", "")
-        url = f"{api}/{ENDPOINT_SUBMIT_PATH.format(endpoint_id=record.id)}"
-        return {
-            "id": record.id,
-            "name": record.name,
-            "description": record.description,
-            "status": record.status,
-            "default_version": record.default_version,
-            "endpoint": url,
-            "versions": [
-                {
-                    "version": v,
-                    "pipeline_id": p,
-                    "pipeline_name": names[p][0],
-                    "pipeline_status": names[p][1],
-                    "default": v == record.default_version,
-                    "endpoint": f"{api}/"
-                    + ENDPOINT_VERSION_SUBMIT_PATH.format(endpoint_id=record.id, version=v),
-                }
-                for v, p in record.versions.items()
-            ],
-            "created": record.created,
-        }
+        return endpoint_document(self.store, record, api)
 
     def create_endpoint(self, body: Mapping[str, Any], api: str) -> dict[str, Any]:
         name, pipeline_id = body.get("name"), body.get("pipeline_id")
