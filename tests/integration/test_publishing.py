@@ -284,3 +284,78 @@ def test_publishing_from_a_run_and_from_a_draft(project: Project) -> None:
     # The draft reads the source folder again: its code is the edited one.
     assert from_draft.graph_id != from_run.graph_id
     assert from_draft.get_step_names() == ["make", "show"]
+
+
+def test_the_rest_resources_the_front_end_reads(project: Project, server: Server) -> None:
+    write_code(project)
+    two_steps(project).save(project.root / "two.pipeline.yaml")
+    auth = server.headers
+
+    def call(method: str, route: str, expect: int = 200, **body: Any) -> Any:
+        response = requests.request(
+            method, f"{server.api}/{route}", headers=auth, json=body or None, timeout=60
+        )
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    made = call(
+        "POST",
+        "published",
+        201,
+        path="two.pipeline.yaml",
+        name="two",
+        version="1",
+        endpoint="scoring",
+    )
+    assert made["endpoint"] == f"{server.api}/PipelineRuns/PipelineSubmit/{made['id']}"
+    assert made["parameters"] == {"n": {"type": "int", "default": 3}}
+    endpoint = made["endpoint_added"]
+    assert (endpoint["name"], endpoint["default_version"]) == ("scoring", "0")
+    second = call("POST", "published", 201, path="two.pipeline.yaml", name="two", version="2")
+    assert call("POST", "published", 403, path="../outside.pipeline.yaml", name="x")
+    assert "'name'" in call("POST", "published", 400, path="two.pipeline.yaml")["message"]
+
+    listed = call("GET", "published")["published"]
+    assert [(p["name"], p["version"]) for p in listed] == [("two", "1"), ("two", "2")]
+    one = call("GET", f"published/{made['id']}")
+    assert one["steps"] == ["make", "show"] and set(one["code"]) == {"make", "show"}
+    assert one["endpoints"] == [{"id": endpoint["id"], "version": "0"}]
+    call("PATCH", f"published/{second['id']}", status="Disabled")
+    assert [p["id"] for p in call("GET", "published?active_only=true")["published"]] == [made["id"]]
+    assert call("PATCH", f"published/{second['id']}", 400, status="Paused")
+    call("PATCH", f"published/{second['id']}", status="Active")
+    assert call("GET", "published/nope", 404)["error"] == "UnknownPublishedPipelineError"
+
+    added = call(
+        "POST", f"pipeline-endpoints/{endpoint['id']}/versions", 201, pipeline_id=second["id"]
+    )
+    assert [(v["version"], v["default"]) for v in added["versions"]] == [("0", True), ("1", False)]
+    assert added["versions"][1]["endpoint"] == added["endpoint"] + "/1"
+    moved = call("PATCH", "pipeline-endpoints/scoring", default_version="1", name="scorer")
+    assert (moved["default_version"], moved["name"]) == ("1", "scorer")
+    assert (
+        "no version '7'"
+        in call("PATCH", f"pipeline-endpoints/{endpoint['id']}", 400, default_version="7")[
+            "message"
+        ]
+    )
+    other = call("POST", "pipeline-endpoints", 201, name="batch", pipeline_id=made["id"])
+    assert (
+        "already exists"
+        in call("POST", "pipeline-endpoints", 400, name="batch", pipeline_id=made["id"])["message"]
+    )
+    assert [e["name"] for e in call("GET", "pipeline-endpoints")["endpoints"]] == [
+        "scorer",
+        "batch",
+    ]
+    call("PATCH", f"pipeline-endpoints/{other['id']}", status="Disabled")
+    active = call("GET", "pipeline-endpoints?active_only=true")["endpoints"]
+    assert [e["name"] for e in active] == ["scorer"]
+
+    swagger = call("GET", f"pipeline-endpoints/{endpoint['id']}/swagger.json")
+    assert swagger["servers"] == [{"url": added["endpoint"]}]
+    body = swagger["paths"]["/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["ParameterAssignments"]["properties"]["n"]["type"] == "integer"
+    assert PipelineEndpoint.get(project.ws, name="scorer").swaggerurl.endswith(
+        f"pipeline-endpoints/{endpoint['id']}/swagger.json"
+    )
