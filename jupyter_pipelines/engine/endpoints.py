@@ -27,8 +27,10 @@ from .publishing import (
     ENDPOINT_SUBMIT_PATH,
     PublishedPipeline,
     _parameters_argument,
+    check_parent,
     local_url,
     rest_url,
+    with_parent,
 )
 from .runs import PipelineRun
 
@@ -399,6 +401,7 @@ class PipelineEndpoint:
         tags: dict[str, Any] | None,
         parent_run_id: str | None = None,
     ) -> PipelineRun:
+        check_parent(self._workspace, parent_run_id, experiment_name)
         run_id = pr.run_endpoint(
             self._workspace,
             self.id,
@@ -406,9 +409,9 @@ class PipelineEndpoint:
             pipeline_version=version,
             pipeline_parameters=parameters,
             tags=tags,
-            origin={"parent_run_id": parent_run_id} if parent_run_id else None,
         )
-        return PipelineRun(Experiment(self._workspace, experiment_name), run_id)
+        run = PipelineRun(Experiment(self._workspace, experiment_name), run_id)
+        return with_parent(run, parent_run_id)
 
     def _submit_to_experiment(
         self, experiment: Experiment, tags: dict[str, Any] | None, **kwargs: Any

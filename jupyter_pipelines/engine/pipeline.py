@@ -1,5 +1,5 @@
 """The ``Pipeline`` users get (``jupyter_pipelines.Pipeline``): the model's pipeline plus the
-v1 members that need the engine (``submit``).
+v1 members that need the engine (``submit``, ``publish``).
 
 The model cannot import the engine, so this subclass registers itself with the model's
 class when imported: from then on every pipeline the model builds (``Pipeline(...)``,
@@ -18,6 +18,7 @@ from ..errors import EngineError, UnknownRunError
 from ..model import pipeline as _model
 
 if TYPE_CHECKING:
+    from .publishing import PublishedPipeline
     from .runs import PipelineRun
 
 #: The property that records ``submit(parent_run_id=...)`` on the new run.
@@ -67,6 +68,19 @@ class Pipeline(_model.Pipeline):
         if parent_run_id is not None:
             run.add_properties({PARENT_RUN_PROPERTY: parent_run_id})
         return run
+
+    def publish(
+        self,
+        name: str | None = None,
+        description: str | None = None,
+        version: str | None = None,
+        continue_on_step_failure: bool | None = None,
+    ) -> PublishedPipeline:
+        """Publish the pipeline: validated, frozen with a snapshot of every step's code, runnable
+        later by id or over REST (see engine/publishing.py and docs/publishing.md)."""
+        from .publishing import publish_pipeline
+
+        return publish_pipeline(self, name, description, version, continue_on_step_failure)
 
 
 def _cloud_only_options(credential_passthrough: bool | None, kwargs: dict[str, Any]) -> None:

@@ -202,7 +202,8 @@ class PublishedPipeline:
         """Start a run in ``experiment_name`` (as ``Experiment.submit``); return it at once.
 
         ``pipeline_parameters`` override the parameters' defaults; ``continue_on_step_failure``
-        (when given) the published setting; ``parent_run_id`` is recorded with the run.
+        (when given) the published setting; ``parent_run_id`` (a run of the experiment) is
+        recorded as the run's ``azureml.parentRunId`` property.
         """
         run = self._start(
             workspace,
@@ -225,7 +226,7 @@ class PublishedPipeline:
         tags: dict[str, Any] | None,
         parent_run_id: str | None = None,
     ) -> PipelineRun:
-        origin = {"parent_run_id": parent_run_id} if parent_run_id else {}
+        check_parent(workspace, parent_run_id, experiment_name)
         run_id = pr.run_published(
             workspace,
             self.id,
@@ -233,9 +234,10 @@ class PublishedPipeline:
             pipeline_parameters=parameters,
             continue_on_step_failure=continue_on_step_failure,
             tags=tags,
-            origin=origin,
         )
-        return PipelineRun(Experiment(workspace, experiment_name), run_id)
+        return with_parent(
+            PipelineRun(Experiment(workspace, experiment_name), run_id), parent_run_id
+        )
 
     def _submit_to_experiment(
         self, experiment: Experiment, tags: dict[str, Any] | None, **kwargs: Any
@@ -300,6 +302,23 @@ class PublishedPipeline:
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+
+def check_parent(workspace: Workspace, parent_run_id: str | None, experiment_name: str) -> None:
+    """Refuse, before anything is recorded, a parent run outside ``experiment_name`` (v1)."""
+    if parent_run_id is not None:
+        from .pipeline import _check_parent
+
+        _check_parent(workspace, parent_run_id, experiment_name)
+
+
+def with_parent(run: PipelineRun, parent_run_id: str | None) -> PipelineRun:
+    """``run`` with its parent run recorded as ``Pipeline.submit`` records it."""
+    if parent_run_id is not None:
+        from .pipeline import PARENT_RUN_PROPERTY
+
+        run.add_properties({PARENT_RUN_PROPERTY: parent_run_id})
+    return run
 
 
 def publish_from_run(
@@ -373,8 +392,10 @@ __all__ = [
     "ENDPOINT_VERSION_SUBMIT_PATH",
     "PUBLISHED_SUBMIT_PATH",
     "PublishedPipeline",
+    "check_parent",
     "local_url",
     "publish_from_run",
     "publish_pipeline",
     "rest_url",
+    "with_parent",
 ]

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_pipelines import PipelineData, PipelineParameter, PythonScriptStep
-from jupyter_pipelines.model.pipeline import Pipeline
+from jupyter_pipelines import Pipeline, PipelineData, PipelineParameter, PythonScriptStep
 from tests.integration.support import Project, wait_until
 
 TOKEN = "publishing-token-for-tests"

@@ -27,10 +27,8 @@ pytestmark = pytest.mark.integration
 
 SCRIPT = """\
 import json, requests
-from jupyter_pipelines import (InteractiveLoginAuthentication, PipelineData, PipelineParameter,
-                               PythonScriptStep, Workspace)
-from jupyter_pipelines.engine.publishing import publish_pipeline
-from jupyter_pipelines.model.pipeline import Pipeline
+from jupyter_pipelines import (InteractiveLoginAuthentication, Pipeline, PipelineData,
+                               PipelineParameter, PythonScriptStep, Workspace)
 
 ws = Workspace.from_config()
 n = PipelineParameter("n", default_value=3)
@@ -39,7 +37,7 @@ make = PythonScriptStep(name="make", script_name="make.py", source_directory="sr
                         arguments=["--out", data, "--n", n], outputs=[data])
 show = PythonScriptStep(name="show", script_name="show.py", source_directory="src",
                         arguments=["--in", data], inputs=[data])
-published = publish_pipeline(Pipeline(ws, [make, show]), "nightly", "from a script", "1", None)
+published = Pipeline(ws, [make, show]).publish(name="nightly", description="a script", version="1")
 
 # v1's order: the header first (this starts the workspace's server), then the endpoint.
 auth = InteractiveLoginAuthentication().get_authentication_header()

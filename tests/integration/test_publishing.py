@@ -22,8 +22,7 @@ from jupyter_pipelines import (
     PipelineRun,
     PublishedPipeline,
 )
-from jupyter_pipelines.engine.publishing import publish_pipeline
-from jupyter_pipelines.errors import PipelineDisabledError, PublishingError
+from jupyter_pipelines.errors import EngineError, PipelineDisabledError, PublishingError
 from jupyter_pipelines.stores import status as st
 from tests.integration.publishing_support import (
     TOKEN,
@@ -70,14 +69,19 @@ def test_a_published_pipeline_runs_its_frozen_code_and_reuses_by_fingerprint(
     first = project.experiment().submit(pipeline, show_output=False)
     assert first.wait_for_completion(show_output=False) == st.FINISHED
 
-    published = publish_pipeline(pipeline, "two", "the two steps", "1.0", None)
+    published = pipeline.publish(name="two", description="the two steps", version="1.0")
     assert (published.status, published.version, published.total_run_steps) == ("Active", "1.0", 2)
     write_code(project, "two")  # edited after publishing: the published pipeline ignores it
 
     # Same code, same parameters: the published run's fingerprints are the first run's.
-    reused = published.submit(project.ws, "published")
+    reused = published.submit(project.ws, "it", parent_run_id=first.id)
     assert reused.get_status() == st.FINISHED
     assert all(s.is_reused for s in reused.get_steps())
+    assert reused.get_properties()["azureml.parentRunId"] == first.id
+    runs = len(project.ws.run_store.list_runs())
+    with pytest.raises(EngineError, match="the parent run must belong to the experiment"):
+        published.submit(project.ws, "published", parent_run_id=first.id)
+    assert len(project.ws.run_store.list_runs()) == runs
 
     changed = published.submit(project.ws, "published", pipeline_parameters={"n": 5})
     assert changed.wait_for_completion(show_output=False) == st.FINISHED
@@ -111,7 +115,7 @@ def test_v1_client_code_posts_to_the_endpoint_and_bad_bodies_record_nothing(
     (folder / "a.txt").write_text("pixels")
     images = Dataset.File.from_files(path=(store, "images")).register(project.ws, "images")
     pipeline = two_steps(project, parameters=(PipelineParameter("images", default_value=images),))
-    published = publish_pipeline(pipeline, "two", "for REST", None, None)
+    published = pipeline.publish(name="two", description="for REST")
 
     auth = InteractiveLoginAuthentication().get_authentication_header()
     assert auth == {"Authorization": f"Bearer {TOKEN}"}
@@ -193,8 +197,8 @@ def test_endpoint_versions_and_the_default_over_rest_and_the_sdk(
     project: Project, server: Server
 ) -> None:
     write_code(project)
-    three = publish_pipeline(two_steps(project, 3), "three", "n=3", "1", None)
-    four = publish_pipeline(two_steps(project, 4), "four", "n=4", "2", None)
+    three = two_steps(project, 3).publish(name="three", description="n=3", version="1")
+    four = two_steps(project, 4).publish(name="four", description="n=4", version="2")
     for published in (three, four):  # once each: later runs reuse every step
         run = published.submit(project.ws, "warm")
         assert run.wait_for_completion(show_output=False) == st.FINISHED
