@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import EngineError, PipelinesError
+from ..errors import EngineError
 from ..executors.base import StepSpec
 from ..model.data import (
     DataPath,
@@ -164,34 +164,6 @@ class DataBindings:
                 "tabular": data.tabular,
             }
         return out
-
-
-def input_dataset_details(workspace: Workspace, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-    """v1's ``inputDatasets`` of a step run's details: each input's name, mechanism and path,
-    and for a dataset input the dataset itself (``dataset``) and ``consumptionDetails``."""
-    details = []
-    for name, entry in inputs.items():
-        item = {"inputName": name, "mechanism": entry.get("mode"), "path": entry.get("path")}
-        if entry.get("kind") == "dataset" and (entry.get("definition") or {}).get("paths"):
-            item["dataset"] = _dataset_of(workspace, entry)
-            item["consumptionDetails"] = {
-                "type": "RunInput", "inputName": name, "mechanism": entry.get("mode"),
-            }  # fmt: skip
-        details.append(item)
-    return details
-
-
-def _dataset_of(workspace: Workspace, entry: dict[str, Any]) -> Any:
-    """The dataset a step input entry read: its registered version, else its definition."""
-    from ..stores.datasets import AbstractDataset
-
-    info = entry.get("dataset") or {}
-    if info.get("name") and info.get("version") is not None:
-        try:
-            return AbstractDataset.get_by_name(workspace, info["name"], info["version"])
-        except PipelinesError:  # unregistered since: the definition still says what it read
-            pass
-    return AbstractDataset.from_definition(workspace, entry["definition"])
 
 
 def _as_file_dataset(datastore: Any, rel: str) -> Any:

@@ -90,6 +90,8 @@ def write_manifest(workspace: Workspace, run: RunRecord, spec: StepSpec) -> None
                 "path": v["path"],
                 "kind": v["definition"].get("kind"),
                 "dataset": v.get("dataset"),
+                "mode": v.get("mode"),
+                "path_on_compute": v.get("path_on_compute"),
             }
             for k, v in spec.inputs.items()
             if v.get("kind") == "dataset"

@@ -32,6 +32,9 @@ SHOW = """\
         value = seen[name]
         kind = "file" if os.path.isfile(value) else "folder"
         print("input", name, kind, os.path.basename(value))
+    for item in Run.get_context().get_details()["inputDatasets"]:
+        how = item["consumptionDetails"]
+        print("mechanism", how["inputName"], how["mechanism"])
     """
 
 
@@ -261,6 +264,8 @@ def test_step_details_name_their_datasets_and_missing_paths_reach_the_step(
     )
     run = run_ok(project, Pipeline(steps=[step]))
     assert "arg folder yet" in stdout(run, "show")
+    # Inside the step, its own details say how each dataset came: iris was downloaded.
+    assert "mechanism iris Download" in stdout(run, "show")
     details = run.get_step_run("show").get_details()["inputDatasets"]
     by_name = {d["consumptionDetails"]["inputName"]: d for d in details}  # v1's shape
     assert by_name["iris"]["dataset"] == iris
