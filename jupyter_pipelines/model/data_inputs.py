@@ -195,24 +195,35 @@ StepInput = InputPortBinding
 
 
 class DatasetRef:
-    """A dataset named in a pipeline file: resolved against the workspace at submit."""
+    """A dataset named in a pipeline file: resolved against the workspace at submit. An
+    unregistered one (a parameter's default) is given by its ``definition`` instead."""
 
     is_dataset_ref = True
 
-    def __init__(self, name: str, version: int | str = "latest") -> None:
+    def __init__(
+        self, name: str, version: int | str = "latest", definition: dict[str, Any] | None = None
+    ) -> None:
         self.name = name
         self.version = version
+        self.definition = definition
+
+    def to_definition(self) -> dict[str, Any] | None:
+        """The definition of an unregistered dataset (None for one named)."""
+        return None if self.definition is None else dict(self.definition)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, DatasetRef) and (other.name, other.version) == (
+        return isinstance(other, DatasetRef) and (other.name, other.version, other.definition) == (
             self.name,
             self.version,
+            self.definition,
         )
 
     def __hash__(self) -> int:
         return hash((self.name, self.version))
 
     def __repr__(self) -> str:
+        if self.definition is not None:
+            return f"DatasetRef(definition={self.definition!r})"
         return f"DatasetRef({self.name!r}, version={self.version!r})"
 
 

@@ -131,7 +131,9 @@ class _Builder:
 
     def _parameter(self, name: str, spec: dict[str, Any]) -> PipelineParameter:
         default = spec["default"]
-        if isinstance(default, dict):  # a dataset or a DataPath
+        if isinstance(default, dict) and "definition" in default:  # an unregistered dataset
+            default = DatasetRef("", definition=dict(default["definition"]))
+        elif isinstance(default, dict):  # a dataset or a DataPath
             default = (
                 DatasetRef(default["dataset"], default.get("version", "latest"))
                 if ("dataset" in default)

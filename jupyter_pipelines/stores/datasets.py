@@ -219,6 +219,8 @@ def resolve_dataset(workspace: WorkspaceLike, value: Any) -> AbstractDataset:
     it has none), a DatasetRef, ``"name[:version]"`` or a definition dict."""
     if is_dataset(value):
         return cast(AbstractDataset, value).bind(workspace)
+    if getattr(value, "is_dataset_ref", False) and getattr(value, "definition", None):
+        return AbstractDataset.from_definition(workspace, value.definition)  # type: ignore[no-any-return]
     if getattr(value, "is_dataset_ref", False):
         return AbstractDataset.get_by_name(workspace, value.name, value.version)  # type: ignore[no-any-return]
     if isinstance(value, str):

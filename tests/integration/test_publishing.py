@@ -114,7 +114,13 @@ def test_v1_client_code_posts_to_the_endpoint_and_bad_bodies_record_nothing(
     folder.mkdir(parents=True)
     (folder / "a.txt").write_text("pixels")
     images = Dataset.File.from_files(path=(store, "images")).register(project.ws, "images")
-    pipeline = two_steps(project, parameters=(PipelineParameter("images", default_value=images),))
+    # An unregistered dataset as a default is frozen by its definition.
+    loose = Dataset.Tabular.from_delimited_files(str(project.script("t.csv", "a,b\n1,2\n")))
+    parameters = (
+        PipelineParameter("images", default_value=images),
+        PipelineParameter("table", default_value=loose),
+    )
+    pipeline = two_steps(project, parameters=parameters)
     published = pipeline.publish(name="two", description="for REST")
 
     auth = InteractiveLoginAuthentication().get_authentication_header()
