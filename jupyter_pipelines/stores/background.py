@@ -134,7 +134,8 @@ def recorded_server(workspace_dir: str | os.PathLike[str]) -> ServerInfo | None:
     if record is None:
         return None
     info = ServerInfo(record.url, read_token(workspace_dir), Path(record.root))
-    return info if answers(info, info.headers) == 200 else None
+    # A generous timeout: a busy machine must not make a live server look dead.
+    return info if answers(info, info.headers, timeout=10.0) == 200 else None
 
 
 def serving(root: Path) -> ServerInfo | None:
@@ -161,6 +162,8 @@ def ensure_server(root: Path) -> ServerInfo:
         found = serving(root)  # another process may have started it while we waited
         if found is not None:
             return found
+        if read_record(workspace_dir) is not None:  # alive but not answering: replace it
+            stop_server(workspace_dir, timeout=10)
         return _wait_ready(workspace_dir, launch(root))
 
 

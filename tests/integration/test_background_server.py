@@ -211,3 +211,34 @@ def test_the_publishing_cli(project: Project, env: dict[str, str]) -> None:
     assert "no published pipeline 'nope'" in cli(project, env, "published", "nope", check=3)
     assert "no pipeline endpoint with name 'x'" in cli(project, env, "endpoints", "x", check=3)
     assert bg.read_record(project.ws.dir) is None
+
+
+def test_a_recorded_server_that_does_not_answer_is_replaced(
+    project: Project, env: dict[str, str]
+) -> None:
+    impostor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        started = psutil.Process(impostor.pid).create_time()
+        files = bg.server_dir(project.ws.dir)
+        files.mkdir(parents=True, exist_ok=True)
+        record = {
+            "pid": impostor.pid,
+            "started": started,
+            "url": "http://127.0.0.1:9/",
+            "root": "x",
+        }
+        (files / bg.RECORD_NAME).write_text(json.dumps(record))
+        assert bg.read_record(project.ws.dir) is not None  # alive, but no server
+        url = run_python(
+            project,
+            env,
+            "from pathlib import Path\n"
+            "from jupyter_pipelines.stores.background import ensure_server\n"
+            f"print(ensure_server(Path({str(project.root)!r})).url)\n",
+        ).strip()
+        assert impostor.wait(timeout=20) is not None  # stopped
+        replaced = bg.read_record(project.ws.dir)
+        assert replaced is not None and replaced.pid != impostor.pid and replaced.url == url
+    finally:
+        impostor.kill()
+        impostor.wait()
