@@ -146,6 +146,8 @@ def print_reuse_info(info: dict[str, Any]) -> None:
         print(f"{info['step']}: ran ({info.get('reason') or info['decision']})")
     if info.get("mode") and info["mode"] != "normal":
         print(f"  mode: {info['mode']}")
+    for note in info.get("notes", []):
+        print(f"  note: {note}")
     if info.get("fingerprint"):
         print(f"  fingerprint: {info['fingerprint']}")
     if info.get("git"):

@@ -24,6 +24,7 @@ from ..reuse.fingerprint import base_document, complete_document, explain, finge
 from ..reuse.hashing import canonical_json, hash_bytes, hash_file
 from ..reuse.snapshot import Snapshot, SnapshotError, SnapshotStore, hash_tree
 from ..stores import status as st
+from ..stores.datastore_registry import local_folders
 from ..stores.runstore import RunStore, StepRecord
 from ..stores.workspace import Workspace
 
@@ -51,27 +52,54 @@ def target_of(kind: str = "local", image: str | None = None) -> dict[str, Any]:
 
 
 class CodeSnapshots:
-    """Snapshots of the source folders of one submit, taken once per folder."""
+    """Snapshots of the source folders of one submit, taken once per folder.
+
+    The workspace folder and every local datastore's folder are left out wherever they lie
+    inside a source folder: they hold data, and data delivered there (a step's output) must
+    not change the code of the steps whose source folder holds them.
+    """
 
     def __init__(self, workspace: Workspace) -> None:
         self.store = SnapshotStore(workspace.snapshots_dir)
+        self.workspace = workspace
         self._taken: dict[Path, Snapshot] = {}
         self._git: dict[Path, dict[str, Any]] = {}
+        self._not_code: dict[Path, str] | None = None
 
     def of(self, step: PipelineStep) -> Snapshot:
         folder = step.source_path
         if folder not in self._taken:
             try:
-                self._taken[folder] = self.store.take(folder)
+                self._taken[folder] = self.store.take(folder, exclude=self.not_code())
             except SnapshotError as exc:
                 raise SnapshotError(f"step {step.name!r}: {exc}") from exc
         return self._taken[folder]
+
+    def not_code(self) -> dict[Path, str]:
+        """The folders never snapshotted as code, and what each is."""
+        if self._not_code is None:
+            found: dict[Path, str] = {
+                folder: f"the folder of datastore {name!r}"
+                for name, folder in local_folders(self.workspace).items()
+            }
+            found[self.workspace.dir] = "the workspace folder"
+            self._not_code = found
+        return self._not_code
 
     def git(self, step: PipelineStep) -> dict[str, Any]:
         folder = step.source_path
         if folder not in self._git:
             self._git[folder] = git_info(folder)
         return self._git[folder]
+
+
+def code_notes(snapshot: Snapshot) -> list[str]:
+    """What the plan and ``why`` say of the folders left out of a step's code snapshot."""
+    return [
+        f"folder {rel!r} of the source directory is {what}: left out of the code "
+        "snapshot and fingerprint, so that data written there does not change the code"
+        for rel, what in sorted(snapshot.left_out.items())
+    ]
 
 
 def git_info(folder: Path) -> dict[str, Any]:

@@ -348,6 +348,7 @@ class PipelineRun(StoreRun):
     def describe_plan(self) -> str:
         """One line per step: "will run (reason)" or "reuses step run ID", as at submit."""
         lines = [f"Submitted run {self.id} (experiment {self.experiment.name!r})"]
+        said: set[str] = set()  # a note shared by steps (one source folder) is said once
         for step in self._store.get_steps(self.id):
             reason = step.reuse.get("reason") or ""
             if step.reused_from is not None:
@@ -360,6 +361,9 @@ class PipelineRun(StoreRun):
                 what = f"will run ({reason})" if reason else "will run"
             lines.append(f"  {step.name}: {what}")
             lines += [f"    warning: {w}" for w in step.reuse.get("warnings", [])]
+            notes = [n for n in step.reuse.get("notes", []) if n not in said]
+            said.update(notes)
+            lines += [f"    note: {n}" for n in notes]
         return "\n".join(lines)
 
     def _ipython_display_(self) -> None:

@@ -214,6 +214,7 @@ class StepRun(StepRunFiles, StoreRun):
             "mode": r.reuse.get("mode", "normal"),
             "decision": r.reuse.get("decision", "pending"),
             "reason": r.reuse.get("reason"),
+            "notes": list(r.reuse.get("notes", [])),
             "fingerprint": r.fingerprint,
             "git": r.git,
             "differences": [],

@@ -44,6 +44,7 @@ from .reuse import (
     CodeSnapshots,
     ReuseIndex,
     base_fingerprint,
+    code_notes,
     input_hashes,
     mark_reused,
     results_available,
@@ -296,6 +297,8 @@ class SubmitDecisions:
             )
             record.reuse = self._mode(step, selection[record.name], regenerate)
             record.reuse["data"] = (data_hashes or {}).get(record.name, {})
+            if snapshot.left_out:
+                record.reuse["notes"] = code_notes(snapshot)
             if record.reuse["mode"] == PINNED:
                 self._pin(record)
             else:

@@ -4,7 +4,8 @@ A snapshot is a manifest (relative path -> content hash, size, executable bit)
 stored under ``snapshots/manifests/<id>.json``; file contents are stored once
 under ``snapshots/objects/<hash[:2]>/<hash>``, however many snapshots hold them.
 The folder is filtered by its ``.amlignore`` (else ``.gitignore``); some folders
-are always left out.
+are always left out, and so are the folders a caller names as not code (the engine names
+the workspace's local datastore folders: data delivered there must not change the code).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,9 @@ class Snapshot:
     id: str
     root: str
     files: dict[str, FileEntry] = field(default_factory=dict)
+    #: Folders left out because the caller said they are not code: relative path (ending
+    #: in '/') -> what they are. Not part of the manifest (nor of the id).
+    left_out: dict[str, str] = field(default_factory=dict)
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -96,16 +101,34 @@ def load_ignore(root: Path) -> pathspec.PathSpec[Any] | None:
 class _Scan:
     files: list[tuple[str, str, os.stat_result]] = field(default_factory=list)  # rel, abs, st
     total: int = 0
+    #: Folders that are not code, by identity (st_dev, st_ino) -> what they are.
+    excluded: dict[tuple[int, int], str] = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 def scan(
-    root: Path, max_files: int = DEFAULT_MAX_FILES, max_bytes: int = DEFAULT_MAX_BYTES
+    root: Path,
+    max_files: int = DEFAULT_MAX_FILES,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    exclude: Mapping[Path, str] | None = None,
 ) -> list[tuple[str, str, os.stat_result]]:
-    """List the files of ``root`` that belong in its snapshot, enforcing the size limits."""
+    """List the files of ``root`` that belong in its snapshot, enforcing the size limits.
+
+    ``exclude``: folders that are not code (path -> what they are), left out wherever
+    they appear inside ``root``; ``root`` itself is never left out."""
+    return _scan(root, max_files, max_bytes, exclude).files
+
+
+def _scan(
+    root: Path,
+    max_files: int,
+    max_bytes: int,
+    exclude: Mapping[Path, str] | None,
+) -> _Scan:
     if not root.is_dir():
         raise SnapshotError(f"source directory {str(root)!r} does not exist")
     ignore = load_ignore(root)
-    result = _Scan()
+    result = _Scan(excluded=_identities(exclude or {}))
     _walk(root, "", ignore, result)
     if len(result.files) > max_files or result.total > max_bytes:
         biggest = heapq.nlargest(5, result.files, key=lambda f: f[2].st_size)
@@ -116,7 +139,21 @@ def scan(
             f"Biggest: {names}. List data folders in an .amlignore file there, or raise "
             "JUPYTER_PIPELINES_SNAPSHOT_MAX_FILES / JUPYTER_PIPELINES_SNAPSHOT_MAX_MB"
         )
-    return result.files
+    return result
+
+
+def _identities(folders: Mapping[Path, str]) -> dict[tuple[int, int], str]:
+    """The existing folders among ``folders``, by identity: found however they are reached
+    (a symlink, another spelling of the path)."""
+    found = {}
+    for folder, what in folders.items():
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            found[(st.st_dev, st.st_ino)] = what
+    return found
 
 
 def _walk(
@@ -160,6 +197,9 @@ def _walk(
                 "permissions or list it in .amlignore"
             ) from exc
         if stat.S_ISDIR(st.st_mode):
+            if (st.st_dev, st.st_ino) in out.excluded:
+                out.left_out[relpath + "/"] = out.excluded[(st.st_dev, st.st_ino)]
+                continue
             if (st.st_dev, st.st_ino) in ancestors:
                 log.warning(
                     "snapshot of %s: skipping %r, a symlink to a folder that contains it",
@@ -192,10 +232,15 @@ class SnapshotStore:
         root: str | os.PathLike[str],
         max_files: int = DEFAULT_MAX_FILES,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        exclude: Mapping[Path, str] | None = None,
     ) -> Snapshot:
-        """Snapshot the folder ``root``; unchanged files are neither read nor copied."""
+        """Snapshot the folder ``root``; unchanged files are neither read nor copied.
+
+        ``exclude``: folders that are not code (path -> what they are): left out wherever
+        they lie inside ``root``, and listed in the snapshot's ``left_out``."""
         base = Path(root).resolve()
-        listed = scan(base, max_files, max_bytes)
+        scanned = _scan(base, max_files, max_bytes, exclude)
+        listed = scanned.files
         cached = self.stat_cache.load_prefix(str(base))
         files: dict[str, FileEntry] = {}
         fresh: list[tuple[str, StatKey, str]] = []
@@ -218,7 +263,7 @@ class SnapshotStore:
                 fresh.append((path, key, digest))
             files[rel] = FileEntry(rel, digest, st.st_size, bool(st.st_mode & stat.S_IXUSR))
         self.stat_cache.store(fresh)
-        snapshot = Snapshot(id="", root=str(base), files=files)
+        snapshot = Snapshot(id="", root=str(base), files=files, left_out=scanned.left_out)
         snapshot.id = hash_bytes(canonical_json(snapshot.manifest()))
         self._write_manifest(snapshot)
         return snapshot

@@ -11,6 +11,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import DatastoreError, UnknownDatastoreError, did_you_mean
@@ -86,6 +87,20 @@ def load_record(workspace: WorkspaceLike, name: str) -> DatastoreRecord:
 def default_record(workspace: WorkspaceLike) -> DatastoreRecord:
     """The workspace's default datastore (``workspaceblobstore`` unless another was set)."""
     return next(r for r in load_records(workspace).values() if r.is_default)
+
+
+def local_folders(workspace: WorkspaceLike) -> dict[str, Path]:
+    """The folder of each datastore of ``workspace`` that is a local folder, by name (the
+    built-in ones included); read from the records, without opening any file system."""
+    folders = {}
+    for name, record in load_records(workspace).items():
+        url = record.url
+        if url is None:
+            folders[name] = workspace.datastores_dir / name
+        elif scheme_of(url) in ("file", "local"):
+            path = url.partition("://")[2] if "://" in url else url
+            folders[name] = Path(path).expanduser()
+    return folders
 
 
 def save_record(workspace: WorkspaceLike, record: DatastoreRecord, overwrite: bool) -> None:

@@ -310,14 +310,14 @@ def test_a_file_vanishing_during_the_snapshot_is_left_out(
 ) -> None:
     """The race: a file listed by the scan is deleted before it is copied."""
     src = write(tmp_path / "src", {"a.py": "a", "tmp.lock": "x"})
-    real_scan = snapshot_module.scan
+    real_scan = snapshot_module._scan
 
     def scan_then_delete(*args, **kwargs):  # type: ignore[no-untyped-def]
         listed = real_scan(*args, **kwargs)
         (src / "tmp.lock").unlink()
         return listed
 
-    monkeypatch.setattr(snapshot_module, "scan", scan_then_delete)
+    monkeypatch.setattr(snapshot_module, "_scan", scan_then_delete)
     with caplog.at_level(logging.WARNING):
         snap = store.take(src)
     assert sorted(snap.files) == ["a.py"]
