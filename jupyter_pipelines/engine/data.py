@@ -8,9 +8,7 @@ its StepSpec as plain data, so that other executors can stage it too.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,7 @@ from ..model.data import (
     DatasetConsumptionConfig,
     InputBinding,
     OutputData,
-    OutputFileDatasetConfig,
-    PipelineData,
+    OutputDatasetConfig,
 )
 from ..model.parameters import PipelineParameter
 from ..stores.workspace import Workspace
@@ -134,17 +131,31 @@ class DataBindings:
         return ResolvedInput(entry, dataset.content_hash(), warnings)
 
     # -- outputs -----------------------------------------------------------------------
-    def destination(self, data: OutputData, step_run_id: str) -> dict[str, Any] | None:
-        """Where an output goes when its step succeeds (None: it stays in the run folder)."""
+    def destination(
+        self, data: OutputData, step_run_id: str, default_datastore: Any = None
+    ) -> dict[str, Any]:
+        """Where an output is put on a datastore when its step succeeds.
+
+        An output with a ``destination`` (``OutputFileDatasetConfig(destination=...)``) is
+        copied there. Any other output is where v1 keeps it: on its datastore (for a
+        ``PipelineData``) or the default one (``default_datastore``, the pipeline's, else
+        the workspace's), at ``azureml/{run-id}/{output-name}``, or
+        ``dataset/{run-id}/{output-name}`` for an output dataset config; that place
+        holds the run folder's files themselves (``"link": True``, see
+        ``output_delivery``). ``{run-id}`` is the step run's id.
+        """
         target = getattr(data, "destination", None)
-        if target is None and isinstance(data, PipelineData) and data.datastore is not None:
-            target = (data.datastore, "azureml/{run-id}/{output-name}")
-        registering = isinstance(data, OutputFileDatasetConfig) and data.registration
-        if target is None and not registering:
-            return None
-        store, path = target if isinstance(target, tuple) else (target, None)
+        if target is not None:
+            store, path = target if isinstance(target, tuple) else (target, None)
+        else:
+            store, path = data.datastore or default_datastore, None
+        template = (
+            "dataset/{run-id}/{output-name}"
+            if isinstance(data, OutputDatasetConfig)
+            else "azureml/{run-id}/{output-name}"
+        )
         datastore = self.datastore(store)
-        rel = (path or "dataset/{run-id}/{output-name}").replace("{run-id}", step_run_id)
+        rel = (path or template).replace("{run-id}", step_run_id)
         rel = rel.replace("{output-name}", str(data.name))
         datastore.full_path(rel)  # refuses destinations that leave the datastore
         local = datastore.local_path(rel)
@@ -153,15 +164,17 @@ class DataBindings:
             "path": rel,
             "local": str(local) if local is not None else None,
             "overwrite": bool(data.overwrite),
+            **({} if target is not None else {"link": True}),
         }
         if data.source_globs:
             out["globs"] = list(data.source_globs)
-        if registering:
-            assert isinstance(data, OutputFileDatasetConfig) and data.registration
+        registration = getattr(data, "registration", None)
+        if isinstance(data, OutputDatasetConfig) and registration:
+            tabular = getattr(data, "tabular", None)
             out["register"] = {
-                **data.registration,
-                "kind": "tabular" if data.tabular else "file",
-                "tabular": data.tabular,
+                **registration,
+                "kind": "tabular" if tabular else "file",
+                "tabular": tabular,
             }
         return out
 
@@ -198,72 +211,3 @@ def _stage_dataset(workspace: Workspace, entry: dict[str, Any], target: Path, li
 
     dataset = AbstractDataset.from_definition(workspace, entry["definition"])
     dataset.stage(target, link=link and dataset.kind == "file", overwrite=True)
-
-
-def deliver_outputs(workspace: Workspace, spec: StepSpec) -> dict[str, dict[str, Any]]:
-    """Move or copy finished outputs to their destinations and register datasets.
-
-    Returns, per output with a destination, where it went and what was registered.
-    """
-    from ..stores.datastores import Datastore
-
-    delivered: dict[str, dict[str, Any]] = {}
-    for name, out in spec.outputs.items():
-        dest = out.get("destination")
-        if not dest:
-            continue
-        datastore = Datastore.get(workspace, dest["datastore"])
-        if (
-            datastore.exists(dest["path"])
-            and not dest.get("overwrite")
-            and any(datastore.glob(dest["path"]))
-        ):
-            raise EngineError(
-                f"output {name!r}: destination {dest['path']!r} on datastore "
-                f"{datastore.name!r} already holds files; use as_upload(overwrite=True) or a "
-                "path with {run-id}"
-            )
-        _copy_output(Path(out["final"]), datastore, dest)
-        info: dict[str, Any] = {"datastore": datastore.name, "path": dest["path"]}
-        if dest.get("register"):
-            info["registered"] = _register(workspace, datastore, dest)
-        delivered[name] = info
-    return delivered
-
-
-def _copy_output(source: Path, datastore: Any, dest: dict[str, Any]) -> None:
-    """Copy an output folder to its destination: only the files matching its
-    ``as_upload(source_globs=...)`` when there are some."""
-    globs = dest.get("globs")
-    if source.is_file():  # the step wrote one file at the output's path: that file goes there
-        if not globs or any(fnmatch.fnmatch(source.name, g) for g in globs):
-            datastore._put_files([(source, dest["path"])], True, False)
-        return
-    if not globs and dest.get("local"):
-        local = Path(dest["local"])
-        local.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(source, local, dirs_exist_ok=True)
-        return
-    if not globs:
-        datastore.put_dir(str(source), dest["path"], overwrite=True)
-        return
-    chosen = sorted({p for pattern in globs for p in source.glob(pattern) if p.is_file()})
-    pairs = [(p, f"{dest['path']}/{p.relative_to(source).as_posix()}") for p in chosen]
-    datastore._put_files(pairs, True, False)
-
-
-def _register(workspace: Workspace, datastore: Any, dest: dict[str, Any]) -> dict[str, Any]:
-    from ..stores.datasets import register_from_files
-
-    reg = dest["register"]
-    dataset = register_from_files(
-        workspace,
-        reg["name"],
-        datastore,
-        dest["path"],
-        reg["kind"],
-        reg.get("tabular"),
-        reg.get("description") or "",
-        reg.get("tags") or {},
-    )
-    return {"name": dataset.name, "version": dataset.version}

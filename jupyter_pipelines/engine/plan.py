@@ -179,7 +179,8 @@ class Planner:
         self._environment(step, spec)
         if self.data is not None:
             for out in step.outputs:
-                destination = self.data.destination(out, spec.step_run_id)
+                default = self.pipeline.default_datastore
+                destination = self.data.destination(out, spec.step_run_id, default)
                 if destination is not None and out.name:
                     spec.outputs[out.name]["destination"] = destination
         if isinstance(step, NotebookStep):

@@ -1,13 +1,18 @@
 """A step run's outputs, as v1 hands them out: ``StepRunOutput`` and ``PortDataReference``.
 
-Where an output lives is said as v1 says it, a datastore and a path on it:
+Where an output lives is said as v1 says it, a datastore and a path on it: where the step
+run put it when it succeeded (its record's ``delivered``; see ``output_delivery``):
 
-- an output delivered to a datastore when its step succeeded (``PipelineData(datastore=)``,
-  ``OutputFileDatasetConfig(destination=)``, ``register_on_complete``) is where it was
-  delivered: that datastore and path (the step run records them under ``delivered``);
-- any other output stays in the workspace's run folder, ``.pipelines/runs/``, which is the
-  datastore ``workspaceartifactstore`` here (v1's name for the store of run artifacts,
-  registered on first use): its path is ``<pipeline run id>/<step>/outputs/<output name>``.
+- an output with a destination (``OutputFileDatasetConfig(destination=...)``) is there;
+- any other output is where v1 keeps it: ``azureml/<step run id>/<name>`` on its
+  ``PipelineData``'s datastore or the default one (``dataset/<step run id>/<name>`` for
+  an output dataset config), which on a local datastore holds the run folder's own files.
+
+A reused step run reports the place of the run it reused. An output recorded before
+outputs had a place (or whose datastore was unregistered since) is reported in the
+workspace's run folder, ``.pipelines/runs/``, as the datastore ``workspaceartifactstore``
+(v1's name for the store of run artifacts, registered on first use), at
+``<pipeline run id>/<step>/outputs/<output name>``.
 
 A PortDataReference is a ``DataReference``, so it is also an input of a later pipeline:
 ``arguments=["--data", ref], inputs=[ref]``, or ``ref.as_download()`` / ``ref.as_mount()``.

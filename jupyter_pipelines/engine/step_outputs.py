@@ -22,8 +22,8 @@ from ..errors import EngineError
 from ..executors.base import StepSpec
 from ..stores.runstore import StepRecord
 from ..stores.workspace import Workspace
-from .data import deliver_outputs
 from .files import collect_sources
+from .output_delivery import deliver_outputs
 from .reuse import hash_outputs
 
 #: The note left in ``<step>/outputs/`` of a step that did not succeed.

@@ -28,8 +28,8 @@ class OutputData:
     """Base of step outputs: a named directory that one step writes and others read."""
 
     is_step_output = True
-    #: The datastore the output is delivered to when its step succeeds (None: it stays in
-    #: the run folder).
+    #: The datastore the output is kept on when its step succeeds, at
+    #: ``azureml/{run-id}/{output-name}`` (None: the pipeline's or workspace's default).
     datastore: Any = None
     mode = "mount"
     overwrite = False
@@ -189,8 +189,9 @@ class OutputFileDatasetConfig(OutputDatasetConfig):
     """A step output written as files, optionally to a datastore path (v1 name).
 
     ``destination`` is ``(datastore, "path/{run-id}/{output-name}")`` or a datastore;
-    without it the output stays in the step run's folder. ``{run-id}`` is the step
-    run's id and ``{output-name}`` the output's name.
+    without it the output is kept on the default datastore at
+    ``dataset/{run-id}/{output-name}``, as in v1. ``{run-id}`` is the step run's id and
+    ``{output-name}`` the output's name.
     """
 
     def __init__(

@@ -75,7 +75,9 @@ class AbstractDatastoreFiles:
     def full_path(self, relative: str | os.PathLike[str] | None = "") -> str:
         """The path inside ``fs`` of ``relative`` (see ``relative`` for what is refused)."""
         rel = self.relative(relative)
-        return f"{self.root.rstrip('/')}/{rel}" if rel else self.root
+        if not rel or not self.root:  # a file system rooted at the datastore (dir://)
+            return rel or self.root
+        return f"{self.root.rstrip('/')}/{rel}"
 
     def _relative_of(self, full: str) -> str:
         base = self.root.rstrip("/") + "/"
@@ -198,6 +200,8 @@ class AbstractDatastoreFiles:
             if local is not None:
                 _copy_atomically(src, Path(full))
             else:
+                # file systems with folders (sftp, smb, dir://) need the parent first
+                self.fs.makedirs(posixpath.dirname(full), exist_ok=True)
                 self.fs.put_file(str(src), full)
             count += 1
         return count

@@ -5,6 +5,7 @@ fully reused rerun."""
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -81,7 +82,8 @@ def submit(project: Project, pipeline: Pipeline, experiment: str = "family") -> 
 
 
 def check_outputs(run: PipelineRun, origin: PipelineRun, tmp: Path) -> None:
-    """gen's output lives in the run folder of ``origin``; use's was delivered."""
+    """gen's PipelineData is where v1 keeps it, on the default datastore at
+    ``azureml/<gen's step run id in origin>/data``; use's was delivered to its destination."""
     gen, use = run.get_step_run("gen"), run.get_step_run("use")
     outputs = gen.get_outputs()
     assert list(outputs) == ["data"]
@@ -89,9 +91,11 @@ def check_outputs(run: PipelineRun, origin: PipelineRun, tmp: Path) -> None:
     ref = gen.get_output("data").get_port_data_reference()
     assert isinstance(ref, PortDataReference)
     assert ref.name == "data" and ref.pipeline_run_id == origin.id
-    assert ref.datastore_name == "workspaceartifactstore"
-    assert ref.path_on_datastore == f"{origin.id}/gen/outputs/data"
-    assert ref.datastore.local_path(ref.path_on_datastore) == gen.get_output_path("data")
+    assert ref.datastore_name == "workspaceblobstore"
+    assert ref.path_on_datastore == f"azureml/{origin.get_step_run('gen').id}/data"
+    on_store = ref.datastore.local_path(ref.path_on_datastore) / "data.txt"
+    in_run = gen.get_output_path("data") / "data.txt"
+    assert os.path.samefile(on_store, in_run)  # the run folder's file itself: not a copy
     assert ref.download(str(tmp / "gen")) == 1
     assert (tmp / "gen" / ref.path_on_datastore / "data.txt").read_text() == "a,b\n"
     assert ref.download(str(tmp / "gen")) == 0  # kept, not overwritten
@@ -221,7 +225,7 @@ def test_a_fresh_run_and_its_reused_rerun_are_v1_runs(
 def test_outputs_feed_a_later_pipeline_and_the_run_saves_its_pipeline(project: Project) -> None:
     run = submit(project, two_steps(project))
     project.script("src/consume.py", CONSUME)
-    in_run_folder = run.get_step_run("gen").get_output_data("data")
+    on_default_store = run.get_step_run("gen").get_output_data("data")
     delivered = run.get_step_run("use").get_output_data("result").as_download("delivered")
     later = Pipeline(
         steps=[
@@ -229,8 +233,8 @@ def test_outputs_feed_a_later_pipeline_and_the_run_saves_its_pipeline(project: P
                 "consume.py",
                 name="consume_mounted",
                 source_directory="src",
-                arguments=[in_run_folder],
-                inputs=[in_run_folder],
+                arguments=[on_default_store],
+                inputs=[on_default_store],
             ),
             PythonScriptStep(
                 "consume.py",
