@@ -192,6 +192,7 @@ class AbstractDatastoreFiles:
     def _put_files(self, pairs: list[tuple[Path, str]], overwrite: bool, progress: bool) -> int:
         local = self.local_path()
         count = 0
+        made: set[str] = set()
         for src, rel in _progress(pairs, progress, f"Uploading to {self.name}"):
             full = self.full_path(rel)
             if not overwrite and self.fs.exists(full):
@@ -200,8 +201,10 @@ class AbstractDatastoreFiles:
             if local is not None:
                 _copy_atomically(src, Path(full))
             else:
-                # file systems with folders (sftp, smb, dir://) need the parent first
-                self.fs.makedirs(posixpath.dirname(full), exist_ok=True)
+                parent = posixpath.dirname(full)
+                if parent and parent not in made:  # sftp, smb, dir:// need it; once each
+                    self.fs.makedirs(parent, exist_ok=True)
+                    made.add(parent)
                 self.fs.put_file(str(src), full)
             count += 1
         return count
