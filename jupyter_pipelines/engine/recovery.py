@@ -21,7 +21,7 @@ def reap_if_orphaned(store: RunStore, run: RunRecord) -> RunRecord:
         if time.time() - run.created < START_GRACE_SECONDS:
             return run
         reason = "the run driver never started"
-    elif is_alive(run.driver_pid, run.driver_started):
+    elif is_alive(run.driver_pid, run.driver_started, marker=run.id):
         return run
     else:
         reason = (
@@ -65,4 +65,6 @@ def run_is_over(store: RunStore, run_id: str) -> bool:
         return True
     if run.status in st.TERMINAL:
         return True
-    return run.driver_pid is not None and not is_alive(run.driver_pid, run.driver_started)
+    return run.driver_pid is not None and not is_alive(
+        run.driver_pid, run.driver_started, marker=run.id
+    )

@@ -38,10 +38,17 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
-def is_alive(pid: int | None, started: float | None) -> bool:
+#: How far two readings of one process's start time may differ. psutil derives it from the
+#: boot time, which the kernel recomputes from the wall clock, so clock adjustments make
+#: readings drift by a second or so; a recycled pid is never that close.
+START_TIME_TOLERANCE_S = 2.0
+
+
+def is_alive(pid: int | None, started: float | None, marker: str | None = None) -> bool:
     """Whether process ``pid`` that started at ``started`` (unix time) still runs.
 
-    Comparing start times guards against a recycled pid.
+    Comparing start times guards against a recycled pid. When they differ by more than the
+    tolerance, a process whose command line holds ``marker`` (a run id) is still the one.
     """
     if not pid:
         return False
@@ -50,9 +57,11 @@ def is_alive(pid: int | None, started: float | None) -> bool:
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
         created = proc.create_time()
-    except psutil.NoSuchProcess:
+        if started is None or abs(created - started) < START_TIME_TOLERANCE_S:
+            return True
+        return marker is not None and any(marker in part for part in proc.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
-    return started is None or abs(created - started) < 1.0
 
 
 def process_start_time(pid: int) -> float | None:
