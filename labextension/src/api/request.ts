@@ -9,16 +9,38 @@ import type { Issue } from './types';
 
 export const API_PREFIX = 'jupyter-pipelines/api';
 
-/** An error answer of the API: its HTTP status, message and (for 400) validation issues. */
+/**
+ * An error answer of the API: its HTTP status, message, (for 400) validation issues, and (for
+ * v1's run requests) the `target` field the server named as wrong.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly issues: Issue[] = []
+    readonly issues: Issue[] = [],
+    readonly target: string | null = null
   ) {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/**
+ * The ApiError of an error answer's JSON: the API's `{message, error, issues}` or v1's
+ * `{"error": {"message", "target", ...}}` (the run requests of published pipelines).
+ */
+export function errorFromAnswer(status: number, data: unknown, fallback: string): ApiError {
+  if (data && typeof data === 'object') {
+    const body = data as Record<string, any>;
+    if (body.error && typeof body.error === 'object') {
+      const v1 = body.error as Record<string, any>;
+      return new ApiError(status, String(v1.message ?? fallback), [], v1.target ? String(v1.target) : null);
+    }
+    if (body.message) {
+      return new ApiError(status, String(body.message), Array.isArray(body.issues) ? body.issues : []);
+    }
+  }
+  return new ApiError(status, fallback);
 }
 
 /** The full URL of an API path such as `runs/abc/steps`. */
@@ -68,6 +90,19 @@ export async function requestAPI<T>(
       url += `?${qs}`;
     }
   }
+  return requestURL<T>(url, init, settings, path);
+}
+
+/**
+ * Call a URL of this Jupyter server (under its base URL: a published pipeline's `endpoint`)
+ * and return its JSON answer; errors as requestAPI's.
+ */
+export async function requestURL<T>(
+  url: string,
+  init: { method?: string; body?: unknown } = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  label: string = url
+): Promise<T> {
   const request: RequestInit = { method: init.method ?? (init.body === undefined ? 'GET' : 'POST') };
   if (init.body !== undefined) {
     request.body = JSON.stringify(init.body);
@@ -89,11 +124,7 @@ export async function requestAPI<T>(
     }
   }
   if (!response.ok) {
-    const message =
-      (data && typeof data === 'object' && data.message) ||
-      `${response.status} ${response.statusText} from ${path}`;
-    const issues = (data && typeof data === 'object' && data.issues) || [];
-    throw new ApiError(response.status, message, issues);
+    throw errorFromAnswer(response.status, data, `${response.status} ${response.statusText} from ${label}`);
   }
   return data as T;
 }

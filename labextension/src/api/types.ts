@@ -139,3 +139,64 @@ export interface StepDoc {
   environment?: Record<string, unknown>;
   [key: string]: unknown;
 }
+
+/** A published pipeline's or endpoint's status: a Disabled one refuses to run (409). */
+export type PublishedStatus = 'Active' | 'Disabled';
+
+/** A published pipeline (`published`, `published/{id}`): frozen document and code, run by id. */
+export interface PublishedPipeline {
+  id: string;
+  name: string;
+  description: string;
+  version: string | null;
+  status: PublishedStatus;
+  graph_id: string;
+  total_run_steps: number;
+  continue_on_step_failure: boolean | null;
+  /** Epoch seconds. */
+  created: number;
+  /** The frozen document's declared parameters. */
+  parameters: Record<string, ParameterDoc>;
+  /** The URL to POST v1's run request to (on the server that answered). */
+  endpoint: string | null;
+  /** The endpoint versions that run it. */
+  endpoints: { id: string; version: string }[];
+}
+
+/** One version of a pipeline endpoint. */
+export interface EndpointVersion {
+  version: string;
+  pipeline_id: string;
+  pipeline_name: string | null;
+  pipeline_status: PublishedStatus | null;
+  default: boolean;
+  /** The URL running this version. */
+  endpoint: string | null;
+}
+
+/** A pipeline endpoint (`pipeline-endpoints`): one name and URL over published versions. */
+export interface PipelineEndpoint {
+  id: string;
+  name: string;
+  description: string;
+  status: PublishedStatus;
+  default_version: string;
+  /** The URL running the default version. */
+  endpoint: string | null;
+  versions: EndpointVersion[];
+  created: number;
+}
+
+/** The answer of `POST published`: the published pipeline, and the endpoint it joined. */
+export interface PublishAnswer extends PublishedPipeline {
+  endpoint_added?: PipelineEndpoint;
+}
+
+/** v1's answer to a run request (`PipelineRunEntity`): `Id` is the new run's id. */
+export interface V1RunAnswer {
+  Id: string;
+  RunHistoryExperimentName?: string;
+  PipelineId?: string;
+  Status?: { StatusCode?: string };
+  [key: string]: unknown;
+}

@@ -16,6 +16,8 @@ import { StepProperties, type RunScope } from './PropertiesPanel';
 export interface EditorActions {
   save(): Promise<void>;
   run(scope?: RunScope): Promise<void>;
+  /** Publish the file (a dialog, then POST published). */
+  publish(): Promise<void>;
   openRun(runId: string): void;
   openPath(path: string): void;
   openWithTextEditor(): void;
@@ -138,6 +140,9 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
         </button>
         <button data-testid="tb-run" className="jp-mod-run" title="Run the pipeline" onClick={() => void actions.run()}>
           ▶ Run
+        </button>
+        <button data-testid="tb-publish" title="Publish the pipeline (frozen, with a URL to run it; optionally to an endpoint)" onClick={() => void actions.publish()}>
+          Publish…
         </button>
         <span className="jp-PipelineEditor-hint">Drag notebooks and scripts from the file browser onto the canvas.</span>
       </div>

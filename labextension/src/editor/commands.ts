@@ -11,6 +11,7 @@ export const CommandIDs = {
   create: 'jupyter-pipelines:new-pipeline',
   save: 'jupyter-pipelines:editor-save',
   run: 'jupyter-pipelines:editor-run',
+  publish: 'jupyter-pipelines:editor-publish',
   del: 'jupyter-pipelines:editor-delete',
   copy: 'jupyter-pipelines:editor-copy',
   cut: 'jupyter-pipelines:editor-cut',
@@ -46,6 +47,12 @@ export function addEditorCommands(app: JupyterFrontEnd, tracker: WidgetTracker<P
     label: 'Run Pipeline',
     isEnabled: ready,
     execute: () => current()?.run()
+  });
+  commands.addCommand(CommandIDs.publish, {
+    label: 'Publish Pipeline…',
+    caption: 'Publish the pipeline: frozen with its code, run by id or URL, optionally in an endpoint',
+    isEnabled: ready,
+    execute: () => current()?.publish()
   });
   commands.addCommand(CommandIDs.del, {
     label: 'Delete Selected Steps',

@@ -1,6 +1,7 @@
 /**
- * The "Pipelines" left sidebar: the workspace's pipeline files, then its experiments and their
- * runs (status, start, duration, reuse), with open / cancel / rerun actions and a filter.
+ * The "Pipelines" left sidebar: the workspace's pipeline files, its published pipelines (by
+ * endpoint), then its experiments and their runs (status, start, duration, reuse), with open /
+ * cancel / rerun / submit actions and a filter.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
@@ -9,7 +10,9 @@ import * as React from 'react';
 
 import type { RunSummary } from '../api/types';
 import { elapsed, formatDuration, formatTime, isActive, runLabel, runUiStatus } from './format';
+import { PublishedActions, PublishedSection } from './PublishedSection';
 import { StatusBadge } from './StatusBadge';
+import { usePublishing } from './usePublishing';
 import { ExperimentRuns, useRunsList } from './useRunsList';
 
 /** What the sidebar asks its host to do. */
@@ -133,6 +136,20 @@ export function PipelinesSidebar(props: {
   const [filter, setFilter] = React.useState('');
   const [limit, setLimit] = React.useState(25);
   const data = useRunsList(props.visible, limit, props.refreshToken ?? 0);
+  const publishing = usePublishing(props.visible, props.refreshToken ?? 0);
+  const { openRun } = props.actions;
+  const { refresh: refreshRuns } = data;
+  const { refresh: refreshPublishing } = publishing;
+  const publishedActions: PublishedActions = React.useMemo(
+    () => ({
+      submitted: (runId: string) => {
+        refreshRuns();
+        openRun(runId);
+      },
+      reload: refreshPublishing
+    }),
+    [openRun, refreshRuns, refreshPublishing]
+  );
   const now = (data.updated ?? Date.now()) / 1000;
   const lower = filter.trim().toLowerCase();
   const pipelines = data.pipelines.filter(p => !lower || p.toLowerCase().includes(lower));
@@ -149,7 +166,10 @@ export function PipelinesSidebar(props: {
           className="jp-Pipelines-iconButton"
           data-testid="runs-refresh"
           title="Refresh"
-          onClick={() => data.refresh()}
+          onClick={() => {
+            data.refresh();
+            publishing.refresh();
+          }}
         >
           <refreshIcon.react tag="span" />
         </button>
@@ -158,7 +178,7 @@ export function PipelinesSidebar(props: {
         className="jp-Pipelines-filter jp-mod-styled"
         data-testid="runs-filter"
         type="search"
-        placeholder="Filter by experiment, pipeline, status, run id"
+        placeholder="Filter by experiment, pipeline, endpoint, status, run id"
         value={filter}
         onChange={e => setFilter(e.target.value)}
       />
@@ -189,6 +209,7 @@ export function PipelinesSidebar(props: {
           </ul>
         )}
       </section>
+      <PublishedSection data={publishing} filter={filter} actions={publishedActions} />
       <section className="jp-Pipelines-section">
         <h3>Experiments</h3>
         {groups.length === 0 ? (

@@ -2,7 +2,8 @@
  * The runs plugin: the "Pipelines" left sidebar (restored by the layout restorer), the run
  * views (main-area tabs tracked and restored), and the commands:
  * `jupyter-pipelines:open-run` {runId}, `jupyter-pipelines:cancel-run` {runId},
- * `jupyter-pipelines:rerun` {runId}, `jupyter-pipelines:show-runs`.
+ * `jupyter-pipelines:rerun` {runId}, `jupyter-pipelines:show-runs`,
+ * `jupyter-pipelines:refresh-sidebar` (the editor calls it after publishing).
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
@@ -17,7 +18,8 @@ export const RunCommandIDs = {
   openRun: 'jupyter-pipelines:open-run',
   cancelRun: 'jupyter-pipelines:cancel-run',
   rerun: 'jupyter-pipelines:rerun',
-  showRuns: 'jupyter-pipelines:show-runs'
+  showRuns: 'jupyter-pipelines:show-runs',
+  refreshSidebar: 'jupyter-pipelines:refresh-sidebar'
 } as const;
 
 const SIDEBAR_ID = 'jp-pipelines-sidebar';
@@ -89,6 +91,10 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       caption: 'Show the Pipelines sidebar',
       execute: () => shell.activateById(SIDEBAR_ID)
     });
+    commands.addCommand(RunCommandIDs.refreshSidebar, {
+      label: 'Refresh the Pipelines Sidebar',
+      execute: () => sidebar?.refresh()
+    });
     palette?.addItem({ command: RunCommandIDs.showRuns, category: 'Pipelines' });
 
     sidebar = new PipelinesSidebarWidget({
@@ -98,7 +104,7 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
       rerunRun: rerunAndOpen
     });
     sidebar.title.icon = pipelinesRunsIcon;
-    sidebar.title.caption = 'Pipelines: pipeline files, experiments and runs';
+    sidebar.title.caption = 'Pipelines: pipeline files, published pipelines, experiments and runs';
     shell.add(sidebar, 'left', { rank: 650 });
 
     if (restorer) {
