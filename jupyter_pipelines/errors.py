@@ -36,6 +36,11 @@ class ParameterError(ModelError):
     """A pipeline parameter value is unknown or of the wrong type."""
 
 
+class RecurrenceError(ModelError, ValueError):
+    """A schedule recurrence is malformed (a frequency, hour or week day v1 does not accept);
+    v1 raises ValueError there."""
+
+
 class StoreError(PipelinesError):
     """The workspace or its run store could not be read or written."""
 
@@ -78,6 +83,10 @@ class ModelPathNotFoundException(WebserviceException):
 
 class UnknownPublishedPipelineError(StoreError):
     """No published pipeline of the workspace has the given id."""
+
+
+class UnknownScheduleError(StoreError):
+    """No schedule has the id asked for."""
 
 
 class UnknownPipelineEndpointError(StoreError):
@@ -124,6 +133,11 @@ class PublishingError(EngineError, ValueError):
 
 class PipelineDisabledError(PublishingError):
     """A Disabled published pipeline or pipeline endpoint was asked to run."""
+
+
+class ScheduleError(PublishingError):
+    """A schedule cannot be made or changed as asked (a recurrence and a datastore at once,
+    a parameter its pipeline lacks); v1 raises ValueError there."""
 
 
 class ServerError(PipelinesError):
