@@ -1,11 +1,17 @@
 """Publishing in a real JupyterLab: the editor's Publish dialog (saving unsaved edits first,
 the server's refusal shown under the field it names, a new and an existing endpoint), the
 Pipelines sidebar's published pipelines by endpoint (URLs to copy, the default marked), a
-Submit with a parameter that runs, and a disabled version whose Submit is refused."""
+Submit with a parameter that runs, a disabled version whose Submit is refused, and the
+sidebar's schedules (the trigger in words, the next fire, the last run, disable).
+
+The lab's scheduler ticks every second here (``JUPYTER_PIPELINES_SCHEDULER_TICK``), so that a
+schedule's first fire comes within the test."""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,11 +26,26 @@ from tests.browser.scenarios import (
     open_sidebar,
     step_node,
 )
-from tests.browser.support import Lab, save_flow_pipeline, wait_for
+from tests.browser.support import Lab, LabError, open_lab, save_flow_pipeline, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
 PUBLISH_DIALOG = '[data-testid="publish-dialog"]'
+TICK_ENV = "JUPYTER_PIPELINES_SCHEDULER_TICK"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fast_scheduler() -> Iterator[None]:
+    """The module's lab checks its schedules every second (set before ``lab`` starts)."""
+    before = os.environ.get(TICK_ENV)
+    os.environ[TICK_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(TICK_ENV, None)
+        else:
+            os.environ[TICK_ENV] = before
 
 
 def publish_dialog(page: Any, editor: Any) -> Any:
@@ -200,3 +221,99 @@ def test_publish_from_the_editor_then_submit_and_disable_from_the_sidebar(
     )
     expect(by_testid(row, "published-url")).to_have_text(adhoc["endpoint"])
     shot(page, "standalone-published")
+
+
+def schedules_route(lab: Lab) -> dict[str, Any]:
+    """The ``schedules`` resource, or a skip naming what is missing."""
+    try:
+        return dict(lab.api("schedules"))
+    except LabError as exc:
+        if " 404" in str(exc):
+            pytest.skip("the server has no schedules route yet (server/routes.py)")
+        raise
+
+
+def test_schedules_in_the_sidebar_in_words_with_next_fire_last_run_and_disable(
+    lab: Lab, page: Any, shot: Any
+) -> None:
+    schedules_route(lab)
+    path = save_flow_pipeline(lab.root, "scheduled_flow.pipeline.yaml")
+    published = lab.api("published", {"path": path.name, "name": "scheduled"})
+    # Without a start time a schedule fires at once (v1), then every 2 hours.
+    soon = lab.api(
+        "schedules",
+        {
+            "name": "every-2-hours",
+            "pipeline_id": published["id"],
+            "experiment_name": "scheduled",
+            "recurrence": {"frequency": "Hour", "interval": 2},
+        },
+    )
+    weekly = lab.api(
+        "schedules",
+        {
+            "name": "weekly-report",
+            "pipeline_id": published["id"],
+            "experiment_name": "scheduled",
+            "pipeline_parameters": {"rows": 2},
+            "recurrence": {
+                "frequency": "Week",
+                "interval": 1,
+                "week_days": ["Monday", "Friday"],
+                "time_of_day": "09:30",
+                "start_time": "2024-01-01T00:00:00",
+            },
+        },
+    )
+    fired = wait_for(
+        lambda: (lab.api(f"schedules/{soon['id']}").get("last_run") or {}).get("run_id"),
+        60,
+        "the schedule's first fire (the lab's scheduler)",
+    )
+
+    # 1. Each schedule with its trigger in the server's words and its next fire.
+    open_lab(page, lab)
+    sidebar = open_sidebar(page)
+    section = by_testid(sidebar, "schedules-section")
+    expect(section, "the sidebar has no schedules-section").to_be_visible()
+    rows = {}
+    for schedule in (soon, weekly):
+        row = section.locator(f'[data-testid="schedule-row"][data-schedule-id="{schedule["id"]}"]')
+        expect(row, f"no schedule-row for {schedule['name']}").to_be_visible(timeout=15_000)
+        expect(by_testid(row, "schedule-recurrence")).to_have_text(schedule["trigger_text"])
+        rows[schedule["name"]] = row
+    assert soon["trigger_text"] == "every 2 hours", soon["trigger_text"]
+    assert "Monday, Friday" in weekly["trigger_text"], weekly["trigger_text"]
+    expect(by_testid(rows["every-2-hours"], "schedule-next")).to_contain_text(
+        re.compile(r"\(in 2 h\)")
+    )
+    expect(by_testid(rows["weekly-report"], "schedule-next")).to_contain_text(
+        re.compile(r"\(in \d+ (min|h|days)\)")
+    )
+    expect(by_testid(rows["weekly-report"], "schedule-last-run")).to_have_count(0)
+
+    # 2. The last run of the schedule that fired: a click opens its run view.
+    last = by_testid(rows["every-2-hours"], "schedule-last-run")
+    expect(last, "the fired schedule shows no schedule-last-run").to_have_attribute(
+        "data-run-id", fired, timeout=15_000
+    )
+    shot(page, "schedules")
+    last.click()
+    view = page.locator(f'[data-testid="run-view"][data-run-id="{fired}"]')
+    expect(view, "clicking the last run opened no run view of it").to_be_visible()
+    for name in ("make_data", "train"):
+        expect_status(step_node(view, name), "finished", lab, timeout=LONG)
+    assert lab.api(f"runs/{fired}")["experiment"] == "scheduled"
+    shot(page, "schedule-last-run-view")
+
+    # 3. Disable: the row says so, has no next fire, and the server has it Disabled.
+    by_testid(rows["every-2-hours"], "toggle-status").click()
+    expect(rows["every-2-hours"]).to_have_attribute("data-status", "Disabled", timeout=15_000)
+    expect(by_testid(rows["every-2-hours"], "schedule-next")).to_contain_text("none while disabled")
+    assert lab.api(f"schedules/{soon['id']}")["status"] == "Disabled"
+    shot(page, "schedule-disabled")
+
+    # 4. Enable it again.
+    by_testid(rows["every-2-hours"], "toggle-status").click()
+    expect(rows["every-2-hours"]).to_have_attribute("data-status", "Active", timeout=15_000)
+    assert lab.api(f"schedules/{soon['id']}")["status"] == "Active"

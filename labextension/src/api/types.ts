@@ -200,3 +200,55 @@ export interface V1RunAnswer {
   Status?: { StatusCode?: string };
   [key: string]: unknown;
 }
+
+/** One fire of a schedule: when it was due, what triggered it, the run it started. */
+export interface ScheduleFire {
+  /** ISO 8601 times (UTC). */
+  due: string;
+  fired: string;
+  missed_since: string | null;
+  trigger: string;
+  changed_path: string | null;
+  run_id: string | null;
+  experiment: string | null;
+  /** The run's status now (null when it is gone or none started). */
+  run_status: Status | null;
+  error: string | null;
+}
+
+/** A schedule (`schedules`): a recurrence or a datastore trigger that submits a published pipeline. */
+export interface Schedule {
+  id: string;
+  name: string;
+  description: string | null;
+  status: PublishedStatus;
+  kind: string;
+  pipeline_id: string | null;
+  pipeline_endpoint_id: string | null;
+  /** The published pipeline's or endpoint's name. */
+  pipeline_name: string | null;
+  experiment_name: string;
+  pipeline_parameters: Record<string, unknown> | null;
+  recurrence: Record<string, unknown> | null;
+  datastore_name: string | null;
+  path_on_datastore: string | null;
+  polling_interval: number | null;
+  data_path_parameter_name: string | null;
+  /** When it fires, in words ("every day at 09:00 (UTC)"). */
+  trigger_text: string;
+  /** The next fire time: ISO 8601 and epoch seconds (null: none, e.g. Disabled). */
+  next_fire: string | null;
+  next_fire_ts: number | null;
+  last_run: ScheduleFire | null;
+  created: string;
+  updated: string;
+}
+
+/** Which process fires the workspace's schedules (`schedules` answers it beside them). */
+export interface SchedulerInfo {
+  holder: string | null;
+  live: boolean;
+  this_server: boolean;
+  pid?: number;
+  host?: string;
+}

@@ -123,10 +123,12 @@ function VersionRow(props: { group: EndpointGroup; entry: VersionEntry; actions:
             ★ default
           </span>
         )}
-        <span className="jp-Pipelines-mono" title={entry.pipelineId}>
+        <span
+          className="jp-Pipelines-mono"
+          title={`published pipeline ${entry.pipelineId}${entry.pipeline ? `, published ${formatTime(entry.pipeline.created)}` : ''}`}
+        >
           {entry.pipelineId.slice(0, 8)}
         </span>
-        {entry.pipeline && <span title="published">{formatTime(entry.pipeline.created)}</span>}
       </div>
       <EntryButtons
         url={entry.url}

@@ -1,7 +1,7 @@
 /**
  * The "Pipelines" left sidebar: the workspace's pipeline files, its published pipelines (by
- * endpoint), then its experiments and their runs (status, start, duration, reuse), with open /
- * cancel / rerun / submit actions and a filter.
+ * endpoint) and schedules, then its experiments and their runs (status, start, duration,
+ * reuse), with open / cancel / rerun / submit / enable / disable actions and a filter.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
@@ -11,6 +11,7 @@ import * as React from 'react';
 import type { RunSummary } from '../api/types';
 import { elapsed, formatDuration, formatTime, isActive, runLabel, runUiStatus } from './format';
 import { PublishedActions, PublishedSection } from './PublishedSection';
+import { ScheduleActions, SchedulesSection } from './SchedulesSection';
 import { StatusBadge } from './StatusBadge';
 import { usePublishing } from './usePublishing';
 import { ExperimentRuns, useRunsList } from './useRunsList';
@@ -150,6 +151,10 @@ export function PipelinesSidebar(props: {
     }),
     [openRun, refreshRuns, refreshPublishing]
   );
+  const scheduleActions: ScheduleActions = React.useMemo(
+    () => ({ openRun, reload: refreshPublishing }),
+    [openRun, refreshPublishing]
+  );
   const now = (data.updated ?? Date.now()) / 1000;
   const lower = filter.trim().toLowerCase();
   const pipelines = data.pipelines.filter(p => !lower || p.toLowerCase().includes(lower));
@@ -210,6 +215,14 @@ export function PipelinesSidebar(props: {
         )}
       </section>
       <PublishedSection data={publishing} filter={filter} actions={publishedActions} />
+      <SchedulesSection
+        schedules={publishing.schedules}
+        scheduler={publishing.scheduler}
+        loading={publishing.loading}
+        filter={filter}
+        actions={scheduleActions}
+        now={now}
+      />
       <section className="jp-Pipelines-section">
         <h3>Experiments</h3>
         {groups.length === 0 ? (

@@ -16,6 +16,39 @@ export function formatTime(ts: number | null | undefined): string {
   return `${date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
 }
 
+/** How far `ts` (epoch seconds) is from `now`: "in 45 s", "in 12 min", "3 h ago", "in 2 days". */
+export function formatRelative(ts: number | null | undefined, now: number = Date.now() / 1000): string {
+  if (ts === null || ts === undefined || !Number.isFinite(ts)) {
+    return '';
+  }
+  const delta = ts - now;
+  const s = Math.abs(delta);
+  const text =
+    s < 1
+      ? 'now'
+      : s < 60
+        ? `${Math.round(s)} s`
+        : s < 3600
+          ? `${Math.round(s / 60)} min`
+          : s < 86400 * 2
+            ? `${Math.round(s / 3600)} h`
+            : `${Math.round(s / 86400)} days`;
+  if (text === 'now') {
+    return text;
+  }
+  return delta > 0 ? `in ${text}` : `${text} ago`;
+}
+
+/** An ISO 8601 time as epoch seconds (null when absent or unreadable). */
+export function isoSeconds(iso: string | null | undefined): number | null {
+  if (!iso) {
+    return null;
+  }
+  // The server's times are UTC; one without a zone is read as UTC too.
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
+  return Number.isFinite(ms) ? ms / 1000 : null;
+}
+
 /** A duration in seconds as "850 ms", "12.3 s", "4m 05s" or "2h 03m". */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) {
