@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import publishing  # argparse only, like this module
 
     publishing.add_parsers(command)
+    from . import schedules  # argparse only, like this module
+
+    schedules.add_parsers(command)
     return parser
 
 
@@ -149,12 +152,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         UnknownPipelineEndpointError,
         UnknownPublishedPipelineError,
         UnknownRunError,
+        UnknownScheduleError,
     )
-    from . import commands, publishing
+    from . import commands, publishing, schedules
 
     name = f"cmd_{args.command}"
     try:
-        handler = getattr(commands, name, None) or getattr(publishing, name)
+        handler = (
+            getattr(commands, name, None)
+            or getattr(publishing, name, None)
+            or getattr(schedules, name)
+        )
         return int(handler(args))
     except PipelineValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -162,7 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ModelError, ParameterError, SelectionError, PublishingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (UnknownRunError, UnknownPublishedPipelineError, UnknownPipelineEndpointError) as exc:
+    except (
+        UnknownRunError,
+        UnknownPublishedPipelineError,
+        UnknownPipelineEndpointError,
+        UnknownScheduleError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NOT_FOUND
     except PipelinesError as exc:

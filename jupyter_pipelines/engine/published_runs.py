@@ -229,6 +229,8 @@ def run_endpoint(
     pipeline_parameters: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
     origin: Mapping[str, Any] | None = None,
+    continue_on_step_failure: bool | None = None,
+    description: str | None = None,
 ) -> str:
     """Start a run of a version (default: the default one) of an Active pipeline endpoint."""
     record = get_endpoint(workspace, endpoint_id)
@@ -243,7 +245,9 @@ def run_endpoint(
         pipeline_id,
         experiment_name,
         pipeline_parameters=pipeline_parameters,
+        continue_on_step_failure=continue_on_step_failure,
         tags=tags,
+        description=description,
         origin={
             "pipeline_endpoint_id": record.id,
             "pipeline_endpoint_name": record.name,

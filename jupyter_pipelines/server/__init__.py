@@ -1,4 +1,5 @@
-"""The Jupyter server extension: one PipelinesService per server, REST routes and run events."""
+"""The Jupyter server extension: one PipelinesService per server, REST routes, run events and
+the scheduler loop."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     web_app.settings[SETTINGS_KEY] = service
     setup_routes(web_app)
     serverapp.log.info("jupyter_pipelines: workspace %s", service.workspace.dir)
+    from .scheduler import start_scheduler
+
+    start_scheduler(web_app, service.workspace)
 
 
 load_jupyter_server_extension = _load_jupyter_server_extension

@@ -23,6 +23,7 @@ from ..errors import (
     UnknownPipelineEndpointError,
     UnknownPublishedPipelineError,
     UnknownRunError,
+    UnknownScheduleError,
 )
 
 
@@ -47,6 +48,7 @@ _NOT_FOUND = (
     UnknownComputeTargetError,
     UnknownPublishedPipelineError,
     UnknownPipelineEndpointError,
+    UnknownScheduleError,
     NotFoundError,
 )
 

@@ -9,6 +9,7 @@ from jupyter_server.utils import url_path_join
 
 from . import handlers as h
 from . import publishing_handlers as ph
+from . import schedule_handlers as sh
 
 API_PREFIX = "jupyter-pipelines/api"
 
@@ -56,6 +57,8 @@ ROUTES: list[Route] = [
     Route(("GET", "PATCH"), "pipeline-endpoints/{endpoint_id}", ph.EndpointHandler),
     Route(("POST",), "pipeline-endpoints/{endpoint_id}/versions", ph.EndpointVersionsHandler),
     Route(("GET",), "pipeline-endpoints/{endpoint_id}/swagger.json", ph.EndpointSwaggerHandler),
+    Route(("GET", "POST"), "schedules", sh.SchedulesHandler),
+    Route(("GET", "PATCH", "DELETE"), "schedules/{schedule_id}", sh.ScheduleItemHandler),
     # v1's run requests, at v1's paths (published_pipeline.endpoint, pipeline_endpoint.endpoint)
     Route(("POST",), "PipelineRuns/PipelineSubmit/{pipeline_id}", ph.PublishedSubmitHandler),
     Route(
