@@ -206,7 +206,8 @@ class PublishingService:
 
 
 def _origin(submission: Submission) -> dict[str, Any]:
-    origin: dict[str, Any] = {"run_source": submission.run_source, "run_type": "HTTP"}
+    # "request_type", not "run_type": the run's type (its class) stays a pipeline run
+    origin: dict[str, Any] = {"run_source": submission.run_source, "request_type": "HTTP"}
     if submission.schedule_id:
         origin["schedule_id"] = submission.schedule_id
     return origin

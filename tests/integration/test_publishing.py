@@ -21,6 +21,7 @@ from jupyter_pipelines import (
     PipelineParameter,
     PipelineRun,
     PublishedPipeline,
+    Run,
 )
 from jupyter_pipelines.errors import EngineError, PipelineDisabledError, PublishingError
 from jupyter_pipelines.stores import status as st
@@ -145,6 +146,7 @@ def test_v1_client_code_posts_to_the_endpoint_and_bad_bodies_record_nothing(
     assert answer["ParameterAssignments"]["n"] == "7"
     run = run_of(project, answer)  # visible to the SDK at once
     assert run.experiment.name == "rest"
+    assert Run.get(project.ws, answer["Id"]) == run  # found by id, as a PipelineRun
     assert run.wait_for_completion(show_output=False) == st.FINISHED
     assert "make: n=7 code=one" in stdout(run, "make")
     assert run.get_details()["options"]["run_source"] == "SDK"
