@@ -235,11 +235,8 @@ def _print_schedule(doc: dict[str, Any], full: bool) -> None:
 
 
 def _warn_without_scheduler(ws: Any) -> None:
-    from ..engine.schedule_docs import scheduler_document
+    from ..engine.schedule_records import ensure_scheduler
 
-    if not scheduler_document(ws)["live"]:
-        print(
-            "note: no Jupyter server serves this workspace now, so nothing fires schedules; "
-            "'jupyter-pipelines serve' (or JupyterLab in this folder) runs one",
-            file=sys.stderr,
-        )
+    note = ensure_scheduler(ws)
+    if note:
+        print(f"note: {note}", file=sys.stderr)

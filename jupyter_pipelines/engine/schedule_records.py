@@ -16,12 +16,14 @@ import time
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from ..errors import (
     EngineError,
     ParameterError,
     ScheduleError,
+    StoreError,
     UnknownScheduleError,
     did_you_mean,
 )
@@ -30,8 +32,10 @@ from ..model.data_inputs import DatasetRef
 from ..model.file_writer import parameter_value_doc
 from ..model.parameters import resolve_parameter_values
 from ..model.recurrence import ScheduleRecurrence, first_fire, next_fire
+from ..stores.background import ensure_server
 from ..stores.datastore_watch import Look, look
 from ..stores.datastores import Datastore
+from ..stores.scheduler_lease import current_lease
 from ..stores.schedules import ACTIVE, DISABLED, STATUSES, ScheduleRecord, ScheduleStore
 from ..stores.workspace import Workspace
 from . import published_runs as pr
@@ -327,6 +331,21 @@ def delete_schedule(workspace: Workspace, schedule_id: str) -> str:
     return record.id
 
 
+def ensure_scheduler(workspace: Workspace) -> str | None:
+    """Make sure a scheduler will fire the workspace's schedules: when no live one holds the
+    lease, the Jupyter server serving the workspace (started in the background when none
+    does, as reading an ``.endpoint`` does) runs one. None when one will, else a note saying
+    why nothing fires for now (``JUPYTER_PIPELINES_BACKGROUND_SERVER=0``, a failed start)."""
+    lease = current_lease(workspace.dir)
+    if lease is not None and lease.expires >= time.time() and not lease.gone():
+        return None
+    try:
+        ensure_server(Path(workspace.root))
+    except StoreError as exc:
+        return f"schedules fire only while a Jupyter server serves the workspace: {exc}"
+    return None
+
+
 def next_time(record: ScheduleRecord) -> float | None:
     """When an Active schedule is next due (a fire or a poll), else None."""
     if record.status != ACTIVE or record.next_due is None or math.isnan(record.next_due):
@@ -340,6 +359,7 @@ __all__ = [
     "create_schedule",
     "datastore_of",
     "delete_schedule",
+    "ensure_scheduler",
     "get_schedule",
     "minute_seconds",
     "next_time",

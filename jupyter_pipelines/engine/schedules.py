@@ -96,6 +96,17 @@ class Schedule:
             pipeline_endpoint_id=record.pipeline_endpoint_id,
         )
 
+    @classmethod
+    def _started(cls, workspace: Workspace, record: ScheduleRecord) -> Schedule:
+        """The schedule of an Active record, with a scheduler to fire it (see
+        ``ensure_scheduler``: the serving Jupyter server, started in the background if need
+        be); a warning says so when none can run."""
+        if record.status == ACTIVE:
+            note = sr.ensure_scheduler(workspace)
+            if note:
+                log.warning("schedule %r: %s", record.name, note)
+        return cls._of(workspace, record)
+
     def _refresh(self, record: ScheduleRecord) -> None:
         fresh = Schedule._of(self._workspace, record)
         self.__dict__.update(fresh.__dict__)
@@ -197,7 +208,7 @@ class Schedule:
             continue_on_step_failure=continue_on_step_failure,
             path_on_datastore=path_on_datastore,
         )
-        return Schedule._of(workspace, record)
+        return Schedule._started(workspace, record)
 
     @staticmethod
     def create_for_pipeline_endpoint(
@@ -233,7 +244,7 @@ class Schedule:
             continue_on_step_failure=continue_on_step_failure,
             path_on_datastore=path_on_datastore,
         )
-        return Schedule._of(workspace, record)
+        return Schedule._started(workspace, record)
 
     # -- changing ------------------------------------------------------------------------
     def update(
@@ -267,10 +278,14 @@ class Schedule:
             path_on_datastore=path_on_datastore,
         )
         self._refresh(record)
+        if status == ACTIVE:
+            Schedule._started(self._workspace, record)
 
     def enable(self, wait_for_provisioning: bool = False, wait_timeout: int = 3600) -> None:
         """Make the schedule Active: it fires again (from its next fire after now)."""
-        self._refresh(sr.set_status(self._workspace, self.id, ACTIVE))
+        record = sr.set_status(self._workspace, self.id, ACTIVE)
+        self._refresh(record)
+        Schedule._started(self._workspace, record)
 
     def disable(self, wait_for_provisioning: bool = False, wait_timeout: int = 3600) -> None:
         """Make the schedule Disabled: it no longer fires."""

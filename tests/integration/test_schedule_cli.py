@@ -49,7 +49,7 @@ def test_create_list_show_disable_enable_delete(
         check=0,
     )
     assert "twice-a-day" in made.stdout and "every day at 09:00, 21:00" in made.stdout
-    assert "nothing fires schedules" in made.stderr  # no server serves the workspace
+    assert "fire only while a Jupyter server serves" in made.stderr  # none may be started
     [doc] = project.cli_json("schedules")["schedules"]
     assert doc["pipeline_id"] == published.id and doc["pipeline_parameters"] == {"n": "5"}
     assert doc["trigger_text"] == "every day at 09:00, 21:00 (Pacific Standard Time)"

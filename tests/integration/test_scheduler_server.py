@@ -6,6 +6,9 @@ server ran fires once when one starts. Ticks are short through the testing knobs
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -201,3 +204,38 @@ def test_servers_fire_once_take_over_from_a_killed_one_and_make_up_a_missed_fire
         assert len(fires(project, late.id)) == 1
         assert len(fires(project, first.id)) == 1 and len(fires(project, hourly.id)) == 1
         assert fire.run_id is not None
+
+
+def test_a_script_that_makes_a_schedule_leaves_a_server_that_fires_it(
+    project: Project, published: PublishedPipeline, runtimes: list[Path]
+) -> None:
+    """v1 code in a plain script: no server runs, so Schedule.create starts the workspace's
+    background server (as reading an endpoint does), which fires it after the script ended."""
+    from jupyter_pipelines.stores import background as bg
+
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PIPELINES_BACKGROUND_SERVER"}
+    env["JUPYTER_RUNTIME_DIR"] = str(runtimes[0])
+    script = (
+        "import sys\n"
+        "from jupyter_pipelines import Schedule, ScheduleRecurrence, Workspace\n"
+        "s = Schedule.create(Workspace.from_config(), 'from-a-script', sys.argv[1], 'exp',\n"
+        "                    recurrence=ScheduleRecurrence('Hour', 1))\n"
+        "print(s.id)\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script, published.id],
+            cwd=project.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        schedule_id = done.stdout.split()[-1]
+        [fire] = wait_for_fires(project, schedule_id, 1)  # no start time: at once, as v1
+        assert fire.run_id is not None
+        lease = current_lease(project.ws.dir)
+        assert lease is not None and lease.pid == bg.read_record(project.ws.dir).pid  # type: ignore[union-attr]
+    finally:
+        bg.stop_server(project.ws.dir, timeout=10)
