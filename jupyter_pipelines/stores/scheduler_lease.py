@@ -70,6 +70,7 @@ class SchedulerLease:
         self.db_path = Path(workspace_dir) / "workspace.db"
         self.holder = holder
         self.ttl = ttl
+        self._held = False  # held at the last acquire: only then is there anything to release
 
     def acquire(self) -> bool:
         """Take or renew the lease; False when another live holder has it."""
@@ -79,6 +80,7 @@ class SchedulerLease:
             mine = current is not None and current.holder == self.holder.id
             free = current is None or current.expires < now or current.gone()
             if not (mine or free):
+                self._held = False
                 return False
             acquired = current.acquired if mine and current is not None else now
             conn.execute(
@@ -95,10 +97,14 @@ class SchedulerLease:
                     now + self.ttl,
                 ),
             )
+        self._held = True
         return True
 
     def release(self) -> None:
         """Hand the lease back (when this holder has it), so another server takes it at once."""
+        if not self._held:
+            return  # nothing to hand back (a server that never scheduled writes nothing)
+        self._held = False
         with self._write("release the scheduler lease") as conn:
             conn.execute(
                 "DELETE FROM scheduler_lease WHERE name = ? AND holder = ?",
