@@ -1,5 +1,5 @@
-"""Datasets and datastore paths around a step: resolved at submit, staged before it starts,
-and outputs delivered to their destinations (and registered) when it succeeds.
+"""Datasets and datastore paths around a step: resolved at submit and staged before it
+starts (outputs are delivered and registered by engine/output_delivery.py).
 
 Resolution happens against the workspace, so that a pipeline file can name datastores
 and datasets that only the workspace knows. Everything a step needs is written into

@@ -56,8 +56,8 @@ class ViewType:
 
 @runtime_checkable
 class Submittable(Protocol):
-    """Something ``Experiment.submit`` runs besides a Pipeline: a PipelineDraft today, a
-    PublishedPipeline or PipelineEndpoint later. It submits itself to ``experiment``."""
+    """Something ``Experiment.submit`` runs besides a Pipeline: a PipelineDraft, a
+    PublishedPipeline or a PipelineEndpoint. It submits itself to ``experiment``."""
 
     def _submit_to_experiment(
         self, experiment: Experiment, tags: dict[str, Any] | None, **kwargs: Any
@@ -204,8 +204,8 @@ class Experiment:
             run = config._submit_to_experiment(self, tags, **kwargs)
         else:
             raise EngineError(
-                f"Experiment.submit expects a Pipeline or a PipelineDraft, got "
-                f"{type(config).__name__}"
+                "Experiment.submit expects a Pipeline, PipelineDraft, PublishedPipeline or "
+                f"PipelineEndpoint, got {type(config).__name__}"
             )
         self._write_access()
         return run
