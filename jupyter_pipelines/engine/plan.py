@@ -13,18 +13,23 @@ import shlex
 import sys
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError, PipelinesError
 from ..executors.base import StepSpec
 from ..model.data import DataPath, DataReference, InputBinding, OutputData, StepInput
+from ..model.data_transfer import DataTransferStep
+from ..model.parallel_run import ParallelRunStep
 from ..model.parameters import ParameterValue, PipelineParameter
 from ..model.pipeline import Pipeline
 from ..model.steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
 from ..model.validation import PLACEHOLDER
 from ..stores import status as st
 from ..stores.runstore import StepRecord
+from .data_transfer import plan_data_transfer
+from .parallel_plan import plan_parallel_run
 
 if TYPE_CHECKING:
     from .data import DataBindings
@@ -197,6 +202,12 @@ class Planner:
                 spec.argv = [self._text(a, step, paths, quote=False) for a in step.arguments]
             for key, value in step.params.items():
                 spec.env[f"AML_PARAMETER_{key}"] = self._text(value, step, paths, quote=False)
+        elif isinstance(step, ParallelRunStep):
+            workspace = self.data.workspace if self.data is not None else None
+            text = partial(self._text, step=step, paths=paths, quote=False)
+            plan_parallel_run(step, spec, text, self.parameters, workspace)
+        elif isinstance(step, DataTransferStep):
+            plan_data_transfer(step, spec, self.data)
         else:
             raise EngineError(f"step {step.name!r}: no way to run a {type(step).__name__}")
         return spec

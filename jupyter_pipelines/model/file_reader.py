@@ -25,6 +25,12 @@ from .data import (
 )
 from .elyra import load_elyra_text
 from .file_schema import check_document, parse_yaml
+from .file_steps import (
+    DATA_TRANSFER_KEYS,
+    PARALLEL_RUN_KEYS,
+    read_data_transfer,
+    read_parallel_run,
+)
 from .parameters import PARAMETER_TYPES, PipelineParameter, coerce_value, type_name_of
 from .parts import PipelineParts
 from .steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
@@ -88,7 +94,31 @@ _NOT_FOR: dict[str, frozenset[str]] = {
         }
     ),
 }
+# ParallelRunStep's and DataTransferStep's own keys (file_steps.py): no other type uses them.
+_NOTEBOOK_KEYS = frozenset(
+    {
+        "notebook",
+        "kernel_name",
+        "output_notebook",
+        "executed_notebook",
+        "cell_timeout",
+        "log_output",
+    }
+)
+for _kind in ("python_script", "notebook", "command"):
+    _NOT_FOR[_kind] |= PARALLEL_RUN_KEYS | DATA_TRANSFER_KEYS
+_NOT_FOR["parallel_run"] = (
+    _NOTEBOOK_KEYS | DATA_TRANSFER_KEYS | {"script", "command", "params", "parameters"}
+)
+_NOT_FOR["data_transfer"] = (
+    _NOTEBOOK_KEYS
+    | PARALLEL_RUN_KEYS
+    | {"script", "command", "params", "parameters", "arguments", "source_directory"}
+    | {"environment", "hash_paths"}
+)
 _INSTEAD = {
+    ("parallel_run", "script"): "give the script as parallel_run_config.entry_script",
+    ("data_transfer", "source_directory"): "a data transfer runs no code of yours",
     ("notebook", "params"): "use 'parameters'",
     ("notebook", "arguments"): "notebooks take 'parameters'",
     ("python_script", "parameters"): "use 'params' (environment variables) or 'arguments'",
@@ -325,6 +355,8 @@ class _Builder:
             "base_dir": self.base_dir,
         }
         kind = spec["type"]
+        if kind in ("parallel_run", "data_transfer"):
+            return self._own_step(name, spec, inputs, args, common)
         if kind == "python_script":
             return PythonScriptStep(spec["script"], arguments=args, params=params, **common)
         if kind == "notebook":
@@ -347,3 +379,29 @@ class _Builder:
         if isinstance(command, list):
             command = [self._value(a, name, f"command[{i}]", inputs) for i, a in enumerate(command)]
         return CommandStep(command, params=params, **common)
+
+    def _own_step(
+        self,
+        name: str,
+        spec: dict[str, Any],
+        inputs: dict[str, InputBinding],
+        args: list[Any],
+        common: dict[str, Any],
+    ) -> PipelineStep:
+        """A parallel_run or data_transfer step (their keys: file_steps.py)."""
+        outputs = list(self.outputs[name].values())
+        if spec["type"] == "data_transfer":
+
+            def parameter(ref: str) -> Any:
+                return self._value(f"${{{{parameters.{ref}}}}}", name, "destination", inputs)
+
+            return read_data_transfer(name, spec, inputs, outputs, parameter, common)
+
+        def value(raw: Any, field: str) -> Any:
+            return self._value(raw, name, field, inputs)
+
+        for side in spec.get("side_inputs", []):
+            if side not in inputs:
+                hint = did_you_mean(side, inputs)
+                self.problems.append(f"steps.{name}.side_inputs: unknown input {side!r}{hint}")
+        return read_parallel_run(name, spec, inputs, outputs, args, value, common)

@@ -24,7 +24,10 @@ from .data import (
     StepInput,
     is_dataset,
 )
+from .data_transfer import DataTransferStep
 from .file_schema import FORMAT_VERSION, dump_document
+from .file_steps import data_transfer_document, parallel_run_document
+from .parallel_run import ParallelRunStep
 from .parameters import PipelineParameter
 from .parts import PipelineShape
 from .steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
@@ -87,7 +90,7 @@ def step_to_document(step: PipelineStep, base_dir: Path) -> dict[str, Any]:
             step.command if step.command is not None else [_ref(a, step) for a in step.arguments]
         )
     source = os.path.relpath(step.source_path, base_dir.resolve())
-    if source != ".":
+    if source != "." and not isinstance(step, DataTransferStep):  # its folder is ours
         doc["source_directory"] = Path(source).as_posix()
     if step.arguments and not isinstance(step, CommandStep):
         doc["arguments"] = [_ref(a, step) for a in step.arguments]
@@ -101,6 +104,10 @@ def step_to_document(step: PipelineStep, base_dir: Path) -> dict[str, Any]:
     if step.run_after_steps:
         doc["run_after"] = [s.name for s in step.run_after_steps]
     _optional(doc, step)
+    if isinstance(step, ParallelRunStep):
+        doc.update(parallel_run_document(step))
+    elif isinstance(step, DataTransferStep):
+        doc.update(data_transfer_document(step))
     return doc
 
 

@@ -67,7 +67,9 @@ def parameter_definitions(
             getattr(b, "dataset", None) or getattr(b, "path_on_datastore", None)
             for b in step.inputs
         ]
-        for value in [*step.arguments, *step.params.values(), *in_inputs]:
+        # Steps whose settings may be parameters (ParallelRunStep's config) list them.
+        own = getattr(step, "parameter_values", [])
+        for value in [*step.arguments, *step.params.values(), *in_inputs, *own]:
             if isinstance(value, PipelineParameter):
                 same = found.setdefault(value.name, [])
                 if all(value is not p for p in same):

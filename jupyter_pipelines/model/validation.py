@@ -13,6 +13,7 @@ import networkx as nx
 
 from ..errors import did_you_mean
 from .data import DataPath, InputBinding, OutputData, StepInput
+from .parallel_run import ParallelRunStep
 from .parameters import PipelineParameter
 from .parts import PipelineShape
 from .steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
@@ -137,7 +138,11 @@ def _files(step: PipelineStep) -> list[ValidationIssue]:
                 step.name, "source_directory", f"source directory {str(source)!r} does not exist"
             )
         ]
-    field = {PythonScriptStep: "script_name", NotebookStep: "notebook"}
+    field = {
+        PythonScriptStep: "script_name",
+        NotebookStep: "notebook",
+        ParallelRunStep: "parallel_run_config.entry_script",
+    }
     for kind, fname in field.items():
         if isinstance(step, kind):
             entry = Path(step.entry)
@@ -160,10 +165,12 @@ def _escapes(path: str) -> bool:
 
 
 def _relative_paths(step: PipelineStep) -> list[ValidationIssue]:
-    """``path_on_compute`` and output ``source`` must stay inside the step's working folder."""
+    """``path_on_compute`` of downloads and output ``source`` must stay inside the step's
+    working folder (a mounted input is read in place: its ``path_on_compute`` is v1's mount
+    point, such as the batch-scoring tutorial's ``/tmp/<uuid>``, and is not used)."""
     issues = []
     for b in step.inputs:
-        if b.path_on_compute and _escapes(b.path_on_compute):
+        if b.path_on_compute and b.mode == "download" and _escapes(b.path_on_compute):
             issues.append(
                 _error(
                     step.name,
