@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from ..engine.describe import default_experiment_name, describe_pipeline
 from ..engine.experiment import Experiment
@@ -145,14 +144,11 @@ def cmd_logs(args: argparse.Namespace) -> int:
     if args.stdout != args.stderr:
         streams = ["stdout"] if args.stdout else ["stderr"]
     for step in steps:
-        logs: dict[str, Any] = step.get_logs()
+        spec = step.origin_record().spec
         for stream in streams:
-            text = logs[stream]
-            if args.tail:
-                text = "\n".join(text.splitlines()[-args.tail :])
             if len(steps) > 1 or len(streams) > 1:
                 print(f"==> {step.name} {stream} <==")
-            print(text, end="" if text.endswith("\n") or not text else "\n")
+            output.print_log(str(spec.get(f"{stream}_path") or ""), args.tail)
     return 0
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from datetime import datetime
 from typing import Any
 
+from ..engine.log_reader import copy_text, tail_lines
 from ..engine.runs import PipelineRun
 from ..executors.base import failure_summary
 from ..stores.runstore import RunRecord
@@ -107,6 +109,24 @@ def print_run(doc: dict[str, Any]) -> None:
             }
         )
     print_table(rows, ["step", "status", "started", "ended", "duration", "exit", "note"])
+
+
+def print_log(path: str, tail: int | None = None) -> None:
+    """A step's log on stdout, in blocks whatever its size; only its last ``tail`` lines,
+    read backwards from its end, when ``tail`` is given. Ends with a newline unless empty."""
+    if not path:
+        return
+    if tail:
+        lines = tail_lines(path, tail)
+        if lines:
+            print("\n".join(lines))
+        return
+    last = ""
+    for text in copy_text(path):
+        sys.stdout.write(text)
+        last = text or last
+    if last and not last.endswith("\n"):
+        sys.stdout.write("\n")
 
 
 def _step_note(step: dict[str, Any]) -> str:

@@ -1,147 +1,209 @@
 """Live run events: one poller per watched run, fanned out to every WebSocket client.
 
-A run's hub turns the run store's events (status changes of the run and its steps) and
-the new lines of its running steps' logs into messages numbered 1, 2, 3, ... A client
-that reconnects with ``after=N`` gets every message after N: the hub keeps them all for
-the life of the server (messages are never renumbered), so none is missed or repeated.
+A run's hub reads the run store's events (status changes of the run and its steps) and the
+new lines of its running steps' logs into messages whose ids are cursors derived from the
+store and the logs' byte offsets (see ``event_reader``), so they mean the same to any server.
+The hub keeps only a bounded window of its latest messages. A client is served from the
+window when it stands in it; a client further back (a resume from before the window, or
+from another server's stream) first gets what it missed replayed from the store and the
+log files, then joins the window: nothing is missed or repeated, and memory stays bounded
+whatever the size of the logs. Each client is sent one message at a time, waiting for the
+socket to take it, so a slow client holds nothing but its cursor.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable
-from pathlib import Path
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from ..engine.recovery import reap_if_orphaned
-from ..stores import status as st
 from ..stores.runstore import RunStore
+from .event_reader import Cursor, RunReader
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05
 #: How often an unfinished run is checked for a dead driver.
 REAP_SECONDS = 1.0
-#: Hubs of finished runs kept (with their messages) once no client watches them.
+#: Hubs of finished runs kept once no client watches them (their windows are dropped).
 KEEP_FINISHED = 32
-STREAMS = ("stdout", "stderr")
+#: The window of latest messages a hub keeps: at most this many bytes of JSON ...
+WINDOW_BYTES = 2 * 1024 * 1024
+#: ... and at most this many messages.
+WINDOW_MESSAGES = 5000
+#: Bytes of messages made in one turn of the event loop before letting others run.
+TURN_BYTES = 1024 * 1024
+#: How long a hub goes on polling after its last client left (a reconnect finds the window).
+LINGER_SECONDS = 10.0
 
-Listener = Callable[[dict[str, Any]], None]
-
-
-class _LogTail:
-    """New complete lines of one log file, from where the previous read stopped."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-        self.partial = b""
-
-    def read(self, final: bool = False) -> list[str]:
-        try:
-            with self.path.open("rb") as fh:
-                fh.seek(self.offset)
-                data = fh.read()
-        except FileNotFoundError:
-            data = b""
-        self.offset += len(data)
-        data = self.partial + data
-        lines = data.split(b"\n")
-        self.partial = b"" if final else lines.pop()
-        if final and lines and lines[-1] == b"":
-            lines.pop()
-        return [line.decode("utf-8", errors="replace") for line in lines]
+#: Sends one message's JSON text to a client; done when the socket took it.
+Send = Callable[[str], Awaitable[None]]
 
 
 class RunEventHub:
-    """Every message of one run, and the clients that listen to it."""
+    """The latest messages of one run, and the clients following it."""
 
     def __init__(self, store: RunStore, run_id: str) -> None:
         self.store = store
         self.run_id = run_id
-        self.messages: list[dict[str, Any]] = []
-        self.listeners: set[Listener] = set()
-        self.ended = False
-        self._last_event = 0
-        self._last_reap = 0.0
-        self._tails: dict[str, dict[str, _LogTail]] = {}
+        self.reader: RunReader | None = None
+        #: ``(id, JSON text)`` of the latest messages; ``base`` is the id before the first.
+        self.window: deque[tuple[str, str]] = deque()
+        self.base = str(Cursor())
+        self.watchers = 0
+        self._window_bytes = 0
+        self._first_seq = 0
+        self._seq_of: dict[str, int] = {}
+        self._pending: Iterator[dict[str, Any]] | None = None
+        self._waiters: list[asyncio.Future[None]] = []
         self._task: asyncio.Task[None] | None = None
+        self._left_at = 0.0
+        self._last_reap = 0.0
 
-    def subscribe(self, listener: Listener, after: int = 0) -> None:
-        """Send ``listener`` every message after ``after`` now, and each new one as it comes."""
-        for message in self.messages[max(after, 0) :]:
-            listener(message)
-        self.listeners.add(listener)
-        if self._task is None and not self.ended:
+    @property
+    def ended(self) -> bool:
+        """True once the run's ``end`` message was made."""
+        return self.reader is not None and self.reader.ended
+
+    @property
+    def head(self) -> str:
+        """The id of the latest message (where a client that has everything stands)."""
+        return self.window[-1][0] if self.window else self.base
+
+    # -- clients -------------------------------------------------------------------------
+    async def follow(self, after: Cursor, send: Send) -> None:
+        """Send every message after ``after``, then each new one, until the run's ``end``."""
+        self._attach()
+        try:
+            position = str(after)
+            while True:
+                seq = self._next_seq_after(position)
+                if seq is None:
+                    position = await self._replay(position, send)
+                    continue
+                while (entry := self._entry(seq)) is not None:
+                    position, text = entry
+                    await send(text)
+                    seq += 1
+                if seq == self._first_seq + len(self.window):  # has everything made so far
+                    if self.ended:
+                        return
+                    await self._changed()
+        finally:
+            self._detach()
+
+    async def _replay(self, position: str, send: Send) -> str:
+        """Send what lies between ``position`` and the head, read from the store and logs."""
+        target = self.head
+        reader = RunReader(self.store, self.run_id, Cursor.parse(position))
+        for message in reader.replay(Cursor.parse(target)):
+            await send(json.dumps(message))
+        # Replayed up to the head as it was (the log files being what they are).
+        return target
+
+    def _next_seq_after(self, position: str) -> int | None:
+        if position == self.base:
+            return self._first_seq
+        seq = self._seq_of.get(position)
+        return None if seq is None else seq + 1
+
+    def _entry(self, seq: int) -> tuple[str, str] | None:
+        index = seq - self._first_seq
+        return self.window[index] if 0 <= index < len(self.window) else None
+
+    async def _changed(self) -> None:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        await waiter
+
+    def _notify(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _attach(self) -> None:
+        self.watchers += 1
+        if self._task is not None:
+            return
+        if self.reader is None or not self.ended:
+            # Not polled lately: start from the present; clients further back replay.
+            self._restart(RunReader.at_present(self.store, self.run_id))
+        if not self.ended:
             self._task = asyncio.get_running_loop().create_task(self._poll_forever())
 
-    def unsubscribe(self, listener: Listener) -> None:
-        self.listeners.discard(listener)
+    def _detach(self) -> None:
+        self.watchers -= 1
+        self._left_at = time.monotonic()
+        if self.watchers == 0 and self.ended:
+            self._restart(self.reader)
 
+    def _restart(self, reader: RunReader | None) -> None:
+        """Empty the window; ``reader`` stands where its next message starts."""
+        self._first_seq += len(self.window)
+        self.window.clear()
+        self._seq_of.clear()
+        self._window_bytes = 0
+        self._pending = None
+        self.reader = reader
+        self.base = str(reader.cursor) if reader is not None else str(Cursor())
+
+    # -- polling -------------------------------------------------------------------------
     async def _poll_forever(self) -> None:
         try:
-            while not self.ended and self.listeners:
+            while not self.ended and self._wanted():
                 try:
-                    self.poll()
+                    busy = self.poll()
                 except Exception:  # keep watching: the store may be busy for a moment
                     log.exception("polling the events of run %s failed", self.run_id)
-                await asyncio.sleep(POLL_SECONDS)
+                    self._pending, busy = None, False
+                await asyncio.sleep(0 if busy else POLL_SECONDS)
         finally:
             self._task = None
+            self._notify()
 
-    def poll(self) -> None:
-        """Turn what happened since the last poll into messages."""
-        for event in self.store.events(self.run_id, after=self._last_event):
-            self._last_event = event["id"]
-            self._on_event(event)
-        for name in list(self._tails):
-            self._read_logs(name, final=False)
+    def _wanted(self) -> bool:
+        return self.watchers > 0 or time.monotonic() - self._left_at < LINGER_SECONDS
+
+    def poll(self) -> bool:
+        """Make the messages of what happened since the last poll, up to ``TURN_BYTES``;
+        True when there is more to read at once."""
+        assert self.reader is not None
+        if self._pending is None:
+            self._pending = self.reader.poll()
+        made = 0
+        for message in self._pending:
+            made += self._push(message)
+            if made >= TURN_BYTES:
+                self._notify()
+                return True
+        self._pending = None
+        self._notify()
         if not self.ended and time.monotonic() - self._last_reap > REAP_SECONDS:
             self._last_reap = time.monotonic()
             # A run whose driver died is marked failed here; its events come next poll.
             reap_if_orphaned(self.store, self.store.get_run(self.run_id))
+        return False
 
-    def _on_event(self, event: dict[str, Any]) -> None:
-        name, status = event["step"], event["status"]
-        if name is not None and status in st.TERMINAL:
-            self._read_logs(name, final=True)
-            self._tails.pop(name, None)
-        self._emit(
-            {
-                "type": "status",
-                "kind": event["kind"],
-                "step": name,
-                "status": status,
-                "message": event["message"],
-                "ts": event["ts"],
-                "event_id": event["id"],
-            }
-        )
-        if name is not None and status == st.RUNNING and name not in self._tails:
-            spec = self.store.get_step(self.run_id, name).spec
-            self._tails[name] = {s: _LogTail(Path(spec[f"{s}_path"])) for s in STREAMS}
-        if name is None and status in st.TERMINAL:
-            for step in list(self._tails):
-                self._read_logs(step, final=True)
-            self._tails.clear()
-            record = self.store.get_run(self.run_id)
-            self._emit({"type": "end", "status": status, "error": record.error})
-            self.ended = True
-
-    def _read_logs(self, name: str, final: bool) -> None:
-        for stream, tail in self._tails.get(name, {}).items():
-            lines = tail.read(final=final)
-            if lines:
-                self._emit({"type": "log", "step": name, "stream": stream, "lines": lines})
-
-    def _emit(self, message: dict[str, Any]) -> None:
-        message = {"id": len(self.messages) + 1, "run_id": self.run_id, **message}
-        self.messages.append(message)
-        for listener in list(self.listeners):
-            listener(message)
+    def _push(self, message: dict[str, Any]) -> int:
+        text = json.dumps(message)
+        self._seq_of[message["id"]] = self._first_seq + len(self.window)
+        self.window.append((message["id"], text))
+        self._window_bytes += len(text)
+        while len(self.window) > 1 and (
+            self._window_bytes > WINDOW_BYTES or len(self.window) > WINDOW_MESSAGES
+        ):
+            old_id, old_text = self.window.popleft()
+            del self._seq_of[old_id]
+            self._first_seq += 1
+            self._window_bytes -= len(old_text)
+            self.base = old_id
+        return len(text)
 
 
 class EventHubs:
@@ -157,9 +219,8 @@ class EventHubs:
         hub = self._hubs.get(run_id)
         if hub is None:
             hub = self._hubs[run_id] = RunEventHub(self.store, run_id)
-            hub.poll()  # the history so far, before the first client sees it
         self._hubs.move_to_end(run_id)
-        idle = [k for k, h in self._hubs.items() if h.ended and not h.listeners]
+        idle = [k for k, h in self._hubs.items() if h.ended and not h.watchers]
         for key in idle[:-KEEP_FINISHED] if len(idle) > KEEP_FINISHED else []:
             del self._hubs[key]
         return hub

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ from tornado import web, websocket
 from ..errors import PipelinesError
 from . import SETTINGS_KEY
 from .errors import BadRequestError, error_response
+from .event_reader import Cursor
 from .service import PipelinesService
 
 AUTH_RESOURCE = "jupyter_pipelines"
@@ -175,7 +177,8 @@ class LogsHandler(PipelinesHandler):
     def get(self, run_id: str, step: str) -> None:
         stream = self.get_query_argument("stream", "stdout")
         offset, tail = self.int_arg("offset"), self.int_arg("tail")
-        self.reply(self.service.get_logs(run_id, step, stream, offset, tail))
+        limit = self.int_arg("max_bytes")
+        self.reply(self.service.get_logs(run_id, step, stream, offset, tail, limit))
 
 
 class MetricsHandler(PipelinesHandler):
@@ -274,7 +277,7 @@ class ComputeTargetHandler(PipelinesHandler):
 
 
 class RunEventsHandler(JupyterHandler, websocket.WebSocketHandler):
-    """``runs/{id}/events``: every message of the run after ``?after=N``, then live ones."""
+    """``runs/{id}/events``: every message of the run after ``?after=<id>``, then live ones."""
 
     auth_resource = AUTH_RESOURCE
 
@@ -286,33 +289,32 @@ class RunEventsHandler(JupyterHandler, websocket.WebSocketHandler):
         service: PipelinesService = self.settings[SETTINGS_KEY]
         try:
             self.hub = service.events.hub(run_id)
-            after = int(self.get_query_argument("after", "0") or 0)
+            self.after = Cursor.parse(self.get_query_argument("after", "0") or "0")
         except PipelinesError as exc:
             raise web.HTTPError(error_response(exc)[0], str(exc)) from None
-        except ValueError:
-            raise web.HTTPError(400, "'after' must be an integer") from None
-        self.after = after
+        except ValueError as exc:
+            raise web.HTTPError(400, str(exc)) from None
         await super().get(run_id)
 
     def open(self, run_id: str) -> None:  # type: ignore[override]
-        self.hub.subscribe(self.send, self.after)
-        if self.hub.ended and (not self.hub.messages or self.after >= len(self.hub.messages)):
-            self.close()
+        self.pump = asyncio.ensure_future(self._follow())
 
-    def send(self, message: dict[str, Any]) -> None:
+    async def _follow(self) -> None:
         try:
-            self.write_message(json.dumps(message))
+            await self.hub.follow(self.after, self._send)
         except websocket.WebSocketClosedError:
-            self.hub.unsubscribe(self.send)
             return
-        if message["type"] == "end":
-            self.hub.unsubscribe(self.send)
-            self.close()
+        except Exception:
+            self.log.exception("following the events of run %s failed", self.hub.run_id)
+        self.close()
+
+    async def _send(self, text: str) -> None:
+        await self.write_message(text)
 
     def on_message(self, message: str | bytes) -> None:
         """Clients only listen."""
 
     def on_close(self) -> None:
-        hub = getattr(self, "hub", None)
-        if hub is not None:
-            hub.unsubscribe(self.send)
+        pump = getattr(self, "pump", None)
+        if pump is not None:
+            pump.cancel()

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..engine.describe import default_experiment_name, describe_pipeline
 from ..engine.experiment import Experiment
+from ..engine.log_reader import ByteRange, file_size, read_range
 from ..engine.recovery import reap_if_orphaned
 from ..engine.runs import PipelineRun, StepRun
 from ..engine.submit import check_pipeline
@@ -36,6 +37,10 @@ from .publishing import PublishingService
 
 PIPELINE_SUFFIXES = (".pipeline.yaml", ".pipeline.yml", ".pipeline")
 MAX_RUNS = 500
+#: The most bytes of a log one answer holds unless asked for more (``max_bytes``), and the
+#: most that may be asked for.
+LOG_BYTES = 1024 * 1024
+MAX_LOG_BYTES = 16 * 1024 * 1024
 #: Folders never searched for pipeline files.
 _SKIP_DIRS = {WORKSPACE_DIRNAME, ".git", "node_modules", "__pycache__", ".ipynb_checkpoints"}
 _SUBMIT_OPTIONS = ("steps", "from_steps", "to_steps")
@@ -293,26 +298,37 @@ class PipelinesService:
         }
 
     def get_logs(
-        self, run_id: str, name: str, stream: str, offset: int | None, tail: int | None
+        self,
+        run_id: str,
+        name: str,
+        stream: str,
+        offset: int | None,
+        tail: int | None,
+        max_bytes: int | None = None,
     ) -> dict[str, Any]:
-        """A byte range of a step's stdout or stderr: from ``offset``, or the last ``tail``."""
+        """A byte range of a step's stdout or stderr, from ``offset`` or the last ``tail``
+        bytes, at most ``max_bytes`` (``LOG_BYTES`` by default, ``MAX_LOG_BYTES`` at most);
+        ``truncated`` says the log goes on from ``next_offset``."""
         if stream not in ("stdout", "stderr"):
             raise BadRequestError("'stream' must be 'stdout' or 'stderr'")
+        for arg, value in (("offset", offset), ("tail", tail)):
+            if value is not None and value < 0:
+                raise BadRequestError(f"{arg!r} must be a number of bytes, at least 0")
+        limit = LOG_BYTES if max_bytes is None else max_bytes
+        if not 0 < limit <= MAX_LOG_BYTES:
+            raise BadRequestError(f"'max_bytes' must be 1 to {MAX_LOG_BYTES}")
         step = self._step(run_id, name)
-        path = Path(step.origin_record().spec[f"{stream}_path"])
-        size = path.stat().st_size if path.exists() else 0
-        start = max(0, size - tail) if tail is not None else min(offset or 0, size)
-        data = b""
-        if size > start:
-            with path.open("rb") as fh:
-                fh.seek(start)
-                data = fh.read(size - start)
+        path = str(step.origin_record().spec.get(f"{stream}_path") or "")
+        if tail is not None:
+            offset = max(0, file_size(path) - tail) if path else 0
+        part = read_range(path, offset or 0, limit) if path else ByteRange(0, 0, 0, "")
         return {
             "stream": stream,
-            "offset": start,
-            "next_offset": start + len(data),
-            "size": size,
-            "text": data.decode("utf-8", errors="replace"),
+            "offset": part.offset,
+            "next_offset": part.next_offset,
+            "size": part.size,
+            "truncated": part.truncated,
+            "text": part.text,
         }
 
     def get_metrics(self, run_id: str, name: str) -> dict[str, Any]:

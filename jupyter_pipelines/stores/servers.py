@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,10 +45,10 @@ class ServerInfo:
         """The Authorization header carrying the token (none when the server has no token)."""
         return {"Authorization": f"token {self.token}"} if self.token else {}
 
-    def events_url(self, run_id: str, after: int = 0) -> str:
-        """The WebSocket URL of the run's events after message ``after``."""
+    def events_url(self, run_id: str, after: str | int = "0") -> str:
+        """The WebSocket URL of the run's events after message ``after`` (a message's id)."""
         base = "ws" + self.api[len("http") :] if self.api.startswith("http") else self.api
-        return f"{base}/runs/{run_id}/events?after={after}"
+        return f"{base}/runs/{run_id}/events?after={urllib.parse.quote(str(after), safe='')}"
 
 
 def _alive(pid: Any) -> bool:

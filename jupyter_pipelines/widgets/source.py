@@ -75,13 +75,13 @@ class EventSource(RunSource):
         self.server = server
         self.run_id = run_id
         self.timeout = timeout
-        #: Every message received, in order (ids 1, 2, 3, ...).
+        #: Every message received, in order.
         self.messages: list[dict[str, Any]] = []
 
     @property
-    def last_id(self) -> int:
-        """The id of the last message received (0 before any)."""
-        return int(self.messages[-1].get("id", 0)) if self.messages else 0
+    def last_id(self) -> str:
+        """The id of the last message received ("0" before any): where a resume starts."""
+        return str(self.messages[-1].get("id", "0")) if self.messages else "0"
 
     def follow(self, refresh: Refresh, stop: threading.Event) -> bool:
         try:

@@ -18,6 +18,7 @@ from tornado.httpclient import HTTPClientError
 from jupyter_pipelines import AmlCompute, ComputeTarget, Dataset, Environment, Workspace
 from jupyter_pipelines.server.routes import ROUTES
 from jupyter_pipelines.stores import status as st
+from tests.integration.event_support import content
 from tests.integration.support import write_notebook
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -81,7 +82,7 @@ async def status_of(jp_fetch: Any, *parts: str, **kw: Any) -> tuple[int, Any]:
     return info.value.code, json.loads(info.value.response.body)
 
 
-async def follow(jp_ws_fetch: Any, run_id: str, after: int = 0) -> list[dict[str, Any]]:
+async def follow(jp_ws_fetch: Any, run_id: str, after: str = "0") -> list[dict[str, Any]]:
     ws = await jp_ws_fetch(*API, "runs", run_id, "events", params={"after": str(after)})
     messages = []
     while True:
@@ -115,7 +116,7 @@ async def test_submit_follow_and_read_a_run(
 
     messages = await follow(jp_ws_fetch, run["id"])
     ids = [m["id"] for m in messages]
-    assert ids == list(range(1, len(ids) + 1))
+    assert len(set(ids)) == len(ids)  # each id is the cursor right after its message
     assert messages[-1]["type"] == "end" and messages[-1]["status"] == st.FINISHED
     statuses = [(m["step"], m["status"]) for m in messages if m["type"] == "status"]
     assert statuses.index(("make", st.FINISHED)) < statuses.index(("show", st.RUNNING))
@@ -128,14 +129,22 @@ async def test_submit_follow_and_read_a_run(
     ]
     assert ("make", "stdout", "hello") in logged and ("make", "stderr", "oops") in logged
     assert ("show", "stdout", "made") in logged
-    # Resuming after a message gives exactly the rest.
-    assert await follow(jp_ws_fetch, run["id"], after=ids[2]) == messages[3:]
+    # Resuming after a message gives exactly the rest (perhaps grouped differently).
+    resumed = await follow(jp_ws_fetch, run["id"], after=ids[2])
+    assert content(resumed, messages[:3]) == content(messages[3:], messages[:3])
 
     base = ("runs", run["id"][:8], "steps", "make")
     logs = await call(jp_fetch, *base, "logs", params={"stream": "stdout"})
     assert logs["text"] == "hello\n" and logs["next_offset"] == logs["size"] == 6
     tail = await call(jp_fetch, *base, "logs", params={"stream": "stdout", "tail": "3"})
-    assert tail == {"stream": "stdout", "offset": 3, "next_offset": 6, "size": 6, "text": "lo\n"}
+    assert tail == {
+        "stream": "stdout",
+        "offset": 3,
+        "next_offset": 6,
+        "size": 6,
+        "truncated": False,
+        "text": "lo\n",
+    }
     assert (await call(jp_fetch, *base, "metrics"))["metrics"] == {"score": 0.5}
     step = await call(jp_fetch, *base)
     assert step["status"] == st.FINISHED and step["reuse"]["reused"] is False

@@ -44,6 +44,7 @@ def test_urls_of_a_server() -> None:
     assert server.events_url("abc", 7) == (
         "wss://h:8888/base/jupyter-pipelines/api/runs/abc/events?after=7"
     )
+    assert server.events_url("abc", "41.38o2048.end").endswith("events?after=41.38o2048.end")
     assert server.headers == {"Authorization": "token tok"}
     assert ServerInfo(url="http://h/", token="", root_dir=Path("/")).headers == {}
 
