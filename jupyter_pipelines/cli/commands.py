@@ -8,6 +8,7 @@ import sys
 from ..engine.describe import default_experiment_name, describe_pipeline
 from ..engine.experiment import Experiment
 from ..engine.progress import follow_run
+from ..engine.recovery import reap_orphaned_runs
 from ..engine.runs import PipelineRun
 from ..engine.submit import check_pipeline
 from ..errors import ModelError
@@ -107,6 +108,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     ws = _workspace(args)
+    reap_orphaned_runs(ws.run_store)  # a run whose driver died is listed Failed, not Running
     records = ws.run_store.list_runs(
         experiment=args.experiment, status=args.status, limit=args.limit
     )

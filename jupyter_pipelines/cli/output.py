@@ -69,6 +69,7 @@ def run_row(ws: Workspace, record: RunRecord) -> dict[str, Any]:
         "steps": f"{done}/{len(steps)}",
         "reused": reused,
         "pipeline_file": record.pipeline_file,
+        "error": record.error,
     }
 
 

@@ -28,7 +28,7 @@ from ..executors.base import (
     StepSpec,
     failure_summary,
 )
-from ..executors.processes import process_start_time
+from ..executors.processes import RUN_MARKER, become_subreaper, marked, process_start_time, stop
 from ..executors.registry import create_executor
 from ..reuse.snapshot import SnapshotStore
 from ..runtime.metrics import read_metrics
@@ -36,12 +36,14 @@ from ..stores import status as st
 from ..stores.compute import target_executor_options
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
+from .inflight import InFlight
 from .recovery import run_is_over
 from .reuse import PINNED, ReuseIndex, input_hashes, mark_reused
 from .step_gpus import GpuWait, StepGpus
 from .step_handles import DeferredHandle, DoneHandle
 from .step_outputs import mark_incomplete, publish_outputs
 from .step_setup import prepare_step, use_environment
+from .watchdog import Watchdog
 
 log = logging.getLogger("jupyter_pipelines.driver")
 
@@ -71,6 +73,7 @@ class RunDriver:
         self.continue_on_failure = bool(self.run.options.get("continue_on_step_failure"))
         self.snapshots = SnapshotStore(workspace.snapshots_dir)
         self.index = ReuseIndex(self.store, self.snapshots)
+        self.inflight = InFlight(self.store, run_id)
 
     # -- the loop --------------------------------------------------------------------
     def execute(self) -> str:
@@ -95,7 +98,7 @@ class RunDriver:
                 self._cancel_everything()
             self._launch_ready()
             if not self.running:
-                if self._waiting_for_gpus():  # held by other runs: they free them
+                if self._waiting_for_others():  # GPUs or results of other runs
                     time.sleep(POLL_SECONDS)
                 elif self.pending:
                     self._settle_unreachable()
@@ -131,6 +134,8 @@ class RunDriver:
                 if self._reused(record):
                     again = True
                     continue
+                if self.inflight.still_waiting(name):
+                    continue
                 executor = self._executor(record.target)
                 busy = sum(1 for n in self.running if self.steps[n].target == record.target)
                 if busy >= executor.slots:
@@ -140,7 +145,7 @@ class RunDriver:
                     continue
                 devices = self._take_gpus(record)
                 if devices is not None:
-                    self._launch(record, executor, devices)
+                    again = self._launch(record, executor, devices) or again
                 elif name not in self.pending:  # it failed: what is ready has changed
                     again = True
                     break
@@ -166,9 +171,12 @@ class RunDriver:
             return None
         return taken
 
-    def _waiting_for_gpus(self) -> bool:
-        """Whether a step could start but for GPUs (which only other runs hold now)."""
-        return any(name in self.gpus.waiting for name in self._ready())
+    def _waiting_for_others(self) -> bool:
+        """Whether a step could start but for GPUs (which only other runs hold now) or
+        waits for another run that computes the same step."""
+        return any(
+            name in self.gpus.waiting or name in self.inflight.waiting for name in self._ready()
+        )
 
     def _fail_unrunnable(self, name: str, reason: str) -> None:
         self.gpus.release(name)
@@ -195,7 +203,17 @@ class RunDriver:
                 reuse=record.reuse,
             )
             return False
-        mark_reused(record, decision.reuse, decision.reason, decision.document)
+        self._mark_reused(record, decision.reuse, decision.reason, decision.document)
+        return True
+
+    def _mark_reused(
+        self,
+        record: StepRecord,
+        source: StepRecord,
+        reason: str,
+        document: dict[str, Any] | None = None,
+    ) -> None:
+        mark_reused(record, source, reason, document)
         self.store.update_step(
             self.run.id,
             record.name,
@@ -211,9 +229,20 @@ class RunDriver:
         )
         self.pending.discard(record.name)
         self.finished[record.name] = st.FINISHED
-        return True
 
-    def _launch(self, record: StepRecord, executor: AbstractExecutor, devices: list[str]) -> None:
+    def _launch(self, record: StepRecord, executor: AbstractExecutor, devices: list[str]) -> bool:
+        """Start a step that has its slot and GPUs, unless another run computes the same
+        step now (it then waits for it); True when it reused that one's result instead."""
+        on = f"on GPU{'s' if len(devices) > 1 else ''} {', '.join(devices)}" if devices else None
+        other = self.inflight.start(record, on, started=time.time())
+        if other is not None:
+            self.gpus.release(record.name)
+            if other.status != st.FINISHED:
+                return False  # Queued, waiting for it
+            reason = f"reuses step run {other.id}, computed at the same time by run {other.run_id}"
+            self._mark_reused(record, other, reason)
+            return True
+        self.pending.discard(record.name)
         spec = StepSpec.from_dict(record.spec)
         if devices or self.gpus.inventory(record.target).devices:
             # The executors' contract: these devices and no others (none: hide them all).
@@ -222,20 +251,11 @@ class RunDriver:
             prepare_step(self.workspace, self.run, record, spec, self.steps, self.snapshots)
         except (PipelinesError, OSError) as exc:
             # A damaged snapshot or an unwritable folder fails this step, not the driver.
-            self.store.update_step(self.run.id, record.name, status=st.RUNNING, started=time.time())
-            self.pending.discard(record.name)
             self.running[record.name] = DoneHandle()
             self.results.put(
                 (record.name, StepResult(st.FAILED, None, f"cannot prepare the step: {exc}"))
             )
-            return
-        started = time.time()
-        on = f"on GPU{'s' if len(devices) > 1 else ''} {', '.join(devices)}" if devices else None
-        self.store.update_step(
-            self.run.id, record.name, status=st.RUNNING, started=started, message=on
-        )
-        record.status = st.RUNNING
-        self.pending.discard(record.name)
+            return False
         deferred = DeferredHandle()
         self.running[record.name] = deferred
 
@@ -255,7 +275,10 @@ class RunDriver:
                 result = StepResult(st.FAILED, None, f"cannot start the step: {exc}")
             self.results.put((record.name, result))
 
+        # The step's processes die with this thread (see die_with_parent): it lives as
+        # long as the step does.
         threading.Thread(target=run, name=f"step:{record.name}", daemon=True).start()
+        return False
 
     def _record_pid(self, name: str, handle: StepHandle) -> None:
         pid = getattr(handle, "pid", None)
@@ -324,6 +347,7 @@ class RunDriver:
 
     def _settle(self, name: str, status: str, reason: str) -> None:
         self.pending.discard(name)
+        self.inflight.forget(name)
         self.finished[name] = status
         self.steps[name].status = status
         self.store.update_step(self.run.id, name, status=status, error=reason, message=reason)
@@ -377,6 +401,9 @@ class RunDriver:
         self.store.update_run(self.run.id, status=status, ended=time.time(), error=error)
         for executor in self.executors.values():
             executor.close()
+        # Every step stopped what it started; whatever escaped that goes now.
+        for what in stop(marked(RUN_MARKER, self.run.id)):
+            log.warning("stopped a process left by a step of run %s: %s", self.run.id, what)
         self.gpus.release_all()
         return status
 
@@ -411,9 +438,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     workspace, run_id = Workspace.at(args[0]), args[1]
+    # Orphans of step processes (``cmd &`` whose shell exited) become ours, to be found.
+    become_subreaper()
+    watchdog = Watchdog.start(
+        str(workspace.dir), run_id, str(workspace.runs_dir / run_id / "driver.log")
+    )
     driver = RunDriver(workspace, run_id)
     signal.signal(signal.SIGTERM, lambda *_: driver.request_cancel("the run was canceled"))
     signal.signal(signal.SIGINT, lambda *_: driver.request_cancel("the run was interrupted"))
+    try:
+        return _drive(driver, workspace, run_id)
+    finally:
+        if watchdog is not None:
+            watchdog.done()
+
+
+def _drive(driver: RunDriver, workspace: Workspace, run_id: str) -> int:
     try:
         status = driver.execute()
     except Exception as exc:

@@ -1,16 +1,32 @@
-"""Noticing runs whose driver died: such a run is marked failed, with that reason."""
+"""Noticing runs whose driver died: such a run is marked failed, with that reason, and
+every process its steps left is stopped.
+
+Any reader of the run store does it: a run looked up (``reap_if_orphaned``), runs listed
+(``reap_orphaned_runs``, which looks only at unfinished runs), and the driver's own
+watchdog, which notices at once (``reap_dead_driver``).
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from ..errors import UnknownRunError
-from ..executors.processes import is_alive, kill_tree
+from ..executors.processes import is_alive, kill_tree, sweep_run
 from ..stores import status as st
 from ..stores.runstore import RunRecord, RunStore
 
+log = logging.getLogger(__name__)
+
 #: A driver that has not recorded its pid this long after submit is considered lost.
 START_GRACE_SECONDS = 30.0
+#: The statuses of a run that has not ended.
+UNFINISHED = tuple(s for s in st.ALL if s not in st.TERMINAL)
+
+
+def driver_alive(run: RunRecord) -> bool:
+    """Whether the driver process recorded for ``run`` still runs."""
+    return is_alive(run.driver_pid, run.driver_started, marker=run.id)
 
 
 def reap_if_orphaned(store: RunStore, run: RunRecord) -> RunRecord:
@@ -21,32 +37,74 @@ def reap_if_orphaned(store: RunStore, run: RunRecord) -> RunRecord:
         if time.time() - run.created < START_GRACE_SECONDS:
             return run
         reason = "the run driver never started"
-    elif is_alive(run.driver_pid, run.driver_started, marker=run.id):
+    elif driver_alive(run):
         return run
     else:
         reason = (
             f"the run driver (pid {run.driver_pid}) exited before the run ended; "
             f"see runs/{run.id}/driver.log"
         )
-    active = set(st.ALL) - st.TERMINAL
-    if store.set_run_status_if(
+    _fail(store, run, reason)
+    return store.get_run(run.id)
+
+
+def _fail(store: RunStore, run: RunRecord, reason: str) -> list[str]:
+    """Mark ``run`` and its unfinished steps failed (once: a concurrent reaper that came
+    first wins) and stop what its steps left running; what was stopped."""
+    active = set(UNFINISHED)
+    if not store.set_run_status_if(
         run.id, active, reason, status=st.FAILED, ended=time.time(), error=reason
     ):
-        for step in store.get_steps(run.id):
-            if step.status not in st.TERMINAL:
-                # Its driver is gone: stop what the step left running.
-                if step.pid and is_alive(step.pid, step.pid_started):
-                    kill_tree(step.pid)
-                store.update_step(
-                    run.id,
-                    step.name,
-                    status=st.FAILED,
-                    ended=time.time(),
-                    error=reason,
-                    message=reason,
-                )
-        _remove_step_containers(run.id)
-    return store.get_run(run.id)
+        return []
+    stopped: list[str] = []
+    for step in store.get_steps(run.id):
+        if step.status not in st.TERMINAL:
+            # Its driver is gone: stop what the step left running.
+            if step.pid and is_alive(step.pid, step.pid_started):
+                kill_tree(step.pid, found=stopped)
+            store.update_step(
+                run.id,
+                step.name,
+                status=st.FAILED,
+                ended=time.time(),
+                error=reason,
+                message=reason,
+            )
+    stopped += sweep_run(run.id)
+    _remove_step_containers(run.id)
+    return stopped
+
+
+def reap_dead_driver(store: RunStore, run_id: str) -> list[str]:
+    """Run ``run_id``'s driver is known dead (its watchdog saw it die): fail the run if it
+    was unfinished, and stop whatever of its steps still runs; what was stopped."""
+    try:
+        run = store.get_run(run_id)
+    except UnknownRunError:
+        return sweep_run(run_id)
+    stopped = []
+    if run.status not in st.TERMINAL and not driver_alive(run):
+        reason = (
+            f"the run driver (pid {run.driver_pid}) exited before the run ended; "
+            f"see runs/{run.id}/driver.log"
+        )
+        stopped = _fail(store, run, reason)
+    return stopped + sweep_run(run_id)
+
+
+def reap_orphaned_runs(store: RunStore) -> int:
+    """Mark every unfinished run whose driver died failed (what listings call first, so
+    that no list shows such a run as running); how many were. Finished runs cost nothing:
+    only unfinished ones are read."""
+    reaped = 0
+    for status in UNFINISHED:
+        for run in store.list_runs(status=status, limit=1_000_000):
+            try:
+                if reap_if_orphaned(store, run).status != run.status:
+                    reaped += 1
+            except UnknownRunError:
+                continue
+    return reaped
 
 
 def _remove_step_containers(run_id: str) -> None:
@@ -65,6 +123,4 @@ def run_is_over(store: RunStore, run_id: str) -> bool:
         return True
     if run.status in st.TERMINAL:
         return True
-    return run.driver_pid is not None and not is_alive(
-        run.driver_pid, run.driver_started, marker=run.id
-    )
+    return run.driver_pid is not None and not driver_alive(run)

@@ -16,6 +16,7 @@ from ..errors import UnknownRunError
 from ..runtime import lookup
 from ..runtime.run import Run
 from ..stores.runstore import RunRecord, StepRecord
+from .recovery import reap_orphaned_runs
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -123,6 +124,7 @@ class StoreRunFinder:
         include_children: bool,
     ) -> builtins.list[Run]:
         store = experiment.workspace.run_store
+        reap_orphaned_runs(store)  # a run whose driver died is listed Failed
         found: builtins.list[Run] = []
         for record in store.list_runs(experiment=experiment.name, limit=1_000_000):
             run = build_run(experiment.workspace, record)
@@ -137,6 +139,7 @@ class StoreRunFinder:
         workspace = compute.workspace
         name = getattr(compute, "name", compute)
         found: builtins.list[Run] = []
+        reap_orphaned_runs(workspace.run_store)
         for record in workspace.run_store.list_runs(limit=1_000_000):
             for step in workspace.run_store.get_steps(record.id):
                 if step.target == name:

@@ -29,7 +29,7 @@ from ..runtime.run_annotations import (
 from ..runtime.run_files import run_file_index
 from ..stores import status as st
 from ..stores.runstore import RunRecord
-from .recovery import reap_if_orphaned
+from .recovery import reap_if_orphaned, reap_orphaned_runs
 from .run_base import StoreRun, run_url
 from .step_run import StepRun
 
@@ -189,6 +189,7 @@ class PipelineRun(StoreRun):
 
         wanted = str(pipeline_id)
         found = []
+        reap_orphaned_runs(workspace.run_store)
         for record in workspace.run_store.list_runs(limit=1_000_000):
             keys = {
                 record.options.get("published_pipeline_id"),

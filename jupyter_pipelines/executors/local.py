@@ -20,7 +20,15 @@ from typing import IO, Any
 from ..stores import status as st
 from .base import AbstractExecutor, StepHandle, StepResult, StepSpec, tail
 from .kernels import KernelChoice, choose_kernel
-from .processes import kill_tree
+from .processes import (
+    STEP_MARKER,
+    die_with_parent,
+    kill_tree,
+    marked,
+    marker_env,
+    stop,
+    sweep_step,
+)
 
 #: The kernel name used for a step whose environment brings its own interpreter.
 ENV_KERNEL = "jupyter-pipelines-step-env"
@@ -32,7 +40,12 @@ class LocalExecutor(AbstractExecutor):
     name = "local"
 
     def launch(self, spec: StepSpec) -> StepHandle:
-        env = {**os.environ, **spec.env, **gpu_environment(spec)}
+        env = {
+            **os.environ,
+            **spec.env,
+            **gpu_environment(spec),
+            **marker_env(spec.run_id, spec.step_run_id),
+        }
         if spec.kind == "notebook":
             return NotebookHandle(spec, env)
         try:
@@ -63,6 +76,30 @@ def _failure(spec: StepSpec, headline: str) -> str:
     return f"{headline}\n{log}" if log else headline
 
 
+def note_stopped(spec: StepSpec, how: str, stopped: list[str]) -> None:
+    """Say in the step's log (``stderr.txt``) which of its processes were stopped when it
+    ended, and why (``how``: finished, failed, timed out, was canceled)."""
+    unique = list(dict.fromkeys(stopped))
+    if not unique:
+        return
+    lines = [
+        f"[jupyter-pipelines] step {spec.step_name!r} {how}; stopped {len(unique)} "
+        f"process{'es' if len(unique) > 1 else ''} it had started:",
+        *(f"[jupyter-pipelines]   {what}" for what in unique),
+    ]
+    try:
+        with open(spec.stderr_path, "a") as fh:
+            fh.write("\n".join(lines) + "\n")
+    except OSError:
+        pass
+
+
+def _how(result: StepResult, timed_out: bool = False) -> str:
+    if timed_out:
+        return "timed out"
+    return {st.FINISHED: "finished", st.CANCELED: "was canceled"}.get(result.status, "failed")
+
+
 def _timed_out(spec: StepSpec) -> StepResult:
     return StepResult(
         st.FAILED,
@@ -87,11 +124,17 @@ class FailedHandle(StepHandle):
 
 
 class ProcessHandle(StepHandle):
-    """A command step: one process in its own session (and so its own process group)."""
+    """A command step: one process in its own session (and so its own process group).
+
+    It gets SIGKILL when the thread that launched it dies (its driver was killed); when it
+    ends, every process it started that still runs is stopped too, and named in its log.
+    """
 
     def __init__(self, spec: StepSpec, env: dict[str, str]) -> None:
         self.spec = spec
         self._canceled: str | None = None
+        #: What a cancel or timeout stopped of the step's process tree.
+        self._stopped: list[str] = []
         with open(spec.stdout_path, "ab") as out, open(spec.stderr_path, "ab") as err:
             self.proc = subprocess.Popen(
                 spec.argv,
@@ -101,6 +144,7 @@ class ProcessHandle(StepHandle):
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
+                preexec_fn=die_with_parent(),
             )
         #: The step's process (and process group) id, recorded so that an orphaned
         #: step can be stopped when its driver dies.
@@ -108,12 +152,22 @@ class ProcessHandle(StepHandle):
 
     def wait(self) -> StepResult:
         spec = self.spec
+        timed_out = False
         try:
             code = self.proc.wait(timeout=spec.timeout)
         except subprocess.TimeoutExpired:
-            kill_tree(self.proc.pid)
+            kill_tree(self.proc.pid, found=self._stopped)
             self.proc.wait()
-            return _timed_out(spec)
+            result, timed_out = _timed_out(spec), True
+        else:
+            result = self._result(code)
+        # The result (and the log tail it quotes) first: the note below goes after it.
+        stopped = self._stopped + sweep_step(spec.step_run_id)
+        note_stopped(spec, _how(result, timed_out), stopped)
+        return result
+
+    def _result(self, code: int) -> StepResult:
+        spec = self.spec
         if self._canceled is not None:
             return StepResult(st.CANCELED, code, self._canceled)
         if code == 0:
@@ -124,7 +178,7 @@ class ProcessHandle(StepHandle):
 
     def terminate(self, reason: str) -> None:
         self._canceled = reason
-        kill_tree(self.proc.pid)
+        kill_tree(self.proc.pid, found=self._stopped)
 
 
 class NotebookHandle(StepHandle):
@@ -143,6 +197,8 @@ class NotebookHandle(StepHandle):
         self.km: Any = None
         self._ipc_dir: str | None = None
         self.result: StepResult | None = None
+        self._stopped: list[str] = []
+        self._timed_out = False
         self._thread = threading.Thread(
             target=self._run, name=f"notebook:{spec.step_name}", daemon=True
         )
@@ -171,8 +227,13 @@ class NotebookHandle(StepHandle):
             self.km = AsyncKernelManager(**options)
             log = open(os.path.join(self.spec.step_dir, "kernel.log"), "ab")  # noqa: SIM115
             try:
+                # The kernel dies with this thread's process (a killed driver).
                 run_sync(self.km.start_kernel)(
-                    cwd=self.spec.working_dir, env=self.env, stdout=log, stderr=log
+                    cwd=self.spec.working_dir,
+                    env=self.env,
+                    stdout=log,
+                    stderr=log,
+                    preexec_fn=die_with_parent(),
                 )
             finally:
                 log.close()
@@ -274,6 +335,19 @@ class NotebookHandle(StepHandle):
         )
 
     def _shutdown(self) -> None:
+        """Stop what the notebook started (named in the log), then its kernel."""
+        kernel = self._kernel_pid()
+        left = [p for p in marked(STEP_MARKER, self.spec.step_run_id) if p.pid != kernel]
+        stopped = self._stopped + stop(left)
+        self._shutdown_kernel()
+        how = "timed out" if self._timed_out else _how(self.result or StepResult(st.FAILED))
+        note_stopped(self.spec, how, [s for s in stopped if not s.startswith(f"pid {kernel}:")])
+
+    def _kernel_pid(self) -> int | None:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return getattr(process, "pid", None)
+
+    def _shutdown_kernel(self) -> None:
         km = self.km
         if km is not None and km.has_kernel:
             self._reap_kernel()
@@ -310,13 +384,14 @@ class NotebookHandle(StepHandle):
         km = self.km
         process = getattr(getattr(km, "provisioner", None), "process", None)
         if process is not None and process.poll() is None:
-            kill_tree(process.pid)
+            kill_tree(process.pid, found=self._stopped)
 
     def wait(self) -> StepResult:
         spec = self.spec
         self._thread.join(spec.timeout)
         if self._thread.is_alive():
             self._canceled = ""  # makes the papermill error read as ours, not the notebook's
+            self._timed_out = True
             self._kill_kernel()
             self._thread.join(30)
             return _timed_out(spec)

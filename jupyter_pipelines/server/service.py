@@ -15,7 +15,7 @@ from typing import Any
 from ..engine.describe import default_experiment_name, describe_pipeline
 from ..engine.experiment import Experiment
 from ..engine.log_reader import ByteRange, file_size, read_range
-from ..engine.recovery import reap_if_orphaned
+from ..engine.recovery import reap_if_orphaned, reap_orphaned_runs
 from ..engine.runs import PipelineRun, StepRun
 from ..engine.submit import check_pipeline
 from ..errors import ModelError, PipelineValidationError
@@ -177,6 +177,7 @@ class PipelinesService:
             raise BadRequestError(f"'limit' must be 1 to {MAX_RUNS} and 'offset' at least 0")
         pipeline_file = str(self.resolve(pipeline)) if pipeline else None
         filters = {"experiment": experiment, "status": status, "pipeline_file": pipeline_file}
+        reap_orphaned_runs(self.store)  # a run whose driver died is listed Failed
         records = self.store.list_runs(limit=limit, offset=offset, **filters)
         return {
             "runs": [self.run_summary(r) for r in records],

@@ -12,7 +12,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -305,6 +305,46 @@ class RunStore:
             (fingerprint, st.FINISHED, limit),
         )
         return readable_steps(rows)
+
+    def start_step_once(
+        self,
+        run_id: str,
+        name: str,
+        fingerprint: str,
+        live: Callable[[str], bool],
+        *,
+        finished_too: bool = True,
+        message: str | None = None,
+        **fields: Any,
+    ) -> StepRecord | None:
+        """Mark a step run Running unless ``fingerprint`` is computed elsewhere already.
+
+        In one transaction, so that of concurrent callers one starts the computation: when
+        another step run with that fingerprint is Running in a run for which ``live(run
+        id)`` holds (its driver lives), or has Finished (with ``finished_too``), nothing
+        changes and that step run is returned; otherwise this one becomes Running with
+        ``fields`` and None is returned.
+        """
+        statuses = (st.RUNNING, st.FINISHED) if finished_too else (st.RUNNING,)
+        with self.transaction() as conn:
+            rows = conn.execute(
+                "SELECT * FROM step_runs WHERE fingerprint = ? AND reused_from IS NULL"
+                f" AND status IN ({', '.join('?' for _ in statuses)})"
+                " AND NOT (run_id = ? AND name = ?) ORDER BY status = ? DESC, ended DESC",
+                (fingerprint, *statuses, run_id, name, st.FINISHED),
+            ).fetchall()
+            for other in readable_steps(rows):
+                if other.status == st.FINISHED or live(other.run_id):
+                    return other
+            self._update(
+                conn,
+                "step_runs",
+                "run_id = ? AND name = ?",
+                (run_id, name),
+                {**fields, "status": st.RUNNING},
+            )
+            self._event(conn, run_id, name, "step", st.RUNNING, message)
+        return None
 
     def latest_step_run(
         self,
