@@ -61,6 +61,7 @@ class ParallelRunner:
         assert self.report is not None
         try:
             self._loop()
+            self._stop(kill=False)  # idle workers end (and call shutdown() when defined)
         except StepFailed as exc:
             self._stop(kill=True)
             self.report.finish("failed", str(exc))
@@ -155,6 +156,9 @@ class ParallelRunner:
             "side_inputs": {n: hasher.tree(p) for n, p in sorted(config.side_inputs.items())},
             "output_action": config.output_action,
             "tabular": config.tabular,
+            # The engine gives the arguments as written (``key``), references by name: a
+            # run's paths differ from the last run's. Without it, the arguments themselves.
+            "arguments": list(config.arguments),
             **config.key,
         }
         return hasher.document(doc)
