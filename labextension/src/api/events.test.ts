@@ -18,7 +18,7 @@ class FakeSocket {
   open(): void {
     this.onopen?.({});
   }
-  send(event: Partial<RunEvent> & { id: number; type: string }): void {
+  send(event: Partial<RunEvent> & { id: string; type: string }): void {
     this.onmessage?.({ data: JSON.stringify({ run_id: 'r', ...event }) });
   }
   drop(): void {
@@ -30,9 +30,9 @@ class FakeSocket {
 }
 
 /** A stream over fake sockets, recording what it delivers. */
-function open(after = 0) {
-  const got: number[] = [];
-  const ends: number[] = [];
+function open(after = '0') {
+  const got: string[] = [];
+  const ends: string[] = [];
   const stream = new RunEventStream('r', {
     after,
     url: (path, query) => `ws://x/${path}?after=${query.after}`,
@@ -52,27 +52,27 @@ describe('RunEventStream', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it('delivers messages once, resumes after the last id on reconnect, stops on end', () => {
+  it('delivers messages in order, resumes after the last id on reconnect, stops on end', () => {
     const { stream, got, ends } = open();
     const first = FakeSocket.all[0];
     expect(first.url).toBe('ws://x/runs/r/events?after=0');
     first.open();
-    first.send({ id: 1, type: 'status' });
-    first.send({ id: 2, type: 'log' });
-    first.send({ id: 2, type: 'log' }); // duplicate
-    first.send({ id: 1, type: 'status' }); // out of order
+    first.send({ id: '1', type: 'status' });
+    first.send({ id: '1.1o120', type: 'log' });
+    first.send({ id: '1.1o120', type: 'log' }); // the same id again
+    first.send({ id: 7 as unknown as string, type: 'status' }); // not a cursor
     first.drop();
     expect(FakeSocket.all).toHaveLength(1);
     vi.advanceTimersByTime(100);
     const second = FakeSocket.all[1];
-    expect(second.url).toBe('ws://x/runs/r/events?after=2');
+    // ids are cursors: sent back as they came (URL-encoded by the real url builder)
+    expect(second.url).toBe('ws://x/runs/r/events?after=1.1o120');
     second.open();
-    second.send({ id: 2, type: 'log' }); // overlap of a resume
-    second.send({ id: 3, type: 'status' });
-    second.send({ id: 4, type: 'end' });
-    second.send({ id: 5, type: 'status' }); // after end: ignored
-    expect(got).toEqual([1, 2, 3, 4]);
-    expect(ends).toEqual([4]);
+    second.send({ id: '2.1o300', type: 'status' });
+    second.send({ id: '2.1o300.end', type: 'end' });
+    second.send({ id: '3', type: 'status' }); // after end: ignored
+    expect(got).toEqual(['1', '1.1o120', '2.1o300', '2.1o300.end']);
+    expect(ends).toEqual(['2.1o300.end']);
     expect(stream.isClosed).toBe(true);
     expect(second.closed).toBe(true);
     vi.advanceTimersByTime(5000);
@@ -80,8 +80,8 @@ describe('RunEventStream', () => {
   });
 
   it('backs off between failed reconnects and resets once connected', () => {
-    const { stream } = open(7);
-    expect(FakeSocket.all[0].url).toContain('after=7');
+    const { stream } = open('7.3e12');
+    expect(FakeSocket.all[0].url).toContain('after=7.3e12');
     FakeSocket.all[0].drop();
     vi.advanceTimersByTime(99);
     expect(FakeSocket.all).toHaveLength(1);
@@ -105,7 +105,7 @@ describe('RunEventStream', () => {
     socket.open();
     stream.close();
     expect(socket.closed).toBe(true);
-    socket.send({ id: 1, type: 'status' });
+    socket.send({ id: '1', type: 'status' });
     socket.drop();
     vi.advanceTimersByTime(10000);
     expect(got).toEqual([]);

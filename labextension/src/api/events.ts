@@ -1,16 +1,18 @@
 /**
- * The WebSocket client of a run's event stream (`runs/{id}/events?after=N`, see
- * docs/server.md): delivers each message once and in order, reconnects with back-off after
- * a lost connection resuming with `after=` the last id received, and stops on `end`.
+ * The WebSocket client of a run's event stream (`runs/{id}/events?after=ID`, see
+ * docs/server.md): delivers each message as it comes, reconnects with back-off after a lost
+ * connection resuming with `after=` the last id received, and stops on `end`. A message's id
+ * is an opaque cursor (the server's position in the run store and the logs), valid for any
+ * server of the workspace, restarted or not: a resume gets every message once, in order.
  */
 import type { RunEvent } from './types';
 import { apiWsUrl } from './request';
 
 /** What a RunEventStream reports. */
 export interface RunEventStreamOptions {
-  /** Resume after this message id (0: from the first message). */
-  after?: number;
-  /** Each new message (ids strictly increasing; duplicates are dropped). */
+  /** Resume after this message id ('0': from the first message). */
+  after?: string;
+  /** Each new message, in order. */
   onEvent: (event: RunEvent) => void;
   /** The `end` message came (after its onEvent): the stream is over. */
   onEnd?: (event: Extract<RunEvent, { type: 'end' }>) => void;
@@ -32,12 +34,12 @@ export class RunEventStream {
     readonly runId: string,
     private readonly options: RunEventStreamOptions
   ) {
-    this._lastId = options.after ?? 0;
+    this._lastId = options.after ?? '0';
     this._connect();
   }
 
   /** The id of the last message delivered (resume point). */
-  get lastId(): number {
+  get lastId(): string {
     return this._lastId;
   }
 
@@ -110,8 +112,8 @@ export class RunEventStream {
     } catch {
       return;
     }
-    if (typeof event.id !== 'number' || event.id <= this._lastId) {
-      return; // a duplicate (a resume overlapping what was delivered)
+    if (typeof event.id !== 'string' || event.id === this._lastId) {
+      return; // not a message of this stream, or the one a resume started after
     }
     this._lastId = event.id;
     this.options.onEvent(event);
@@ -136,7 +138,7 @@ export class RunEventStream {
     }, delay);
   }
 
-  private _lastId: number;
+  private _lastId: string;
   private _closed = false;
   private _attempt = 0;
   private _socket: WebSocket | null = null;

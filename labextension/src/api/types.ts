@@ -70,13 +70,15 @@ export interface LogChunk {
   offset: number;
   next_offset: number;
   size: number;
+  /** True when the log goes on after next_offset (an answer holds at most 1 MiB by default). */
+  truncated?: boolean;
   text: string;
 }
 
 /** One message of a run's event stream (`runs/{id}/events`). */
 export type RunEvent =
   | {
-      id: number;
+      id: string;
       run_id: string;
       type: 'status';
       kind: 'run' | 'step';
@@ -86,8 +88,8 @@ export type RunEvent =
       ts: number | string;
       event_id: number;
     }
-  | { id: number; run_id: string; type: 'log'; step: string; stream: 'stdout' | 'stderr'; lines: string[] }
-  | { id: number; run_id: string; type: 'end'; status: Status; error: string | null };
+  | { id: string; run_id: string; type: 'log'; step: string; stream: 'stdout' | 'stderr'; lines: string[] }
+  | { id: string; run_id: string; type: 'end'; status: Status; error: string | null };
 
 /** A pipeline file's document: what `*.pipeline.yaml` holds (see the JSON Schema). */
 export interface PipelineDocument {

@@ -1,7 +1,9 @@
 /**
  * A React hook following one log stream of a step run: the last TAIL bytes first
  * (GET .../logs?stream=S&tail=N), then the new bytes (GET .../logs?stream=S&offset=next_offset)
- * every POLL_MS while `live`, and once more when it stops being live.
+ * every POLL_MS while `live`, and once more when it stops being live. An answer holds at most
+ * 1 MiB (`truncated`: more follows): the rest is asked for at once, or, when more than KEEP
+ * bytes behind (text that would be dropped anyway), the tail again.
  */
 import * as React from 'react';
 
@@ -39,15 +41,17 @@ export function useStepLog(runId: string, step: string, stream: 'stdout' | 'stde
   React.useEffect(() => {
     let disposed = false;
     let timer: ReturnType<typeof setTimeout> | null = null;
-    const fetchOnce = async () => {
+    /** True when the log goes on after what came (ask again at once). */
+    const fetchOnce = async (): Promise<boolean> => {
       const query = offset.current === null ? { stream, tail: TAIL } : { stream, offset: offset.current };
       try {
         const chunk = await requestAPI<LogChunk>(path, { query });
         if (disposed) {
-          return;
+          return false;
         }
         const first = offset.current === null;
-        offset.current = chunk.next_offset;
+        const behind = chunk.truncated ? chunk.size - chunk.next_offset : 0;
+        offset.current = behind > KEEP ? null : chunk.next_offset;
         setState(prev => {
           let text = first ? chunk.text : prev.text + chunk.text;
           let truncated = first ? chunk.offset > 0 : prev.truncated;
@@ -60,19 +64,21 @@ export function useStepLog(runId: string, step: string, stream: 'stdout' | 'stde
           }
           return { text, truncated, loaded: true, error: null };
         });
+        return behind > 0;
       } catch (error) {
         if (disposed) {
-          return;
+          return false;
         }
         // 404 before the step run exists (or its log): nothing to show yet.
         const message = error instanceof ApiError && error.status === 404 ? null : String((error as Error).message ?? error);
         setState(prev => ({ ...prev, loaded: true, error: message }));
+        return false;
       }
     };
     const loop = async () => {
-      await fetchOnce();
-      if (!disposed && live) {
-        timer = setTimeout(loop, POLL_MS);
+      const more = await fetchOnce();
+      if (!disposed && (live || more)) {
+        timer = setTimeout(loop, more ? 0 : POLL_MS);
       }
     };
     void loop();

@@ -18,12 +18,12 @@ let nextId = 1;
 
 /** A step status message. */
 function stepEvent(step: string, status: Status, ts: number, message: string | null = null, id = nextId++): RunEvent {
-  return { id, run_id: 'r', type: 'status', kind: 'step', step, status, message, ts, event_id: id };
+  return { id: String(id), run_id: 'r', type: 'status', kind: 'step', step, status, message, ts, event_id: id };
 }
 
 /** A run status message. */
 function runEvent(status: Status, ts: number, id = nextId++): RunEvent {
-  return { id, run_id: 'r', type: 'status', kind: 'run', step: null, status, message: null, ts, event_id: id };
+  return { id: String(id), run_id: 'r', type: 'status', kind: 'run', step: null, status, message: null, ts, event_id: id };
 }
 
 /** The messages of a run of `n` steps, each queued, running and finished in turn. */
@@ -33,11 +33,11 @@ function flood(n: number): RunEvent[] {
   for (let i = 0; i < n; i++) {
     events.push(stepEvent(`s${i}`, 'Queued', 1000 + i));
     events.push(stepEvent(`s${i}`, 'Running', 1000 + i + 0.1));
-    events.push({ id: nextId++, run_id: 'r', type: 'log', step: `s${i}`, stream: 'stdout', lines: ['hi'] });
+    events.push({ id: `${nextId - 1}.${nextId - 1}o3`, run_id: 'r', type: 'log', step: `s${i}`, stream: 'stdout', lines: ['hi'] });
     events.push(stepEvent(`s${i}`, 'Finished', 1000 + i + 0.5));
   }
   events.push(runEvent('Finished', 2000));
-  events.push({ id: nextId++, run_id: 'r', type: 'end', status: 'Finished', error: null });
+  events.push({ id: `${nextId - 1}.end`, run_id: 'r', type: 'end', status: 'Finished', error: null });
   return events;
 }
 
@@ -60,7 +60,7 @@ describe('applyEvents', () => {
     expect(countStatuses(state.steps).finished).toBe(100);
     expect(state.status).toBe('Finished');
     expect(state.done).toBe(true);
-    expect(state.lastEventId).toBe(events[events.length - 1].id);
+    expect(state.lastEventId).toBe(nextId - 1); // the run's Finished event
     expect(state.steps.s42.started).toBeCloseTo(1042.1);
     expect(state.steps.s42.ended).toBeCloseTo(1042.5);
   });
@@ -150,7 +150,7 @@ describe('applyEvents', () => {
       stepEvent('a', 'Running', 10),
       stepEvent('b', 'Running', 12.5),
       stepEvent('b', 'Failed', 13, 'exit code 1'),
-      { id: nextId++, run_id: 'r', type: 'end', status: 'Failed', error: 'step b failed' }
+      { id: `${nextId - 1}.end`, run_id: 'r', type: 'end', status: 'Failed', error: 'step b failed' }
     ]);
     expect(state.steps.a.status).toBe('finished');
     expect(state.steps.a.ended).toBe(12);

@@ -55,7 +55,7 @@ export interface RunState {
   /** When the run started and ended (epoch seconds), as far as known. */
   started: number | null;
   ended: number | null;
-  /** The id of the last stream message folded in (0: none): resume with after=lastEventId. */
+  /** The run store's id (`event_id`) of the last status message folded in (0: none). */
   lastEventId: number;
   /** True once the stream's `end` message came. */
   done: boolean;
@@ -216,22 +216,24 @@ function applyStepStatus(
 
 /**
  * Fold a batch of stream messages into a run state, returning a new state (the same object
- * when nothing changed). A message whose id is not above the last one folded in (a duplicate
- * after a reconnect, or out of order) is ignored; `log` messages only advance the id.
+ * when nothing changed). A status message whose `event_id` is not above the last one folded
+ * in (a replay over a snapshot, or out of order) is ignored, as is an `end` after the end;
+ * `log` messages change nothing here.
  */
 export function applyEvents(state: RunState, events: readonly RunEvent[]): RunState {
   let next: RunState | null = null;
   let steps: Record<string, StepState> | null = null;
   for (const event of events) {
     const current: RunState = next ?? state;
-    if (!(typeof event.id === 'number') || event.id <= current.lastEventId) {
+    const old = event.type === 'status' ? !(event.event_id > current.lastEventId) : event.type !== 'end' || current.done;
+    if (old) {
       continue;
     }
     if (next === null) {
       next = { ...state };
     }
-    next.lastEventId = event.id;
     if (event.type === 'status') {
+      next.lastEventId = event.event_id;
       const ts = toEpochSeconds(event.ts);
       if (event.kind === 'step' && event.step) {
         if (steps === null) {

@@ -87,7 +87,7 @@ export function useRunState(runId: string | null): RunStateResult {
         // The snapshot carries no event id: replay the stream from its start; the reducer
         // never moves a step back, so older messages cannot undo the snapshot.
         stream = new RunEventStream(detail.id, {
-          after: 0,
+          after: '0',
           onEvent: event => {
             queue.push(event);
             if (cancelFrame === null) {
