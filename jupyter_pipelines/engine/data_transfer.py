@@ -47,8 +47,7 @@ def plan_data_transfer(step: DataTransferStep, spec: StepSpec, data: DataBinding
     source: dict[str, Any] = {"name": source_name, "path": entry.get("path")}
     if entry.get("kind") == "datastore":
         entry.pop("stage", None)  # read straight from its datastore, not staged first
-        source.update(entry["source"])
-        source["path"] = None
+        source.update(entry["source"])  # its datastore and the path on it
     output = str(step.get_output().name)
     destination = None
     if step.destination is not None:
