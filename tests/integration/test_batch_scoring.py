@@ -27,7 +27,7 @@ from jupyter_pipelines import (
     PythonScriptStep,
 )
 from jupyter_pipelines.stores import status as st
-from tests.integration.support import Project
+from tests.integration.support import Project, alive, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -348,3 +348,53 @@ def test_a_rerun_after_ten_changed_files_scores_only_their_mini_batches(project:
     full = run_ok(project, tutorial_pipeline(project, allow_reuse=False, **settings)[0])
     assert progress_of(full)["from_cache"] == 0
     assert rows_of(full) == rows  # the same output as a full recomputation
+
+
+SLOW = """\
+import os, time
+
+def init():
+    with open(os.environ["PID_FILE"], "a") as fh:
+        fh.write(f"{os.getpid()}\\n")
+
+def run(mini_batch):
+    if "img_0000.txt" not in [os.path.basename(p) for p in mini_batch]:
+        time.sleep(60)
+    return mini_batch
+"""
+
+
+def test_progress_is_readable_while_it_runs_and_cancel_stops_every_worker(
+    project: Project,
+) -> None:
+    write_data(project, 8)
+    project.script("scripts/slow.py", SLOW)
+    pids = project.pid_file("pids.txt")
+    store = project.ws.get_default_datastore()
+    images = Dataset.File.from_files((store, "batchscoring/images/"))
+    config = ParallelRunConfig(
+        environment=None, entry_script="slow.py", source_directory="scripts",
+        error_threshold=0, output_action="append_row", compute_target=None, node_count=1,
+        process_count_per_node=2, mini_batch_size="2", run_invocation_timeout=120,
+        environment_variables={"PID_FILE": str(pids)},
+    )  # fmt: skip
+    step = ParallelRunStep(
+        "slow", config, [images.as_named_input("images")], output=PipelineData("o")
+    )
+    run = project.experiment("batch").submit(Pipeline(steps=[step]), show_output=False)
+    progress_file = project.ws.runs_dir / run.id / "slow" / "logs" / "progress.json"
+
+    def live() -> dict[str, Any] | None:
+        try:
+            found = json.loads(progress_file.read_text())
+        except (OSError, ValueError):
+            return None
+        return found if found["done"] == 1 and found["running"] == 2 else None
+
+    progress = wait_until(live, timeout=30, what="a mini-batch done, two running")
+    assert (progress["total"], progress["state"]) == (4, "running")
+    workers = [int(p) for p in pids.read_text().split()]
+    assert len(workers) == 2
+    run.cancel()
+    wait_until(lambda: run.get_status() == st.CANCELED, timeout=20, what="Canceled")
+    wait_until(lambda: not any(alive(pid) for pid in workers), timeout=10, what="workers gone")
