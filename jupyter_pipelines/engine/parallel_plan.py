@@ -28,6 +28,7 @@ from ..model.parallel_run_config import (
 from ..model.parameters import PipelineParameter
 from ..model.validation import PLACEHOLDER
 from ..runtime.parallel.config import DataInput, RunnerConfig
+from ..stores.model_registry import MODELS_FOLDER
 
 if TYPE_CHECKING:
     from ..stores.workspace import Workspace
@@ -97,6 +98,7 @@ def plan_parallel_run(
         runner.cache_dir = str(cache)
         runner.stat_cache = str(workspace.snapshots_dir / "statcache.db")
         runner.volatile_root = str(workspace.runs_dir)
+        runner.models_dir = str(workspace.dir / MODELS_FOLDER)
     spec.argv = [sys.executable, "-m", RUNNER_MODULE, "--config", runner.to_json()]
 
 

@@ -235,6 +235,18 @@ def test_the_cache_runs_only_changed_mini_batches_and_keeps_the_order(runner: Ru
     assert runner.progress()["from_cache"] == 0  # other arguments: other results
 
 
+def test_a_new_model_version_makes_every_mini_batch_run_again(runner: Runner) -> None:
+    models = runner.root / "models"
+    (models / "inception" / "1").mkdir(parents=True)
+    settings = {"cache_dir": str(runner.cache), "models_dir": str(models)}
+    assert runner.run(**settings).returncode == 0
+    assert runner.run(**settings).returncode == 0
+    assert runner.progress()["from_cache"] == 4
+    (models / "inception" / "2").mkdir()  # Model.register: a version an init() may load
+    assert runner.run(**settings).returncode == 0
+    assert runner.progress()["from_cache"] == 0
+
+
 def test_a_cache_folder_that_is_not_there_means_every_mini_batch_runs(runner: Runner) -> None:
     done = runner.run(cache_dir=str(runner.root / "elsewhere" / "cache"))
     assert done.returncode == 0, done.stderr

@@ -63,6 +63,9 @@ class RunnerConfig:
     #: Files under this folder (the workspace's runs) are hashed without the stat cache:
     #: their paths are new at each run.
     volatile_root: str | None = None
+    #: The workspace's model registry: the versions registered there are part of every key
+    #: (an entry script may load a model by name, ``Model.get_model_path``).
+    models_dir: str | None = None
     #: What else decides a mini-batch's result: the environment, the arguments as written
     #: (references by name, not by path), the step's variables.
     key: dict[str, Any] = field(default_factory=dict)

@@ -156,6 +156,7 @@ class ParallelRunner:
             "side_inputs": {n: hasher.tree(p) for n, p in sorted(config.side_inputs.items())},
             "output_action": config.output_action,
             "tabular": config.tabular,
+            "models": registered_models(config.models_dir),
             # The engine gives the arguments as written (``key``), references by name: a
             # run's paths differ from the last run's. Without it, the arguments themselves.
             "arguments": list(config.arguments),
@@ -367,6 +368,19 @@ class ParallelRunner:
                 run.log(name, value)
         except Exception as exc:  # metrics are a courtesy: never fail the step for them
             log.warning("metrics not logged: %s", exc)
+
+
+def registered_models(folder: str | None) -> dict[str, list[str]]:
+    """Model name -> its registered versions (``models/<name>/<version>/``): a new version
+    makes every mini-batch run again, since the entry script may load it by name."""
+    if not folder or not os.path.isdir(folder):
+        return {}
+    found = {}
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not name.startswith("."):
+            found[name] = sorted(v for v in os.listdir(path) if not v.startswith("."))
+    return found
 
 
 def _log_to(path: str, level: str) -> None:
