@@ -14,6 +14,20 @@ if TYPE_CHECKING:
     from .run import Run
 
 
+class RunList(builtins.list["Run"]):
+    """Runs as a list that ``next()`` also walks: v1's ``get_children`` returns a generator,
+    and its batch-scoring tutorial takes the first step run with
+    ``next(pipeline_run.get_children())``."""
+
+    _position = 0
+
+    def __next__(self) -> Run:
+        if self._position >= len(self):
+            raise StopIteration
+        self._position += 1
+        return self[self._position - 1]
+
+
 class RunChildren:
     """The v1 members about a run's children."""
 
@@ -41,7 +55,9 @@ class RunChildren:
             found.append(child)
             if recursive:
                 found.extend(child.get_children(recursive=True))
-        return lookup.filter_runs(found, type=type, tags=tags, properties=properties, status=status)
+        return RunList(
+            lookup.filter_runs(found, type=type, tags=tags, properties=properties, status=status)
+        )
 
     def child_run(
         self, name: str | None = None, run_id: str | None = None, outputs: Any = None

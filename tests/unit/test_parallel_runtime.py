@@ -192,3 +192,13 @@ def test_workers_are_nodes_times_processes_but_never_more_than_the_slots(
     assert worker_count(step(node_count=1), same, "local", None) == 3  # None: one per slot
     monkeypatch.delenv("JUPYTER_PIPELINES_LOCAL_SLOTS")
     assert local_slots() == (os.cpu_count() or 1)
+
+
+def test_get_children_can_be_walked_with_next_as_v1s_generator() -> None:
+    from jupyter_pipelines.runtime.run_children import RunList
+
+    children = RunList(["first", "second"])  # type: ignore[list-item]
+    assert next(children) == "first" and next(children) == "second"
+    with pytest.raises(StopIteration):
+        next(children)
+    assert list(children) == ["first", "second"] and len(children) == 2  # still a list
