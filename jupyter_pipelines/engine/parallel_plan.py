@@ -151,6 +151,19 @@ def target_slots(workspace: Workspace | None, target: str) -> int:
     return max(1, int(options.get("slots") or local_slots()))
 
 
+def max_nodes(workspace: Workspace | None, target: str) -> int | None:
+    """The most nodes a target has (an AmlCompute target's ``max_nodes``), if it says."""
+    if workspace is None or target == "local":
+        return None
+    from ..stores.compute import target_executor_options
+
+    try:
+        kind, options = target_executor_options(workspace, target)
+    except PipelinesError:
+        return None
+    return int(options["slots"]) if kind == "local" and options.get("slots") else None
+
+
 def worker_count(
     step: ParallelRunStep, value: Callable[[Any], Any], target: str, workspace: Workspace | None
 ) -> int:
@@ -163,6 +176,12 @@ def worker_count(
     for name, number in (("node_count", nodes), ("process_count_per_node", per_node or 1)):
         if not isinstance(number, int) or number < 1:
             raise EngineError(f"step {step.name!r}: {name} must be an int of at least 1")
+    limit = max_nodes(workspace, target)
+    if limit is not None and nodes > limit:
+        raise EngineError(
+            f"step {step.name!r}: node_count {nodes} is more than max_nodes {limit} of "
+            f"compute target {target!r} (as v1 refuses it)"
+        )
     return max(1, min(nodes * int(per_node or slots), slots))
 
 

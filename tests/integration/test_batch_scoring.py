@@ -398,3 +398,22 @@ def test_progress_is_readable_while_it_runs_and_cancel_stops_every_worker(
     run.cancel()
     wait_until(lambda: run.get_status() == st.CANCELED, timeout=20, what="Canceled")
     wait_until(lambda: not any(alive(pid) for pid in workers), timeout=10, what="workers gone")
+
+
+def test_node_count_beyond_the_amlcompute_targets_nodes_is_refused_at_submit(
+    project: Project,
+) -> None:
+    from jupyter_pipelines import AmlCompute, ComputeTarget
+    from jupyter_pipelines.errors import EngineError
+
+    write_data(project, 12)
+    ComputeTarget.create(
+        project.ws, "gpu-cluster", AmlCompute.provisioning_configuration(max_nodes=1)
+    )
+    pipeline, _ = tutorial_pipeline(project, compute_target="gpu-cluster", node_count=2)
+    with pytest.raises(EngineError, match="node_count 2 is more than max_nodes 1 of compute"):
+        project.experiment("batch").submit(pipeline, show_output=False)
+    project.assert_nothing_recorded()
+    fits, _ = tutorial_pipeline(project, compute_target="gpu-cluster", node_count=1)
+    run = run_ok(project, fits)
+    assert progress_of(run)["workers"] == 2  # two processes on its one node
