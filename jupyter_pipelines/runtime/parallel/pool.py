@@ -190,22 +190,13 @@ class WorkerPool:
             if worker.busy and worker.deadline is not None and now > worker.deadline:
                 events.append(Event("timeout", worker, task=worker.task))
                 worker.task = None
-            elif worker.proc.poll() is not None and not self._pending(worker):
-                events.append(self._died(worker))
+            elif worker.proc.poll() is not None:
+                # It exited: what it said before, then its death (even when a process it
+                # started still holds its pipe open, so that no end of file comes).
+                events += self._read(worker)
+                if not worker.gone:
+                    events.append(self._died(worker))
         return events
-
-    def _pending(self, worker: Worker) -> bool:
-        """Whether answers of a dead worker may still be in its pipe."""
-        try:
-            data = os.read(worker.answer_fd, 1 << 16)
-        except BlockingIOError:
-            return False
-        except OSError:
-            return False
-        if data:
-            worker.buffer.feed(data)  # rare: answers racing the exit; read next round
-            return True
-        return False
 
     def _read(self, worker: Worker) -> list[Event]:
         events: list[Event] = []
