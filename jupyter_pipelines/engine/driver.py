@@ -28,7 +28,7 @@ from ..executors.base import (
     StepSpec,
     failure_summary,
 )
-from ..executors.processes import RUN_MARKER, become_subreaper, marked, process_start_time, stop
+from ..executors.processes import become_subreaper, leftovers, process_start_time, stop
 from ..executors.registry import create_executor
 from ..reuse.snapshot import SnapshotStore
 from ..runtime.metrics import read_metrics
@@ -401,9 +401,6 @@ class RunDriver:
         self.store.update_run(self.run.id, status=status, ended=time.time(), error=error)
         for executor in self.executors.values():
             executor.close()
-        # Every step stopped what it started; whatever escaped that goes now.
-        for what in stop(marked(RUN_MARKER, self.run.id)):
-            log.warning("stopped a process left by a step of run %s: %s", self.run.id, what)
         self.gpus.release_all()
         return status
 
@@ -449,6 +446,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _drive(driver, workspace, run_id)
     finally:
+        # Every step stopped what it started; whatever escaped that goes now.
+        keep = [watchdog.proc.pid] if watchdog is not None else []
+        for what in stop(leftovers(run_id, keep)):
+            log.warning("stopped a process left by a step of run %s: %s", run_id, what)
         if watchdog is not None:
             watchdog.done()
 

@@ -140,6 +140,19 @@ def sweep_run(run_id: str, grace: float = GRACE_S) -> list[str]:
     return stop(procs, grace)
 
 
+def leftovers(run_id: str, keep: Iterable[int] = ()) -> list[psutil.Process]:
+    """What still runs of run ``run_id``'s steps once every step ended (in its driver).
+
+    As a subreaper, every descendant but ``keep``: an orphan that also cleared its
+    environment carries no marker, yet it was adopted here. Otherwise, the processes
+    marked as the run's.
+    """
+    if not _subreaper:
+        return marked(RUN_MARKER, run_id)
+    kept = set(keep)
+    return [p for p in _candidates() if p.pid not in kept and _running(p)]
+
+
 # -- stopping ------------------------------------------------------------------------------
 def stop(procs: Iterable[psutil.Process], grace: float = GRACE_S) -> list[str]:
     """SIGTERM ``procs``, SIGKILL those alive ``grace`` seconds later; their descriptions.

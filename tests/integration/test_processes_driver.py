@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import psutil
@@ -58,10 +59,15 @@ def listed(project: Project, run_id: str) -> dict[str, object]:
 def test_a_killed_driver_takes_its_steps_along(project: Project) -> None:
     run, driver, pids = sleeping_run(project)
 
+    killed = time.monotonic()
     os.kill(driver, signal.SIGKILL)
     # Nobody reads the run: the steps die anyway (the step by its parent-death signal,
     # the setsid daemon by the driver's watchdog).
     wait_until(lambda: not processes_of(run.id, pids), timeout=5, what="no step process left")
+    print(f"\nno step process left {time.monotonic() - killed:.2f} s after the kill")
+    # The watchdog also failed the run (the store read as is: no reader's check).
+    store = project.ws.run_store
+    wait_until(lambda: store.get_run(run.id).status == st.FAILED, timeout=5, what="Failed")
     row = listed(project, run.id)
     assert row["status"] == st.FAILED
     assert f"run driver (pid {driver}) exited before the run ended" in str(row["error"])
