@@ -221,3 +221,30 @@ def test_a_waiting_step_runs_itself_when_the_computation_it_waits_for_ends_badly
 
 def executions_of(counts: Path) -> int:
     return len((counts / "flaky.txt").read_text().split())
+
+
+def test_a_waiting_run_can_be_canceled_and_the_computation_goes_on(
+    project: Project, tmp_path: Path
+) -> None:
+    from jupyter_pipelines import Pipeline, PythonScriptStep
+
+    project.script("flaky/flaky.py", FLAKY)
+    counts, release = tmp_path / "counts", tmp_path / "release"
+    counts.mkdir()
+    step = PythonScriptStep(
+        "flaky.py", name="flaky", source_directory="flaky", arguments=[str(counts), str(release)]
+    )
+    first = project.experiment("dedupe").submit(Pipeline(steps=[step]), show_output=False)
+    wait_until(lambda: (counts / "flaky.txt").exists(), what="the first computation")
+    second = project.experiment("dedupe").submit(Pipeline(steps=[step]), show_output=False)
+    wait_until(
+        lambda: project.ws.run_store.get_step(second.id, "flaky").status == st.QUEUED,
+        what="the second run to wait",
+    )
+    second.cancel()
+    assert second.wait_for_completion(show_output=False, raise_on_error=False) == st.CANCELED
+    assert project.ws.run_store.get_step(second.id, "flaky").status == st.CANCELED
+    assert first.get_status() == st.RUNNING
+    release.touch()
+    assert first.wait_for_completion(show_output=False, raise_on_error=False) == st.FAILED
+    assert executions_of(counts) == 1
