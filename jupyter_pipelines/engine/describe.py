@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import networkx as nx
 
 from ..model.data import DataReference, DatasetConsumptionConfig, InputBinding, StepInput
 from ..model.pipeline import Pipeline
+from ..model.validation import validate_pipeline
 
 
 def default_experiment_name(pipeline: Pipeline, file: str | None = None) -> str:
@@ -35,11 +37,14 @@ def describe_input(binding: InputBinding) -> str:
 
 
 def describe_pipeline(
-    pipeline: Pipeline, show_path: Callable[[str], str | None] = str
+    pipeline: Pipeline,
+    show_path: Callable[[str], str | None] = str,
+    root: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """Steps, data flow, parameters and run order of a pipeline, as a JSON-ready document."""
+    """Steps, data flow, parameters and run order of a pipeline, as a JSON-ready document;
+    ``root``: the folder source directories must lie in (see ``validate_pipeline``)."""
     graph = pipeline.graph
-    issues = pipeline.validate()
+    issues = validate_pipeline(pipeline, root=root)
     steps = [
         {
             "name": step.name,

@@ -40,6 +40,7 @@ SUBMIT_ARGUMENTS = frozenset(
         "from_steps",
         "to_steps",
         "show_output",
+        "root",  # the folder source directories must lie in (the server passes its root)
     }
 )
 
@@ -196,7 +197,8 @@ class Experiment:
         Pipeline: ``pipeline_parameters``, ``continue_on_step_failure``,
         ``regenerate_outputs``, ``description``; for a partial run ``steps``,
         ``from_steps`` and ``to_steps`` (see engine/selection.py); ``show_output=False``
-        silences the per-step "will run" / "reuses" lines printed at submit.
+        silences the per-step "will run" / "reuses" lines printed at submit; ``root``: a
+        folder every step's source directory must lie in (the server passes its root).
         """
         if isinstance(config, Pipeline):
             run = self._submit_pipeline(config, tags, **kwargs)

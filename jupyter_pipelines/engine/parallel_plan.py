@@ -26,6 +26,7 @@ from ..model.parallel_run_config import (
     parse_partition_keys,
 )
 from ..model.parameters import PipelineParameter
+from ..model.step_paths import entry_path
 from ..model.validation import PLACEHOLDER
 from ..runtime.parallel.config import DataInput, RunnerConfig
 from ..stores.model_registry import MODELS_FOLDER
@@ -73,7 +74,7 @@ def plan_parallel_run(
         mini_batch_size = DEFAULT_TABULAR_BATCH if tabular else DEFAULT_FILE_BATCH
     runner = RunnerConfig(
         step_name=step.name,
-        entry_script=step.entry_script,
+        entry_script=str(entry_path(step)),  # inside the code snapshot (model/step_paths.py)
         inputs=inputs,
         output_action=config.output_action,
         arguments=[text(a) for a in step.arguments],

@@ -24,6 +24,7 @@ from ..model.data_transfer import DataTransferStep
 from ..model.parallel_run import ParallelRunStep
 from ..model.parameters import ParameterValue, PipelineParameter
 from ..model.pipeline import Pipeline
+from ..model.step_paths import entry_path
 from ..model.steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
 from ..model.validation import PLACEHOLDER
 from ..stores import status as st
@@ -192,7 +193,7 @@ class Planner:
             self._notebook(step, spec, paths)
         elif isinstance(step, PythonScriptStep):
             args = [self._text(a, step, paths, quote=False) for a in step.arguments]
-            spec.argv = [sys.executable, step.script_name, *args]
+            spec.argv = [sys.executable, str(entry_path(step)), *args]
             for key, value in step.params.items():
                 spec.env[f"AML_PARAMETER_{key}"] = self._text(value, step, paths, quote=False)
         elif isinstance(step, CommandStep):
@@ -239,7 +240,8 @@ class Planner:
     def _notebook(self, step: NotebookStep, spec: StepSpec, paths: _StepPaths) -> None:
         nb_path = Path(step.notebook)
         spec.kind = "notebook"
-        spec.notebook = str(nb_path if nb_path.is_absolute() else Path(spec.working_dir) / nb_path)
+        # The copy in the step's code snapshot, by the rule validation applied.
+        spec.notebook = str(Path(spec.working_dir) / str(entry_path(step)))
         spec.output_notebook = str(paths.step_dir / (step.executed_notebook or nb_path.name))
         spec.kernel_name = step.kernel_name
         spec.cell_timeout = step.cell_timeout

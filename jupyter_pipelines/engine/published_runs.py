@@ -11,6 +11,7 @@ pipeline (and endpoint, version, schedule) that started it.
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Mapping
@@ -51,11 +52,13 @@ def publish(
     continue_on_step_failure: bool | None,
     source: Mapping[str, Any] | None = None,
     frozen: FrozenCode | None = None,
+    root: str | os.PathLike[str] | None = None,
 ) -> PublishedRecord:
     """Validate ``pipeline``, freeze its document and code, and record it; nothing is
-    recorded when it is invalid. ``frozen``: code frozen earlier (a run's snapshots)."""
+    recorded when it is invalid. ``frozen``: code frozen earlier (a run's snapshots);
+    ``root``: the folder source directories must lie in (see ``check_pipeline``)."""
     name = _published_name(name, pipeline)
-    issues = check_pipeline(workspace, pipeline)
+    issues = check_pipeline(workspace, pipeline, root=root)
     if frozen is not None:
         frozen = frozen.completed(workspace, pipeline)
         issues = frozen.check(workspace, pipeline, issues)

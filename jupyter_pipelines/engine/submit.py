@@ -29,7 +29,7 @@ from ..model.fileformat import parameter_value_doc, pipeline_to_document
 from ..model.parameters import resolve_parameter_values
 from ..model.pipeline import Pipeline
 from ..model.steps import PipelineStep
-from ..model.validation import ValidationIssue
+from ..model.validation import ValidationIssue, validate_pipeline
 from ..stores import status as st
 from ..stores.compute import target_executor_options
 from ..stores.runstore import RunRecord, StepRecord
@@ -61,9 +61,14 @@ def known_targets(workspace: Workspace | None) -> set[str]:
     return {DEFAULT_TARGET, *workspace.compute_targets}
 
 
-def check_pipeline(workspace: Workspace | None, pipeline: Pipeline) -> list[ValidationIssue]:
-    """Model validation plus what only the workspace knows (compute target names)."""
-    issues = pipeline.validate()
+def check_pipeline(
+    workspace: Workspace | None, pipeline: Pipeline, *, root: str | os.PathLike[str] | None = None
+) -> list[ValidationIssue]:
+    """Model validation plus what only the workspace knows (compute target names).
+
+    ``root``: the folder every step's source directory must lie in: the server's root for a
+    pipeline that came over REST; None for the SDK and the CLI (the user's own machine)."""
+    issues = validate_pipeline(pipeline, root=root)
     if workspace is not None:
         issues += _data_issues(workspace, pipeline)
     targets = known_targets(workspace)
@@ -171,6 +176,7 @@ def submit_pipeline(
     to_steps: Iterable[str] | str | None = None,
     frozen: FrozenCode | None = None,
     origin: Mapping[str, Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
 ) -> str:
     """Record a new run of ``pipeline`` and start its driver; return the run id.
 
@@ -178,9 +184,10 @@ def submit_pipeline(
     a run whose every step is reused is recorded finished without a driver.
     ``frozen``: the code a published pipeline was published with (its steps run from
     those snapshots, its paths are relative to its folder); ``origin``: what started the
-    run (published pipeline, endpoint, schedule), kept in the run's options.
+    run (published pipeline, endpoint, schedule), kept in the run's options; ``root``: the
+    folder every step's source directory must lie in (see ``check_pipeline``).
     """
-    issues = check_pipeline(workspace, pipeline)
+    issues = check_pipeline(workspace, pipeline, root=root)
     if frozen is not None:
         issues = frozen.check(workspace, pipeline, issues)
     errors = [i for i in issues if i.severity == "error"]

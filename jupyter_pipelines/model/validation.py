@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -13,10 +14,10 @@ import networkx as nx
 
 from ..errors import did_you_mean
 from .data import DataPath, InputBinding, OutputData, StepInput
-from .parallel_run import ParallelRunStep
 from .parameters import PipelineParameter
 from .parts import PipelineShape
-from .steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
+from .step_paths import entry_field, path_problems
+from .steps import CommandStep, PipelineStep
 
 #: ``${{inputs.x}}``, ``${{outputs.x}}``, ``${{parameters.x}}`` in commands and arguments.
 PLACEHOLDER = re.compile(r"\$\{\{\s*(inputs|outputs|parameters)\.([^}\s]+)\s*\}\}")
@@ -45,8 +46,13 @@ class ValidationIssue:
         return asdict(self)
 
 
-def validate_pipeline(pipeline: PipelineShape) -> list[ValidationIssue]:
-    """Return every problem of ``pipeline``; an empty list means it can be submitted."""
+def validate_pipeline(
+    pipeline: PipelineShape, *, root: str | os.PathLike[str] | None = None
+) -> list[ValidationIssue]:
+    """Return every problem of ``pipeline``; an empty list means it can be submitted.
+
+    ``root``: the folder every step's source directory must lie in (the server's root for
+    a pipeline that came over REST); None (the SDK, the CLI) allows any folder."""
     issues: list[ValidationIssue] = []
     steps = pipeline.steps
     issues += _duplicate_names(steps)
@@ -56,7 +62,7 @@ def validate_pipeline(pipeline: PipelineShape) -> list[ValidationIssue]:
     members = {id(s) for s in steps}
     parameter_names = set(pipeline.parameters)
     for step in steps:
-        missing = _files(step)
+        missing = _files(step, root)
         issues += missing or _hash_paths(step)
         issues += _step_data(step, members)
         issues += _placeholders(step, parameter_names)
@@ -130,7 +136,12 @@ def _hash_paths(step: PipelineStep) -> list[ValidationIssue]:
     return issues
 
 
-def _files(step: PipelineStep) -> list[ValidationIssue]:
+def _files(step: PipelineStep, root: str | os.PathLike[str] | None) -> list[ValidationIssue]:
+    # The rule first: nothing is said about a folder outside the root, not even whether
+    # it exists.
+    confined = [_error(step.name, p.field, p.message) for p in path_problems(step, root)]
+    if confined:
+        return confined
     source = step.source_path
     if not source.is_dir():
         return [
@@ -138,23 +149,14 @@ def _files(step: PipelineStep) -> list[ValidationIssue]:
                 step.name, "source_directory", f"source directory {str(source)!r} does not exist"
             )
         ]
-    field = {
-        PythonScriptStep: "script_name",
-        NotebookStep: "notebook",
-        ParallelRunStep: "parallel_run_config.entry_script",
-    }
-    for kind, fname in field.items():
-        if isinstance(step, kind):
-            entry = Path(step.entry)
-            path = entry if entry.is_absolute() else source / entry
-            if not path.is_file():
-                siblings = [p.name for p in source.iterdir() if p.is_file()][:200]
-                hint = did_you_mean(entry.name, siblings)
-                return [
-                    _error(
-                        step.name, fname, f"file {step.entry!r} not found in {str(source)!r}{hint}"
-                    )
-                ]
+    fname = entry_field(step)
+    if fname is None:
+        return []
+    entry = Path(step.entry)
+    if not (source / entry).is_file():
+        siblings = [p.name for p in source.iterdir() if p.is_file()][:200]
+        hint = did_you_mean(entry.name, siblings)
+        return [_error(step.name, fname, f"file {step.entry!r} not found in {str(source)!r}{hint}")]
     return []
 
 

@@ -7,6 +7,7 @@ Every answer that names a REST endpoint gives its URL on the server that answers
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -25,8 +26,10 @@ from .submissions import Submission, parse_submission, run_entity
 class PublishingService:
     """Published pipelines and endpoints of one workspace, for the REST handlers."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, root: str | os.PathLike[str] | None = None) -> None:
         self.workspace = workspace
+        #: The folder a pipeline published over REST must keep its source directories in.
+        self.root = root
         self.store = pr.store_of(workspace)
 
     # -- published pipelines --------------------------------------------------------------
@@ -64,6 +67,7 @@ class PublishingService:
             None if version in (None, "") else str(version),
             _flag(body, "continue_on_step_failure"),
             source={"file": str(pipeline.source_path)} if pipeline.source_path else {},
+            root=self.root,
         )
         answer = self.published_summary(record, api)
         endpoint_name = body.get("endpoint")

@@ -29,11 +29,13 @@ from ..model.fileformat import (
     warm_up,
 )
 from ..model.pipeline import Pipeline
+from ..reuse.snapshot import SnapshotStore
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import WORKSPACE_DIRNAME, Workspace
 from .errors import BadRequestError, ForbiddenPathError, NotFoundError
 from .events import EventHubs
 from .publishing import PublishingService
+from .served_files import ServedFiles
 
 PIPELINE_SUFFIXES = (".pipeline.yaml", ".pipeline.yml", ".pipeline")
 MAX_RUNS = 500
@@ -54,7 +56,8 @@ class PipelinesService:
         self.workspace = Workspace.from_config(self.root)
         self.store = self.workspace.run_store
         self.events = EventHubs(self.store)
-        self.publishing = PublishingService(self.workspace)
+        self.publishing = PublishingService(self.workspace, root=self.root)
+        self.served = ServedFiles(SnapshotStore(self.workspace.snapshots_dir))
         # The first pipeline check compiles the JSON Schema (about a second): do it now.
         threading.Thread(target=warm_up, name="jupyter-pipelines-warm-up", daemon=True).start()
 
@@ -102,7 +105,7 @@ class PipelinesService:
         raise BadRequestError("give the pipeline as 'path' or as 'document'")
 
     def validate(self, body: dict[str, Any]) -> dict[str, Any]:
-        issues = check_pipeline(self.workspace, self.load(body))
+        issues = check_pipeline(self.workspace, self.load(body), root=self.root)
         return {
             "valid": not any(i.severity == "error" for i in issues),
             "issues": [i.to_dict() for i in issues],
@@ -129,7 +132,8 @@ class PipelinesService:
             raise BadRequestError("'document' must be a pipeline document (a JSON object)")
         text = dump_document(_json_floats(doc))
         try:
-            issues = [i.to_dict() for i in check_pipeline(self.workspace, self.load(body))]
+            pipeline = self.load(body)
+            issues = [i.to_dict() for i in check_pipeline(self.workspace, pipeline, root=self.root)]
         except PipelineValidationError as exc:
             issues = [_issue_dict(i) for i in exc.issues]
         except ModelError as exc:
@@ -162,7 +166,7 @@ class PipelinesService:
         return answer
 
     def describe(self, body: dict[str, Any]) -> dict[str, Any]:
-        return describe_pipeline(self.load(body), self.relative)
+        return describe_pipeline(self.load(body), self.relative, root=self.root)
 
     # -- runs ----------------------------------------------------------------------------
     def list_runs(
@@ -241,6 +245,7 @@ class PipelinesService:
             continue_on_step_failure=bool(body.get("continue_on_step_failure", False)),
             description=body.get("description"),
             show_output=False,
+            root=self.root,  # over REST, code runs only from inside the server's root
             **kwargs,
         )
         return self.get_run(run.id)
@@ -335,8 +340,14 @@ class PipelinesService:
     def get_metrics(self, run_id: str, name: str) -> dict[str, Any]:
         return {"metrics": self._step(run_id, name).get_metrics()}
 
+    def _records(self, step: StepRun) -> list[StepRecord]:
+        """The records whose folders hold a step run's files: the reused run's, its own."""
+        origin, own = step.origin_record(), self.store.get_step(step.parent.id, step.name)
+        return [origin] if origin.id == own.id else [origin, own]
+
     def list_files(self, run_id: str, name: str) -> dict[str, Any]:
-        return {"files": self._step(run_id, name).get_file_names()}
+        """The names of the files the file route serves (see served_files.py)."""
+        return {"files": self.served.names(self._records(self._step(run_id, name)))}
 
     def file_path(self, run_id: str, name: str, file: str) -> tuple[Path, str]:
         """A file of a step run, confined to its folder, and its content type."""
@@ -345,14 +356,15 @@ class PipelinesService:
         path = (root / file).resolve()
         if root not in path.parents:
             raise ForbiddenPathError(f"file {file!r} is outside the step run's folder")
-        path = step.file_path(file)
+        path = self.served.check(self._records(step), file, step.file_path(file))
         return path, mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
     def notebook_path(self, run_id: str, name: str) -> Path:
-        path = self._step(run_id, name).get_notebook_path()
+        step = self._step(run_id, name)
+        path = step.get_notebook_path()
         if path is None:
             raise NotFoundError(f"step {name!r} has no executed notebook")
-        return path
+        return self.served.check(self._records(step), path.name, path)
 
     # -- workspace objects ---------------------------------------------------------------
     def experiments(self) -> dict[str, Any]:
