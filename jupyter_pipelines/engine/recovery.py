@@ -51,25 +51,14 @@ def reap_if_orphaned(store: RunStore, run: RunRecord) -> RunRecord:
 def _fail(store: RunStore, run: RunRecord, reason: str) -> list[str]:
     """Mark ``run`` and its unfinished steps failed (once: a concurrent reaper that came
     first wins) and stop what its steps left running; what was stopped."""
-    active = set(UNFINISHED)
-    if not store.set_run_status_if(
-        run.id, active, reason, status=st.FAILED, ended=time.time(), error=reason
-    ):
+    steps = store.fail_unfinished_run(run.id, reason)
+    if steps is None:
         return []
     stopped: list[str] = []
-    for step in store.get_steps(run.id):
-        if step.status not in st.TERMINAL:
-            # Its driver is gone: stop what the step left running.
-            if step.pid and is_alive(step.pid, step.pid_started):
-                kill_tree(step.pid, found=stopped)
-            store.update_step(
-                run.id,
-                step.name,
-                status=st.FAILED,
-                ended=time.time(),
-                error=reason,
-                message=reason,
-            )
+    for step in steps:
+        # Its driver is gone: stop what the step left running.
+        if step.pid and is_alive(step.pid, step.pid_started):
+            kill_tree(step.pid, found=stopped)
     stopped += sweep_run(run.id)
     _remove_step_containers(run.id)
     return stopped

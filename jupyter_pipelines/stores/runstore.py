@@ -264,6 +264,27 @@ class RunStore:
                 self._event(conn, run_id, None, "run", fields["status"], message)
             return True
 
+    def fail_unfinished_run(self, run_id: str, reason: str) -> list[StepRecord] | None:
+        """Mark an unfinished run and its unfinished step runs Failed with ``reason``, in one
+        transaction (no reader sees the run failed and a step still running); the step runs
+        that were unfinished, or None when the run had ended (nothing changed)."""
+        now = time.time()
+        failed = {"status": st.FAILED, "ended": now, "error": reason}
+        with self.transaction() as conn:
+            row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None or row["status"] in st.TERMINAL:
+                return None
+            self._update(conn, "runs", "id = ?", (run_id,), failed)
+            self._event(conn, run_id, None, "run", st.FAILED, reason)
+            rows = conn.execute(
+                "SELECT * FROM step_runs WHERE run_id = ? ORDER BY position", (run_id,)
+            ).fetchall()
+            steps = [s for s in map(StepRecord.from_row, rows) if s.status not in st.TERMINAL]
+            for step in steps:
+                self._update(conn, "step_runs", "id = ?", (step.id,), failed)
+                self._event(conn, run_id, step.name, "step", st.FAILED, reason)
+        return steps
+
     # -- steps -----------------------------------------------------------------------
     def get_steps(self, run_id: str) -> list[StepRecord]:
         """The step runs of a run, in pipeline order."""

@@ -120,13 +120,16 @@ def test_a_daemon_that_cleared_its_environment_ends_with_the_run(project: Projec
     pids = project.pid_file("bg.pids")
     daemon = f"env -i /bin/bash -c 'echo $$ >> {pids}; exec /bin/sleep 300'"
     step = CommandStep(
-        f"( setsid {daemon} > /dev/null 2>&1 & ) ; "
-        f"while [ ! -s {pids} ]; do sleep 0.02; done",
+        f"( setsid {daemon} > /dev/null 2>&1 & ) ; while [ ! -s {pids} ]; do sleep 0.02; done",
         name="escaper",
     )
     run = project.experiment().submit(Pipeline(steps=[step]))
     assert run.wait_for_completion(show_output=False) == st.FINISHED
     (pid,) = background_pids(pids)
     wait_until(lambda: not alive(pid), timeout=10, what="the daemon to be stopped")
-    driver_log = (project.ws.runs_dir / run.id / "driver.log").read_text()
-    assert f"pid {pid}: /bin/sleep 300" in driver_log
+    driver_log = project.ws.runs_dir / run.id / "driver.log"
+    wait_until(
+        lambda: f"pid {pid}: /bin/sleep 300" in driver_log.read_text(),
+        timeout=10,
+        what="driver.log to name it",
+    )
