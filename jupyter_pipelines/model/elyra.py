@@ -12,7 +12,6 @@ and ``elyra_include_subdirectories``; they do not change how a step runs locally
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from pathlib import Path
@@ -22,6 +21,7 @@ from ..errors import PipelineFileError
 from .data import OutputFileDatasetConfig
 from .parts import PipelineParts
 from .steps import NotebookStep, PipelineStep, PythonScriptStep
+from .untrusted import load_json, path_problem
 
 #: Elyra pipeline versions (``app_data.version`` of the pipeline) this loader reads.
 MIN_VERSION, MAX_VERSION = 3, 8
@@ -36,12 +36,7 @@ RESOURCE_KEYS = ("cpu", "gpu", "memory")
 
 def load_elyra_text(text: str, source: Path) -> PipelineParts:
     """The parts of a pipeline from the text of the Elyra pipeline file ``source``."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PipelineFileError(
-            f"{str(source)!r} is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from exc
+    doc = load_json(text, str(source))
     return _Loader(source).load(doc)
 
 
@@ -143,7 +138,7 @@ class _Loader:
         ui = self.mapping(app_data.get("ui_data"), f"{field}.app_data.ui_data")
         label = _text(app_data.get("label")) or _text(ui.get("label"))
         kind, op = node.get("type", "execution_node"), node.get("op")
-        if kind != "execution_node" or op not in STEP_OPS:
+        if kind != "execution_node" or not isinstance(op, str) or op not in STEP_OPS:
             what = f"op {op!r}" if kind == "execution_node" else f"type {kind!r}"
             raise self.fail(
                 f"node {label or node.get('id')!r} ({field}) has {what}, which cannot run "
@@ -157,6 +152,8 @@ class _Loader:
         filename = params.get("filename")
         if not isinstance(filename, str) or not filename.strip():
             raise self.fail(f"node {label or node.get('id')!r} has no '{params_field}.filename'")
+        if path_problem(filename):
+            raise self.fail(f"field '{params_field}.filename' {path_problem(filename)}")
         name = label or Path(filename).stem
         if name in taken:
             name = next(
@@ -166,6 +163,9 @@ class _Loader:
         deps = [
             str(d) for d in self.seq(params.get("dependencies"), f"{params_field}.dependencies")
         ]
+        for i, dep in enumerate(deps):
+            if path_problem(dep):
+                raise self.fail(f"field '{params_field}.dependencies[{i}]' {path_problem(dep)}")
         folder = posixpath.dirname(filename)  # Elyra resolves dependencies from there
         step = STEP_OPS[op](
             filename,

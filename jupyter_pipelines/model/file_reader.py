@@ -34,6 +34,7 @@ from .file_steps import (
 from .parameters import PARAMETER_TYPES, PipelineParameter, coerce_value, type_name_of
 from .parts import PipelineParts
 from .steps import CommandStep, NotebookStep, PipelineStep, PythonScriptStep
+from .untrusted import read_document_text
 from .validation import PLACEHOLDER
 
 
@@ -41,7 +42,7 @@ def read_pipeline_file(path: str | os.PathLike[str]) -> PipelineParts:
     """Read a pipeline file: ``*.pipeline.yaml`` (ours) or ``*.pipeline`` (Elyra)."""
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8")
+        text = read_document_text(source)
     except FileNotFoundError:
         raise PipelineFileError(f"pipeline file {str(source)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:

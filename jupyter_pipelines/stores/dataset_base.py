@@ -481,6 +481,10 @@ def _from_record(workspace: WorkspaceLike, record: registry.DatasetRecord) -> An
 def _version_number(name: str, version: int | str | None) -> int | None:
     if version is None or version == "latest":
         return None
-    if isinstance(version, int) or (isinstance(version, str) and version.isdigit()):
-        return int(version)
-    raise DatasetError(f"dataset {name!r}: version must be a number or 'latest', got {version!r}")
+    if isinstance(version, str) and version.isascii() and version.isdigit():
+        version = int(version)  # str.isdigit alone takes "²", which int() refuses
+    if isinstance(version, int) and not isinstance(version, bool) and 0 < version < 2**63:
+        return version
+    raise DatasetError(
+        f"dataset {name!r}: version must be a number (1, 2, ...) or 'latest', got {version!r}"
+    )
