@@ -392,9 +392,10 @@ class NotebookHandle(StepHandle):
         if self._thread.is_alive():
             self._canceled = ""  # makes the papermill error read as ours, not the notebook's
             self._timed_out = True
+            result = _timed_out(spec)  # quotes the log before the note of what was stopped
             self._kill_kernel()
             self._thread.join(30)
-            return _timed_out(spec)
+            return result
         assert self.result is not None
         return self.result
 
