@@ -133,3 +133,25 @@ def test_a_daemon_that_cleared_its_environment_ends_with_the_run(project: Projec
         timeout=10,
         what="driver.log to name it",
     )
+
+
+def test_a_step_that_kills_itself_leaves_no_background_process(project: Project) -> None:
+    pids = project.pid_file("bg.pids")
+    step = CommandStep(leave_behind(pids, "kill -9 $$"), name="leaky")
+    run = project.experiment().submit(Pipeline(steps=[step]))
+    with pytest.raises(RunFailedError, match="exited with code -9"):
+        run.wait_for_completion(show_output=False)
+    assert_all_stopped(run, "leaky", background_pids(pids), "failed")
+
+
+def test_a_step_that_kills_its_driver_fails_the_run_and_leaves_nothing(
+    project: Project,
+) -> None:
+    pids = project.pid_file("bg.pids")
+    step = CommandStep(leave_behind(pids, "kill -9 $PPID; sleep 60"), name="parricide")
+    run = project.experiment().submit(Pipeline(steps=[step]))
+    with pytest.raises(RunFailedError, match=r"run driver \(pid \d+\) exited"):
+        run.wait_for_completion(show_output=False)
+    wait_until(
+        lambda: not any(alive(p) for p in background_pids(pids)), timeout=5, what="no process"
+    )
