@@ -152,6 +152,7 @@ def test_a_step_that_kills_its_driver_fails_the_run_and_leaves_nothing(
     run = project.experiment().submit(Pipeline(steps=[step]))
     with pytest.raises(RunFailedError, match=r"run driver \(pid \d+\) exited"):
         run.wait_for_completion(show_output=False)
-    wait_until(
-        lambda: not any(alive(p) for p in background_pids(pids)), timeout=5, what="no process"
-    )
+    root = project.ws.run_store.get_step(run.id, "parricide").pid
+    assert root is not None
+    everything = [root, *background_pids(pids)]
+    wait_until(lambda: not any(alive(p) for p in everything), timeout=5, what="no process")
