@@ -109,9 +109,15 @@ export interface ParameterDoc {
   [key: string]: unknown;
 }
 
+/** A step's input: another step's output, a dataset, a datastore path or a parameter. */
 export interface InputDoc {
   step?: string;
   output?: string;
+  dataset?: string;
+  version?: number | 'latest';
+  datastore?: string;
+  path?: string;
+  parameter?: string;
   [key: string]: unknown;
 }
 
@@ -120,8 +126,41 @@ export interface OutputDoc {
   [key: string]: unknown;
 }
 
+/** The kinds of step a pipeline file holds (`type`). */
+export type StepType = 'python_script' | 'notebook' | 'command' | 'parallel_run' | 'data_transfer';
+
+/** A value that may be a pipeline parameter instead: `${{parameters.NAME}}`. */
+export type OrParameter<T> = T | string;
+
+/**
+ * A parallel_run step's `parallel_run_config` (v1's ParallelRunConfig; the step's
+ * source_directory, compute_target, environment and environment_variables are its other
+ * fields). See `$defs/parallelRunConfig` in the pipeline schema.
+ */
+export interface ParallelRunConfigDoc {
+  entry_script: string;
+  /** Files per mini-batch (a count), or bytes of table per mini-batch ("1MB"). */
+  mini_batch_size?: OrParameter<number>;
+  partition_keys?: string[] | string;
+  error_threshold?: number;
+  allowed_failed_count?: number;
+  allowed_failed_percent?: number;
+  output_action?: 'append_row' | 'summary_only';
+  append_row_file_name?: string;
+  node_count?: OrParameter<number>;
+  process_count_per_node?: OrParameter<number>;
+  run_invocation_timeout?: OrParameter<number>;
+  run_max_try?: OrParameter<number>;
+  logging_level?: string;
+  description?: string;
+  [key: string]: unknown;
+}
+
+/** A data_transfer step's `destination`: a datastore path, or a DataPath parameter. */
+export type DestinationDoc = { datastore: string; path?: string } | { parameter: string };
+
 export interface StepDoc {
-  type: 'python_script' | 'notebook' | 'command';
+  type: StepType;
   script?: string;
   notebook?: string;
   command?: string | unknown[];
@@ -139,7 +178,39 @@ export interface StepDoc {
   resources?: { cpu?: number; gpu?: number; memory?: string | number };
   environment_variables?: Record<string, string>;
   environment?: Record<string, unknown>;
+  /** parallel_run: the mini-batch runner's configuration. */
+  parallel_run_config?: ParallelRunConfigDoc;
+  /** parallel_run: the inputs every worker reads whole (the others are cut into mini-batches). */
+  side_inputs?: string[];
+  /** data_transfer: where the source is copied (absent: into the step's output). */
+  destination?: DestinationDoc;
+  source_reference_type?: 'file' | 'directory';
+  destination_reference_type?: 'file' | 'directory';
   [key: string]: unknown;
+}
+
+/**
+ * A parallel_run step's `logs/progress.json` (rewritten by its runner while it runs):
+ * mini-batch counts, rows, workers and throughput. See docs/batch-scoring.md.
+ */
+export interface ParallelProgress {
+  total: number;
+  done: number;
+  from_cache?: number;
+  failed?: number;
+  retried?: number;
+  running?: number;
+  items?: number;
+  failed_items?: number;
+  rows?: number;
+  workers?: number;
+  workers_replaced?: number;
+  /** `running`, `finished` or `failed`. */
+  state?: string;
+  reason?: string | null;
+  elapsed_s?: number;
+  /** Items (files or rows) per second. */
+  throughput_per_s?: number;
 }
 
 /** A published pipeline's or endpoint's status: a Disabled one refuses to run (409). */

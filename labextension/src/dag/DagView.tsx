@@ -21,7 +21,7 @@ import {
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 
-import type { Issue, PipelineDocument } from '../api/types';
+import type { Issue, ParallelProgress, PipelineDocument } from '../api/types';
 import type { XY } from '../model/document';
 import { portName, toEdges, toNodes, type NodeDataCache } from '../model/graph';
 import { NODE_WIDTH, nodeHeight } from '../model/layout';
@@ -33,6 +33,8 @@ export interface DagViewProps {
   document: PipelineDocument;
   /** Live status of each step (the run view and the editor during a run). */
   statuses?: Record<string, UiStatus>;
+  /** Mini-batch progress of ParallelRunSteps (a bar on their nodes), by step name. */
+  progress?: Record<string, ParallelProgress>;
   /** Validation issues, shown on the nodes they concern. */
   issues?: Issue[];
   /** No editing: the run view. */
@@ -74,11 +76,11 @@ export function DagView(props: DagViewProps): JSX.Element {
 }
 
 function DagCanvas(props: DagViewProps): JSX.Element {
-  const { document: doc, statuses, issues, readOnly, selected } = props;
+  const { document: doc, statuses, issues, readOnly, selected, progress } = props;
   const cache = React.useRef<NodeDataCache>(new Map());
   const graphNodes = React.useMemo(
-    () => toNodes(doc, { statuses, issues, readOnly }, cache.current) as unknown as Node[],
-    [doc, statuses, issues, readOnly]
+    () => toNodes(doc, { statuses, issues, readOnly, progress }, cache.current) as unknown as Node[],
+    [doc, statuses, issues, readOnly, progress]
   );
   const edges = React.useMemo<Edge[]>(
     () =>

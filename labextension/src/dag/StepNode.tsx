@@ -1,11 +1,40 @@
-/** A step on the canvas: its name, file, input ports (left), output ports (right), status and issues. */
+/**
+ * A step on the canvas: its type, name, file, input ports (left), output ports (right), status
+ * and issues; a ParallelRunStep's mini-batch progress bar while a run is shown.
+ */
 import * as React from 'react';
 import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
 
+import type { ParallelProgress } from '../api/types';
 import type { StepNodeData } from '../model/graph';
 import { portId } from '../model/graph';
+import { STEP_TYPES } from '../model/kinds';
+import { progressBar, progressCount, progressTitle } from '../model/progress';
 
-const TYPE_LABEL: Record<string, string> = { notebook: 'NB', python_script: 'PY', command: '>_' };
+/** A node's mini-batch bar: done (and failed) parts, "done/total" on it. */
+function NodeProgress(props: { progress: ParallelProgress }): JSX.Element {
+  const p = props.progress;
+  const bar = progressBar(p);
+  return (
+    <div
+      className={`jp-PipelineNode-progress jp-mod-${p.state ?? 'running'}`}
+      data-testid="node-progress"
+      data-done={p.done}
+      data-failed={p.failed ?? 0}
+      data-total={p.total}
+      data-state={p.state ?? ''}
+      title={progressTitle(p)}
+      role="progressbar"
+      aria-valuemin={0}
+      aria-valuemax={p.total}
+      aria-valuenow={p.done}
+    >
+      <div className="jp-PipelineNode-progressDone" style={{ width: `${bar.done}%` }} />
+      <div className="jp-PipelineNode-progressFailed" style={{ width: `${bar.failed}%` }} />
+      <span className="jp-PipelineNode-progressText">{progressCount(p)}</span>
+    </div>
+  );
+}
 
 /** The React Flow node component of a step (memoized: re-renders only when its data changes). */
 function StepNodeImpl(props: NodeProps): JSX.Element {
@@ -36,10 +65,13 @@ function StepNodeImpl(props: NodeProps): JSX.Element {
       data-step={data.name}
       data-status={data.status}
       data-issues={issues}
+      data-type={data.type}
       title={data.file}
     >
       <div className="jp-PipelineNode-header">
-        <span className={`jp-PipelineNode-type jp-mod-${data.type}`}>{TYPE_LABEL[data.type] ?? '?'}</span>
+        <span className={`jp-PipelineNode-type jp-mod-${data.type}`} data-testid="node-type" title={STEP_TYPES[data.type]?.title}>
+          {STEP_TYPES[data.type]?.badge ?? '?'}
+        </span>
         <span className="jp-PipelineNode-name">{data.name}</span>
         {issues > 0 && (
           <span
@@ -53,6 +85,7 @@ function StepNodeImpl(props: NodeProps): JSX.Element {
         <span className="jp-PipelineNode-status" title={data.status} />
       </div>
       <div className="jp-PipelineNode-file">{data.file}</div>
+      {data.progress && <NodeProgress progress={data.progress} />}
       <div className="jp-PipelineNode-ports" style={{ height: rows * 20 }}>
         {data.inputs.map((name, i) => (
           <div key={`i-${name}`} className="jp-PipelineNode-port jp-mod-in" style={{ top: i * 20 }}>

@@ -1,22 +1,26 @@
 /**
  * A step run's details (`data-testid="step-details"`): status, times, exit code, error and
- * reuse info (GET runs/{id}/steps/{step}, polled while the step is unfinished), then its
- * streaming logs, its metrics and its outputs (files, executed notebook).
+ * reuse info (GET runs/{id}/steps/{step}, polled while the step is unfinished), a
+ * ParallelRunStep's mini-batch progress, then its streaming logs, its metrics and its outputs
+ * (files, executed notebook).
  */
 import * as React from 'react';
 
 import { ApiError, requestAPI } from '../api/request';
-import { StepDetail, TERMINAL } from '../api/types';
+import { ParallelProgress, StepDetail, TERMINAL } from '../api/types';
 import { uiStatus } from '../model/status';
 import { StepLogs } from './StepLogs';
 import { StepMetrics } from './StepMetrics';
 import { StepOutputs } from './StepOutputs';
+import { StepProgress } from './StepProgress';
 
 export interface StepDetailsProps {
   runId: string;
   step: string;
   /** Opens a file path (relative to the server root) in JupyterLab, when given. */
   openPath?: (path: string) => void;
+  /** A ParallelRunStep's mini-batch progress (useRunProgress), shown above its logs. */
+  progress?: ParallelProgress;
 }
 
 /** How often the step's detail is reloaded while it is unfinished (ms). */
@@ -143,6 +147,7 @@ export function StepDetails(props: StepDetailsProps): JSX.Element {
         </pre>
       )}
       {detail?.reuse && <ReuseInfo reuse={detail.reuse} />}
+      {props.progress && <StepProgress progress={props.progress} />}
       <h4>Logs</h4>
       <StepLogs runId={runId} step={step} live={live} />
       <h4>Metrics</h4>

@@ -4,7 +4,9 @@ import type { ReactFlowInstance } from '@xyflow/react';
 
 import { DagView } from '../dag/DagView';
 import { StepDetails } from '../details/StepDetails';
+import { useRunProgress } from '../details/useRunProgress';
 import * as ops from '../model/document';
+import { setStepType, typeChoices } from '../model/kinds';
 import type { UiStatus } from '../model/status';
 import { useRunStatus } from '../runs/useRunStatus';
 import type { EditorController } from './controller';
@@ -53,6 +55,8 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
     }
     return out;
   }, [c.runId, run.steps]);
+  // The run's own document says which steps are ParallelRunSteps (the file may have changed).
+  const progress = useRunProgress(c.runId, run.run?.document ?? c.doc, statuses);
 
   const onStepClick = React.useCallback(
     (step: string) => {
@@ -144,7 +148,9 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
         <button data-testid="tb-publish" title="Publish the pipeline (frozen, with a URL to run it; optionally to an endpoint)" onClick={() => void actions.publish()}>
           Publish…
         </button>
-        <span className="jp-PipelineEditor-hint">Drag notebooks and scripts from the file browser onto the canvas.</span>
+        <span className="jp-PipelineEditor-hint" title="A script's Type (in its properties) switches it between a PythonScriptStep and a ParallelRunStep; dropping .py files with Shift held adds ParallelRunSteps.">
+          Drag notebooks and scripts from the file browser onto the canvas (Shift: as batch steps).
+        </span>
       </div>
       {c.host.elyra && (
         <div className="jp-PipelineEditor-banner" data-testid="elyra-banner">
@@ -159,6 +165,7 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
           <DagView
             document={doc}
             statuses={statuses}
+            progress={c.runId ? progress : undefined}
             issues={c.issues}
             selected={c.selected}
             onStepClick={onStepClick}
@@ -189,7 +196,7 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
           {tab === 'run' && c.runId ? (
             <div className="jp-PipelineEditor-run">
               {c.selected ? (
-                <StepDetails runId={c.runId} step={c.selected} openPath={actions.openPath} />
+                <StepDetails runId={c.runId} step={c.selected} openPath={actions.openPath} progress={progress[c.selected]} />
               ) : (
                 <p>Click a step to see its logs, metrics and outputs.</p>
               )}
@@ -228,6 +235,18 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
           <li onClick={() => runScope({ steps: [menu.step] })}>Run this step</li>
           <li onClick={() => runScope({ from_steps: [menu.step] })}>Run from here</li>
           <li onClick={() => runScope({ to_steps: [menu.step] })}>Run up to here</li>
+          {doc.steps[menu.step] && typeChoices(doc.steps[menu.step]).length > 0 && (
+            <li
+              data-testid="toggle-parallel"
+              onClick={() => {
+                const to = doc.steps[menu.step].type === 'parallel_run' ? 'python_script' : 'parallel_run';
+                setMenu(null);
+                c.edit(d => setStepType(d, menu.step, to));
+              }}
+            >
+              {doc.steps[menu.step].type === 'parallel_run' ? 'Make a PythonScriptStep' : 'Make a ParallelRunStep (batch)'}
+            </li>
+          )}
           <li onClick={() => (setMenu(null), c.edit(d => ops.removeSteps(d, [menu.step])))}>Delete</li>
         </ul>
       )}

@@ -2,6 +2,7 @@
 import * as React from 'react';
 
 import type { Issue } from '../api/types';
+import { issueField } from '../model/kinds';
 
 /** Props shared by the fields. */
 interface FieldProps {
@@ -9,20 +10,44 @@ interface FieldProps {
   label: string;
   issues?: Issue[];
   title?: string;
+  /** The field as validation issues name it, when not `field` (`parallel_run_config.X`). */
+  issueField?: string;
+}
+
+/** The issues about `field` (or a part of it: `inputs` takes `inputs.data`). */
+export function issuesOf(issues: Issue[] | undefined, field: string): Issue[] {
+  return (issues ?? []).filter(i => {
+    const f = issueField(i);
+    return f === field || !!f?.startsWith(`${field}.`);
+  });
+}
+
+/** The messages of some issues, each under the field (`data-testid="field-issue"`). */
+export function FieldIssues(props: { issues: Issue[]; field?: string }): JSX.Element {
+  return (
+    <>
+      {props.issues.map((i, k) => (
+        <span
+          key={k}
+          className={`jp-PipelineField-issue jp-mod-${i.severity}`}
+          data-testid="field-issue"
+          data-field-issue={props.field ?? issueField(i) ?? ''}
+        >
+          {i.message}
+        </span>
+      ))}
+    </>
+  );
 }
 
 /** A labelled row with the field's issues under it. */
 export function Row(props: FieldProps & { children: React.ReactNode }): JSX.Element {
-  const mine = (props.issues ?? []).filter(i => i.field === props.field || i.field?.startsWith(`${props.field}.`));
+  const mine = issuesOf(props.issues, props.issueField ?? props.field);
   return (
     <label className={`jp-PipelineField${mine.length ? ' jp-mod-issue' : ''}`} title={props.title}>
       <span className="jp-PipelineField-label">{props.label}</span>
       {props.children}
-      {mine.map((i, k) => (
-        <span key={k} className={`jp-PipelineField-issue jp-mod-${i.severity}`} data-testid="field-issue">
-          {i.message}
-        </span>
-      ))}
+      <FieldIssues issues={mine} field={props.field} />
     </label>
   );
 }
@@ -88,6 +113,31 @@ export function NumberField(
         }
       }}
     />
+  );
+}
+
+/** A drop-down of fixed choices; '' (the first, `empty`) means "not set". */
+export function SelectField(
+  props: FieldProps & {
+    value: string;
+    choices: readonly string[];
+    empty?: string;
+    onCommit: (value: string) => void;
+  }
+): JSX.Element {
+  const known = props.value === '' || props.choices.includes(props.value);
+  return (
+    <Row {...props}>
+      <select data-field={props.field} value={props.value} onChange={e => props.onCommit(e.target.value)}>
+        {props.empty !== undefined && <option value="">{props.empty}</option>}
+        {!known && <option value={props.value}>{props.value}</option>}
+        {props.choices.map(c => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    </Row>
   );
 }
 
@@ -192,6 +242,9 @@ export function KVInput(props: {
   className?: string;
   field?: string;
   title?: string;
+  placeholder?: string;
+  /** The id of a `<datalist>` of suggestions. */
+  list?: string;
 }): JSX.Element {
   const [value, setValue] = React.useState(props.value);
   React.useEffect(() => setValue(props.value), [props.value]);
@@ -201,6 +254,8 @@ export function KVInput(props: {
       className={props.className}
       data-field={props.field}
       title={props.title}
+      placeholder={props.placeholder}
+      list={props.list}
       value={value}
       onChange={e => setValue(e.target.value)}
       onBlur={() => value !== props.value && props.onCommit(value)}

@@ -9,6 +9,7 @@ import type { ReactFlowInstance } from '@xyflow/react';
 import { requestAPI } from '../api/request';
 import type { RunDetail } from '../api/types';
 import { addStepFromFile, type XY } from '../model/document';
+import { setStepType } from '../model/kinds';
 import type { PublishForm } from '../model/publishing';
 import { EditorController } from './controller';
 import { PipelineEditor, type EditorActions } from './PipelineEditor';
@@ -66,18 +67,22 @@ export class PipelineEditorContent extends ReactWidget {
     this.removeClass('jp-mod-dropTarget');
     const paths = (drag.mimeData.getData(CONTENTS_MIME) as string[]) ?? [];
     const at: XY = this.flow?.screenToFlowPosition({ x: drag.clientX, y: drag.clientY }) ?? { x: 0, y: 0 };
-    this.addFiles(paths, at);
+    // Shift held on the drop: Python scripts become ParallelRunSteps (batch steps).
+    this.addFiles(paths, at, drag.shiftKey);
   }
 
-  /** Add a step per file (paths relative to the server root), stacked from `at`. */
-  addFiles(paths: string[], at: XY): string[] {
+  /**
+   * Add a step per file (paths relative to the server root), stacked from `at`; with
+   * `parallel`, a `.py` script's step is a ParallelRunStep of it (its entry script).
+   */
+  addFiles(paths: string[], at: XY, parallel = false): string[] {
     const c = this.controller;
     const names: string[] = [];
     c.edit(doc => {
       let d = doc;
       paths.forEach((p, i) => {
         const r = addStepFromFile(d, p, c.baseDir, { x: at.x + i * 30, y: at.y + i * 120 });
-        d = r.doc;
+        d = parallel && r.doc.steps[r.name].type === 'python_script' ? setStepType(r.doc, r.name, 'parallel_run') : r.doc;
         names.push(r.name);
       });
       return d;

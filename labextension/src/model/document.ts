@@ -5,6 +5,7 @@
  * mutated), which is what undo/redo and React's change detection rely on.
  */
 import type { InputDoc, ParameterDoc, PipelineDocument, StepDoc } from '../api/types';
+import { fileStem, isIdentifier, relativePath, stepForFile, toIdentifier } from './paths';
 
 /** A position on the canvas. */
 export interface XY {
@@ -38,61 +39,7 @@ export function uniqueName(base: string, taken: Iterable<string>): string {
   return `${base}_${i}`;
 }
 
-/** A valid identifier made from any text (a file stem): `[A-Za-z_][A-Za-z0-9_]*`. */
-export function toIdentifier(text: string): string {
-  let id = text.replace(/[^A-Za-z0-9_]/g, '_');
-  if (!id) {
-    id = 'step';
-  }
-  if (/^[0-9]/.test(id)) {
-    id = `_${id}`;
-  }
-  return id;
-}
-
-/** True when `name` is a valid port/parameter identifier. */
-export function isIdentifier(name: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name);
-}
-
-/** The directory part of a `/`-separated path ('' for a top-level file). */
-export function dirname(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
-}
-
-/** `path` (relative to the server root) relative to the folder `fromDir` (also root-relative). */
-export function relativePath(path: string, fromDir: string): string {
-  const to = path.split('/').filter(Boolean);
-  const from = fromDir.split('/').filter(Boolean);
-  let i = 0;
-  while (i < from.length && i < to.length - 1 && from[i] === to[i]) {
-    i++;
-  }
-  return [...from.slice(i).map(() => '..'), ...to.slice(i)].join('/');
-}
-
-/** A step document for a file: notebook for `.ipynb`, python_script for `.py`, else a command. */
-export function stepForFile(relPath: string): StepDoc {
-  const lower = relPath.toLowerCase();
-  if (lower.endsWith('.ipynb')) {
-    return { type: 'notebook', notebook: relPath };
-  }
-  if (lower.endsWith('.py')) {
-    return { type: 'python_script', script: relPath };
-  }
-  if (lower.endsWith('.sh')) {
-    return { type: 'command', command: `bash ${relPath}` };
-  }
-  return { type: 'command', command: relPath.includes('/') ? relPath : `./${relPath}` };
-}
-
-/** The file stem of a path (`a/b/train.v2.ipynb` -> `train.v2`). */
-export function fileStem(path: string): string {
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(0, dot) : base;
-}
+export { dirname, fileStem, isIdentifier, relativePath, stepForFile, toIdentifier } from './paths';
 
 function withLayout(doc: PipelineDocument, nodes: Record<string, XY>): PipelineDocument {
   return { ...doc, layout: { ...(doc.layout ?? {}), nodes } };
@@ -198,8 +145,15 @@ function escapeRe(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The fields of a step where `${{...}}` references may appear. */
-const REFERENCE_FIELDS = ['arguments', 'command', 'params', 'parameters', 'environment_variables'] as const;
+/** The fields of a step where `${{...}}` references may appear (nested values included). */
+const REFERENCE_FIELDS = [
+  'arguments',
+  'command',
+  'params',
+  'parameters',
+  'environment_variables',
+  'parallel_run_config'
+] as const;
 
 function replaceInStep(step: StepDoc, kind: string, oldName: string, newName: string): StepDoc {
   const next = { ...step };
@@ -262,15 +216,17 @@ export function disconnect(doc: PipelineDocument, target: string, input: string)
 }
 
 /**
- * Add a port: an output `{kind: output_file_dataset}` or an input (unconnected: `{}` until a
- * connection is made). The name is made unique on the step.
+ * Add a port: an output `{kind: output_file_dataset}` (a ParallelRunStep's: `{}`) or an input
+ * (unconnected: `{}` until a connection is made). The name is made unique on the step.
  */
 export function addPort(doc: PipelineDocument, step: string, kind: PortKind, name: string): PipelineDocument {
   const s = getStep(doc, step);
   if (kind === 'output') {
     const outputs = s.outputs ?? {};
     const unique = uniqueName(name, Object.keys(outputs));
-    return updateStep(doc, step, { outputs: { ...outputs, [unique]: { kind: 'output_file_dataset' } } });
+    // A ParallelRunStep's output is a PipelineData (`{}`), as in v1's batch-scoring examples.
+    const spec = s.type === 'parallel_run' ? {} : { kind: 'output_file_dataset' };
+    return updateStep(doc, step, { outputs: { ...outputs, [unique]: spec } });
   }
   const inputs = s.inputs ?? {};
   const unique = uniqueName(name, Object.keys(inputs));
@@ -304,6 +260,9 @@ export function renamePort(
   }
   const refKind = kind === 'output' ? 'outputs' : 'inputs';
   const renamed = replaceInStep(s, refKind, oldName, newName);
+  if (kind === 'input' && renamed.side_inputs?.includes(oldName)) {
+    renamed.side_inputs = renamed.side_inputs.map(n => (n === oldName ? newName : n));
+  }
   const steps: Record<string, StepDoc> = { ...doc.steps };
   steps[step] = { ...renamed, [refKind]: renameKey(ports, oldName, newName) };
   if (kind === 'output') {
@@ -328,11 +287,21 @@ export function removePort(doc: PipelineDocument, step: string, kind: PortKind, 
   const key = kind === 'output' ? 'outputs' : 'inputs';
   const ports = { ...((s[key] as Record<string, unknown>) ?? {}) };
   delete ports[name];
-  let next = updateStep(doc, step, { [key]: Object.keys(ports).length ? ports : undefined });
+  const patch: Partial<StepDoc> = { [key]: Object.keys(ports).length ? ports : undefined };
+  if (kind === 'input' && s.side_inputs) {
+    patch.side_inputs = withoutSideInputs(s.side_inputs, [name]);
+  }
+  let next = updateStep(doc, step, patch);
   if (kind === 'output') {
     next = dropInputs(next, i => i.step === step && i.output === name);
   }
   return next;
+}
+
+/** `side_inputs` without `names` (undefined when none is left). */
+function withoutSideInputs(sides: string[], names: string[]): string[] | undefined {
+  const kept = sides.filter(n => !names.includes(n));
+  return kept.length ? kept : undefined;
 }
 
 /** Remove, in every step, the inputs matching `drop`. */
@@ -346,6 +315,13 @@ function dropInputs(doc: PipelineDocument, drop: (input: InputDoc) => boolean): 
     const next: StepDoc = { ...step, inputs: kept };
     if (!Object.keys(kept).length) {
       delete next.inputs;
+    }
+    if (step.side_inputs) {
+      const gone = Object.keys(step.inputs).filter(k => !(k in kept));
+      next.side_inputs = withoutSideInputs(step.side_inputs, gone);
+      if (!next.side_inputs) {
+        delete next.side_inputs;
+      }
     }
     steps = steps ?? { ...doc.steps };
     steps[name] = next;
@@ -459,9 +435,30 @@ export function renameParameter(doc: PipelineDocument, oldName: string, newName:
     throw new Error(`'${newName}' is not a valid name`);
   }
   const steps = Object.fromEntries(
-    Object.entries(doc.steps).map(([k, s]) => [k, replaceInStep(s, 'parameters', oldName, newName)])
+    Object.entries(doc.steps).map(([k, s]) => {
+      const renamed = replaceInStep(s, 'parameters', oldName, newName);
+      return [k, renameParameterIn(renamed, oldName, newName)];
+    })
   );
   return { ...doc, steps, parameters: renameKey(params, oldName, newName) };
+}
+
+/** A step whose inputs and destination bound to parameter `oldName` (`{parameter: ...}`)
+ * are bound to `newName`. */
+function renameParameterIn(step: StepDoc, oldName: string, newName: string): StepDoc {
+  let next = step;
+  if (step.inputs && Object.values(step.inputs).some(i => i.parameter === oldName)) {
+    const inputs: Record<string, InputDoc> = {};
+    for (const [k, i] of Object.entries(step.inputs)) {
+      inputs[k] = i.parameter === oldName ? { ...i, parameter: newName } : i;
+    }
+    next = { ...next, inputs };
+  }
+  const dest = step.destination;
+  if (dest && 'parameter' in dest && dest.parameter === oldName) {
+    next = { ...next, destination: { parameter: newName } };
+  }
+  return next;
 }
 
 /** Remove a pipeline parameter (references to it are left for validation to report). */
@@ -473,20 +470,4 @@ export function removeParameter(doc: PipelineDocument, name: string): PipelineDo
     delete next.parameters;
   }
   return next;
-}
-
-/** The file a step runs (script, notebook, or the command), as text. */
-export function stepFile(step: StepDoc): string {
-  if (step.type === 'notebook') {
-    return step.notebook ?? '';
-  }
-  if (step.type === 'python_script') {
-    return step.script ?? '';
-  }
-  return Array.isArray(step.command) ? step.command.join(' ') : step.command ?? '';
-}
-
-/** The field that holds a step's file for its type. */
-export function fileField(step: StepDoc): 'notebook' | 'script' | 'command' {
-  return step.type === 'notebook' ? 'notebook' : step.type === 'python_script' ? 'script' : 'command';
 }

@@ -5,9 +5,11 @@
  * The shapes are structurally React Flow's `Node`/`Edge` so the canvas uses them as they are,
  * while this module stays free of React.
  */
-import type { Issue, PipelineDocument, StepDoc } from '../api/types';
+import type { Issue, ParallelProgress, PipelineDocument, StepDoc } from '../api/types';
 import type { UiStatus } from './status';
 import type { XY } from './document';
+import { stepFile } from './kinds';
+import { sameProgress } from './progress';
 
 /** What a step node shows. */
 export interface StepNodeData {
@@ -23,6 +25,8 @@ export interface StepNodeData {
   errors: number;
   warnings: number;
   readOnly: boolean;
+  /** A ParallelRunStep's mini-batch progress in the run shown (absent: none known). */
+  progress?: ParallelProgress;
 }
 
 /** Node size used by layouts and as a node's size before React Flow measures it (the
@@ -63,6 +67,8 @@ export interface GraphOptions {
   selected?: string | null;
   /** Positions to use for steps missing from the document's layout. */
   fallback?: Record<string, XY>;
+  /** Mini-batch progress of the run's ParallelRunSteps, by step name. */
+  progress?: Record<string, ParallelProgress>;
 }
 
 /** Handle id of an input/output port on a node. */
@@ -89,16 +95,6 @@ export function issuesByStep(issues: Issue[] = []): Map<string, { errors: number
   return counts;
 }
 
-function fileOf(step: StepDoc): string {
-  if (step.type === 'notebook') {
-    return step.notebook ?? '';
-  }
-  if (step.type === 'python_script') {
-    return step.script ?? '';
-  }
-  return Array.isArray(step.command) ? step.command.join(' ') : String(step.command ?? '');
-}
-
 /**
  * Node data kept between renders: a step whose document, status and issue counts did not
  * change keeps its data object, so memoized node components do not re-render.
@@ -107,6 +103,7 @@ export type NodeDataCache = Map<string, { step: StepDoc; data: StepNodeData }>;
 
 function sameData(a: StepNodeData, b: Omit<StepNodeData, 'inputs' | 'outputs' | 'file'>): boolean {
   return (
+    sameProgress(a.progress, b.progress as ParallelProgress | undefined) &&
     a.status === b.status &&
     a.errors === b.errors &&
     a.warnings === b.warnings &&
@@ -130,7 +127,8 @@ export function toNodes(doc: PipelineDocument, options: GraphOptions = {}, cache
       status: options.statuses?.[name] ?? ('none' as UiStatus),
       errors: c?.errors ?? 0,
       warnings: c?.warnings ?? 0,
-      readOnly: !!options.readOnly
+      readOnly: !!options.readOnly,
+      progress: options.progress?.[name]
     };
     const cached = cache?.get(name);
     const data: StepNodeData =
@@ -138,7 +136,7 @@ export function toNodes(doc: PipelineDocument, options: GraphOptions = {}, cache
         ? cached.data
         : {
             ...base,
-            file: fileOf(step),
+            file: stepFile(step),
             inputs: Object.keys(step.inputs ?? {}),
             outputs: Object.keys(step.outputs ?? {})
           };

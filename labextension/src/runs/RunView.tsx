@@ -9,6 +9,7 @@ import * as React from 'react';
 
 import { DagView } from '../dag/DagView';
 import { StepDetails } from '../details/StepDetails';
+import { useRunProgress } from '../details/useRunProgress';
 import { countStatuses, uiStatuses } from '../model/status';
 import { elapsed, formatDuration, formatTime, isActive, runLabel } from './format';
 import { StatusBadge } from './StatusBadge';
@@ -51,6 +52,7 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
   const now = useNow(live);
   const statuses = React.useMemo(() => uiStatuses(state.steps), [state.steps]);
   const counts = React.useMemo(() => countStatuses(state.steps), [state.steps]);
+  const progress = useRunProgress(run?.id ?? null, run?.document, statuses);
   const { onTitle } = props;
 
   const wasLive = React.useRef(false);
@@ -157,6 +159,7 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
               <DagView
                 document={run.document}
                 statuses={statuses}
+                progress={progress}
                 readOnly={true}
                 selected={selected}
                 onStepClick={setSelected}
@@ -173,7 +176,13 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
           </div>
           <div className="jp-Pipelines-runRight">
             {selected ? (
-              <StepDetails key={`${runId}/${selected}`} runId={runId} step={selected} openPath={props.actions.openPath} />
+              <StepDetails
+                key={`${runId}/${selected}`}
+                runId={runId}
+                step={selected}
+                openPath={props.actions.openPath}
+                progress={progress[selected]}
+              />
             ) : (
               <div className="jp-Pipelines-empty">Select a step (in the graph or the timeline) to see its logs, metrics and outputs.</div>
             )}
