@@ -16,6 +16,7 @@ import pytest
 
 from jupyter_pipelines import Experiment, PipelineRun
 from jupyter_pipelines.stores import status as st
+from tests.integration.reuse_support import describe_failure
 from tests.integration.support import Project, wait_until
 
 pytestmark = pytest.mark.integration
@@ -100,12 +101,18 @@ def check_all_finished(project: Project, run_ids: list[str], counts: Path) -> No
     experiment = Experiment(project.ws, "dedupe")
     for run_id in run_ids:
         run = PipelineRun(experiment, run_id)
-        assert run.wait_for_completion(show_output=False, timeout_seconds=120) == st.FINISHED
+        status = run.wait_for_completion(show_output=False, timeout_seconds=120)
+        assert status == st.FINISHED, describe_failure(run)
         c = project.ws.run_store.get_step(run_id, "c")
         assert Path(c.outputs["c_out"]["path"], "v.txt").read_text() == "abc"
     found = executions(counts)
     print(f"\n{len(run_ids)} concurrent submissions: step executions {found}")
-    assert found == {"a": 1, "b": 1, "c": 1}
+    assert found == {"a": 1, "b": 1, "c": 1}, [
+        (e["run_id"][:8], e["step"], e["status"], e["message"])
+        for run_id in run_ids
+        for e in project.ws.run_store.events(run_id)
+        if e["step"]
+    ]
     ran = [
         s
         for run_id in run_ids
