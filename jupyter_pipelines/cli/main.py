@@ -181,6 +181,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelinesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except RecursionError:  # our own readers bound depth; this is a last guard for others
+        print(
+            "error: the input is nested too deeply to read (lists or mappings inside one "
+            "another beyond Python's recursion limit)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(
             "interrupted (the run goes on; stop it with 'jupyter-pipelines cancel RUN')",

@@ -32,7 +32,7 @@ MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 #: validator, YAML's dumper) far from Python's recursion limit.
 MAX_DEPTH = 64
 #: The most nodes (scalars, lists, mappings) of one document, counting what aliases repeat.
-MAX_NODES = 500_000
+MAX_NODES = 200_000
 #: The most nodes that YAML aliases (``*name``) may add to a document in all.
 ALIAS_BUDGET = 100_000
 #: The largest integer a document may hold (SQLite's and JSON readers' 64 bits).

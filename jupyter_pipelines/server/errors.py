@@ -39,6 +39,14 @@ class NotFoundError(ServerError):
     """A file or object the client asked for does not exist."""
 
 
+class RequestTooLargeError(BadRequestError):
+    """A request body is larger than the extension reads."""
+
+
+class ServerBusyError(ServerError):
+    """Reading a request's input took longer than the server gives it."""
+
+
 _NOT_FOUND = (
     ComputeTargetException,
     UnknownRunError,
@@ -62,6 +70,10 @@ def error_response(exc: PipelinesError) -> tuple[int, dict[str, Any]]:
         return 403, body
     if isinstance(exc, PipelineDisabledError):
         return 409, body
+    if isinstance(exc, RequestTooLargeError):
+        return 413, body
+    if isinstance(exc, ServerBusyError):
+        return 503, body
     if isinstance(exc, PipelineValidationError):
         body["issues"] = [_issue(i) for i in exc.issues]
         return 400, body
@@ -78,7 +90,14 @@ def _issue(issue: Any) -> Any:
 
 
 #: v1's inner error code of each status (the ``innerError`` of its error body).
-_V1_CODES = {400: "BadArgument", 403: "Forbidden", 404: "NotFound", 409: "Conflict"}
+_V1_CODES = {
+    400: "BadArgument",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    413: "RequestTooLarge",
+    503: "ServiceUnavailable",
+}
 
 
 def v1_error_response(exc: PipelinesError) -> tuple[int, dict[str, Any]]:

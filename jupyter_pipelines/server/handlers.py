@@ -1,10 +1,18 @@
-"""The REST and WebSocket handlers: each turns one request into one service call."""
+"""The REST and WebSocket handlers: each turns one request into one service call.
+
+Request bodies, and the pipelines that requests carry, are untrusted input: a body is
+bounded in size (``MAX_BODY_BYTES``), decoded and checked (untrusted.py's limits) in a
+worker thread before any verb runs, and parsing and validating a pipeline runs in the same
+pool, within ``INPUT_SECONDS``, so that no request holds the server's event loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized, ws_authenticated
@@ -12,12 +20,27 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web, websocket
 
 from ..errors import PipelinesError
+from ..model.untrusted import MAX_INT, load_json, path_problem
 from . import SETTINGS_KEY
-from .errors import BadRequestError, error_response
+from .errors import BadRequestError, RequestTooLargeError, ServerBusyError, error_response
 from .event_reader import Cursor
 from .service import PipelinesService
 
 AUTH_RESOURCE = "jupyter_pipelines"
+#: The most bytes of a request body the extension's routes read.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+#: The most seconds that decoding a body, or parsing and validating the pipeline a request
+#: carries, may take before the request is answered 503 (the work is bounded by the
+#: limits of untrusted.py, so this is a last guard for a server that is very busy).
+INPUT_SECONDS = 30.0
+#: Threads that read untrusted input, off the event loop: few, since the work is CPU-bound
+#: and shares the interpreter lock with the loop (requests beyond them wait their turn).
+_INPUT_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="jupyter-pipelines-input")
+#: Threads that submit runs and publish pipelines (snapshots: mostly file I/O).
+_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="jupyter-pipelines-work")
+_BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+T = TypeVar("T")
 
 
 class PipelinesHandler(APIHandler):
@@ -30,26 +53,82 @@ class PipelinesHandler(APIHandler):
         service: PipelinesService = self.settings[SETTINGS_KEY]
         return service
 
+    async def prepare(self) -> None:  # type: ignore[override]
+        """Check the path and query arguments, and decode the body off the event loop."""
+        await super().prepare()
+        self._decoded: Any = None
+        if self._finished or self.current_user is None:
+            return  # the verb's @web.authenticated answers
+        self._check_arguments()
+        if self.request.method in _BODY_METHODS and self.request.body:
+            body = self.request.body
+            if len(body) > MAX_BODY_BYTES:
+                raise RequestTooLargeError(
+                    f"the request body has {len(body):,} bytes; this API reads at most "
+                    f"{MAX_BODY_BYTES:,} (a pipeline file may hold 4 MiB)"
+                )
+            self._decoded = await self.untrusted(
+                lambda: load_json(body, "request body", BadRequestError, MAX_BODY_BYTES)
+            )
+
+    def _check_arguments(self) -> None:
+        """A path or query argument that no path, name or id can be: a 400 naming it."""
+        for name, value in self.path_kwargs.items():
+            problem = path_problem(value) if isinstance(value, str) else ""
+            if problem:
+                raise BadRequestError(f"path parameter {name!r} {problem}")
+        for name, values in self.request.query_arguments.items():
+            if any(b"\x00" in v for v in values):
+                raise BadRequestError(f"query argument {name!r} holds a NUL character")
+
     def body(self) -> dict[str, Any]:
-        """The JSON object of the request body ({} when empty)."""
-        if not self.request.body:
+        """The JSON object of the request body ({} when empty), decoded by ``prepare``."""
+        doc = self.decoded_body()
+        if doc is None:
             return {}
-        try:
-            doc = json.loads(self.request.body)
-        except ValueError as exc:
-            raise BadRequestError(f"the request body is not valid JSON: {exc}") from None
         if not isinstance(doc, dict):
             raise BadRequestError("the request body must be a JSON object")
         return doc
+
+    def decoded_body(self) -> Any:
+        """The request body's JSON value (None when the body is empty)."""
+        return getattr(self, "_decoded", None)
 
     def int_arg(self, name: str, default: int | None = None) -> int | None:
         value = self.get_query_argument(name, None)
         if value is None or value == "":
             return default
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             raise BadRequestError(f"query argument {name!r} must be an integer") from None
+        if not -MAX_INT <= number <= MAX_INT:
+            raise BadRequestError(f"query argument {name!r} must be an integer of 64 bits")
+        return number
+
+    async def untrusted(self, work: Callable[[], T]) -> T:
+        """``work()`` (decoding or parsing untrusted input) on a worker thread, within
+        ``INPUT_SECONDS``; a 503 when it takes longer (the thread cannot be stopped, but
+        the limits of untrusted.py bound what it still does)."""
+        future = asyncio.get_running_loop().run_in_executor(_INPUT_WORKERS, work)
+        try:
+            return await asyncio.wait_for(future, INPUT_SECONDS)
+        except asyncio.TimeoutError:
+            raise ServerBusyError(
+                f"reading the request's input took more than {INPUT_SECONDS:g} s; the "
+                "pipeline is too large or the server too busy: try again, or split it"
+            ) from None
+
+    async def off_loop(self, work: Callable[[], T]) -> T:
+        """``work()`` (submitting a run, publishing: trusted and possibly long) on a worker
+        thread, without a time limit."""
+        return await asyncio.get_running_loop().run_in_executor(_WORKERS, work)
+
+    async def reply_untrusted(self, work: Callable[[], Any], status: int = 200) -> None:
+        """Answer with the JSON of ``work()``, run and encoded by ``untrusted``."""
+        text = await self.untrusted(lambda: json.dumps(work()))
+        self.set_status(status)
+        self.finish(text)
 
     def reply(self, doc: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -83,36 +162,36 @@ class PipelinesListHandler(PipelinesHandler):
 class ValidateHandler(PipelinesHandler):
     @web.authenticated
     @authorized
-    def post(self) -> None:
-        self.reply(self.service.validate(self.body()))
+    async def post(self) -> None:
+        await self.reply_untrusted(lambda: self.service.validate(self.body()))
 
 
 class ParseHandler(PipelinesHandler):
     @web.authenticated
     @authorized
-    def post(self) -> None:
-        self.reply(self.service.parse(self.body()))
+    async def post(self) -> None:
+        await self.reply_untrusted(lambda: self.service.parse(self.body()))
 
 
 class FormatHandler(PipelinesHandler):
     @web.authenticated
     @authorized
-    def post(self) -> None:
-        self.reply(self.service.format(self.body()))
+    async def post(self) -> None:
+        await self.reply_untrusted(lambda: self.service.format(self.body()))
 
 
 class ConvertHandler(PipelinesHandler):
     @web.authenticated
     @authorized
-    def post(self) -> None:
-        self.reply(self.service.convert(self.body()))
+    async def post(self) -> None:
+        await self.reply_untrusted(lambda: self.service.convert(self.body()))
 
 
 class DescribeHandler(PipelinesHandler):
     @web.authenticated
     @authorized
-    def post(self) -> None:
-        self.reply(self.service.describe(self.body()))
+    async def post(self) -> None:
+        await self.reply_untrusted(lambda: self.service.describe(self.body()))
 
 
 class RunsHandler(PipelinesHandler):
@@ -132,8 +211,10 @@ class RunsHandler(PipelinesHandler):
 
     @web.authenticated
     @authorized
-    def post(self) -> None:
-        self.reply({"run": self.service.submit(self.body())}, status=201)
+    async def post(self) -> None:
+        submission = await self.untrusted(lambda: self.service.load_submission(self.body()))
+        run = await self.off_loop(lambda: self.service.submit_loaded(*submission))
+        self.reply({"run": run}, status=201)
 
 
 class RunHandler(PipelinesHandler):
@@ -153,8 +234,11 @@ class CancelHandler(PipelinesHandler):
 class RerunHandler(PipelinesHandler):
     @web.authenticated
     @authorized
-    def post(self, run_id: str) -> None:
-        self.reply({"run": self.service.rerun(run_id, self.body())}, status=201)
+    async def post(self, run_id: str) -> None:
+        body = self.body()
+        submission = await self.untrusted(lambda: self.service.load_rerun(run_id, body))
+        run = await self.off_loop(lambda: self.service.submit_loaded(*submission))
+        self.reply({"run": run}, status=201)
 
 
 class StepsHandler(PipelinesHandler):

@@ -39,14 +39,8 @@ class V1RunRequestHandler(PublishingHandler):
 
     def json_body(self) -> Any:
         """The decoded body (anything JSON; the submission check says what is wrong)."""
-        if not self.request.body:
-            return {}
-        try:
-            return json.loads(self.request.body)
-        except ValueError as exc:
-            from .submissions import SubmissionError
-
-            raise SubmissionError([("body", f"not valid JSON: {exc}")]) from None
+        decoded = self.decoded_body()  # decoded and checked by PipelinesHandler.prepare
+        return {} if decoded is None else decoded
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -89,10 +83,11 @@ class PublishedListHandler(PublishingHandler):
 
     @web.authenticated
     @authorized
-    def post(self) -> None:
+    async def post(self) -> None:
         body = self.body()
-        pipeline = self.service.load({"path": body.get("path")})
-        self.reply(self.publishing.publish(body, pipeline, self.api), status=201)
+        pipeline = await self.untrusted(lambda: self.service.load({"path": body.get("path")}))
+        answer = await self.off_loop(lambda: self.publishing.publish(body, pipeline, self.api))
+        self.reply(answer, status=201)
 
 
 class PublishedHandler(PublishingHandler):

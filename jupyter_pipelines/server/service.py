@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.describe import default_experiment_name, describe_pipeline
-from ..engine.experiment import Experiment
+from ..engine.experiment import Experiment, check_experiment_name
 from ..engine.log_reader import ByteRange, file_size, read_range
 from ..engine.recovery import reap_if_orphaned, reap_orphaned_runs
 from ..engine.runs import PipelineRun, StepRun
 from ..engine.submit import check_pipeline
-from ..errors import ModelError, PipelineValidationError
+from ..errors import EngineError, ModelError, PipelineValidationError
 from ..model.fileformat import (
     FORMAT_VERSION,
     check_document,
@@ -29,6 +29,7 @@ from ..model.fileformat import (
     warm_up,
 )
 from ..model.pipeline import Pipeline
+from ..model.untrusted import MAX_INT, path_problem
 from ..reuse.snapshot import SnapshotStore
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import WORKSPACE_DIRNAME, Workspace
@@ -62,10 +63,13 @@ class PipelinesService:
         threading.Thread(target=warm_up, name="jupyter-pipelines-warm-up", daemon=True).start()
 
     # -- paths ---------------------------------------------------------------------------
-    def resolve(self, path: Any) -> Path:
-        """``path`` (relative to the root, or absolute inside it) as an absolute path."""
+    def resolve(self, path: Any, field: str = "path") -> Path:
+        """``path`` (relative to the root, or absolute inside it) as an absolute path;
+        ``field`` names it in the error of a path that is not one."""
         if not isinstance(path, str) or not path:
-            raise BadRequestError("'path' must be a non-empty string")
+            raise BadRequestError(f"{field!r} must be a non-empty string")
+        if path_problem(path):
+            raise BadRequestError(f"{field!r} {path_problem(path)}")
         resolved = (self.root / path).resolve()
         if resolved != self.root and self.root not in resolved.parents:
             raise ForbiddenPathError(f"path {path!r} is outside the server root")
@@ -98,7 +102,7 @@ class PipelinesService:
                 raise NotFoundError(f"pipeline file {body['path']!r} does not exist")
             return Pipeline.load(path, workspace=self.workspace)
         if "document" in body:
-            base = self.resolve(body.get("base_dir") or ".")
+            base = self.resolve(body.get("base_dir") or ".", "base_dir")
             pipeline = document_to_pipeline(body["document"], base, "request document")
             pipeline.workspace = self.workspace
             return pipeline
@@ -156,7 +160,7 @@ class PipelinesService:
             "document": pipeline_to_document(pipeline, source.parent),
         }
         if body.get("target"):
-            target = self.resolve(body["target"])
+            target = self.resolve(body["target"], "target")
             if not target.name.endswith(".pipeline.yaml"):
                 raise BadRequestError("'target' must end with .pipeline.yaml")
             if target.exists() and not body.get("overwrite"):
@@ -179,7 +183,7 @@ class PipelinesService:
     ) -> dict[str, Any]:
         if not 0 < limit <= MAX_RUNS or offset < 0:
             raise BadRequestError(f"'limit' must be 1 to {MAX_RUNS} and 'offset' at least 0")
-        pipeline_file = str(self.resolve(pipeline)) if pipeline else None
+        pipeline_file = str(self.resolve(pipeline, "pipeline")) if pipeline else None
         filters = {"experiment": experiment, "status": status, "pipeline_file": pipeline_file}
         reap_orphaned_runs(self.store)  # a run whose driver died is listed Failed
         records = self.store.list_runs(limit=limit, offset=offset, **filters)
@@ -234,16 +238,22 @@ class PipelinesService:
         }
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
-        pipeline = self.load(body)
-        name = body.get("experiment") or default_experiment_name(pipeline)
-        kwargs = {k: body[k] for k in _SUBMIT_OPTIONS if body.get(k)}
+        """Submit the pipeline a run request names (the server loads it on a worker thread
+        with a time limit, then submits: ``load_submission``, ``submit_loaded``)."""
+        return self.submit_loaded(*self.load_submission(body))
+
+    def load_submission(self, body: dict[str, Any]) -> tuple[Pipeline, dict[str, Any]]:
+        """The pipeline of a run request and the arguments of its submission; a field of
+        the wrong type is a 400 naming it."""
+        options = _submission_options(body)
+        return self.load(body), options
+
+    def submit_loaded(self, pipeline: Pipeline, options: dict[str, Any]) -> dict[str, Any]:
+        """Submit a loaded pipeline with ``load_submission``'s options; the run's summary."""
+        kwargs = dict(options)
+        name = kwargs.pop("experiment") or default_experiment_name(pipeline)
         run = Experiment(self.workspace, name).submit(
             pipeline,
-            tags=_mapping(body, "tags"),
-            pipeline_parameters=_mapping(body, "parameters"),
-            regenerate_outputs=bool(body.get("regenerate_outputs", False)),
-            continue_on_step_failure=bool(body.get("continue_on_step_failure", False)),
-            description=body.get("description"),
             show_output=False,
             root=self.root,  # over REST, code runs only from inside the server's root
             **kwargs,
@@ -252,6 +262,11 @@ class PipelinesService:
 
     def rerun(self, run_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Submit the pipeline of a run again, with its parameters, tags and options."""
+        return self.submit_loaded(*self.load_rerun(run_id, body))
+
+    def load_rerun(self, run_id: str, body: dict[str, Any]) -> tuple[Pipeline, dict[str, Any]]:
+        """``load_submission`` of a run's pipeline, with its parameters, tags and options
+        unless ``body`` changes them."""
         record = self.store.get_run(run_id)
         if record.pipeline_file and Path(record.pipeline_file).is_file():
             request: dict[str, Any] = {"path": record.pipeline_file}
@@ -264,7 +279,7 @@ class PipelinesService:
             continue_on_step_failure=record.options.get("continue_on_step_failure", False),
         )
         request.update({k: v for k, v in body.items() if k not in ("path", "document")})
-        return self.submit(request)
+        return self.load_submission(request)
 
     def cancel(self, run_id: str) -> dict[str, Any]:
         self._run(run_id).cancel()
@@ -384,7 +399,8 @@ class PipelinesService:
     def dataset(self, name: str, version: str | None) -> dict[str, Any]:
         from ..stores.datasets import Dataset
 
-        return _dataset(Dataset.get_by_name(self.workspace, name, version or "latest"))
+        number = _version_arg(version)
+        return _dataset(Dataset.get_by_name(self.workspace, name, number or "latest"))
 
     def environments(self) -> dict[str, Any]:
         return {
@@ -463,6 +479,53 @@ def _issue_dict(issue: Any) -> dict[str, Any]:
     if callable(to_dict):
         return dict(to_dict())
     return {"severity": "error", "step": None, "field": None, "message": str(issue)}
+
+
+def _submission_options(body: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of Experiment.submit in a run request, each of the type it needs."""
+    experiment = body.get("experiment")
+    if experiment not in (None, ""):
+        try:
+            check_experiment_name(experiment)
+        except EngineError as exc:
+            raise BadRequestError(f"'experiment': {exc}") from None
+    description = body.get("description")
+    if description is not None and not isinstance(description, str):
+        raise BadRequestError("'description' must be a string")
+    options: dict[str, Any] = {
+        "experiment": experiment or None,
+        "tags": _mapping(body, "tags"),
+        "pipeline_parameters": _mapping(body, "parameters"),
+        "regenerate_outputs": _flag(body, "regenerate_outputs"),
+        "continue_on_step_failure": _flag(body, "continue_on_step_failure"),
+        "description": description,
+    }
+    for key in _SUBMIT_OPTIONS:
+        value = body.get(key)
+        if value in (None, "", []):
+            continue
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise BadRequestError(f"{key!r} must be a list of step names")
+        options[key] = value
+    return options
+
+
+def _flag(body: dict[str, Any], key: str) -> bool:
+    value = body.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise BadRequestError(f"{key!r} must be true or false")
+    return bool(value)
+
+
+def _version_arg(version: str | None) -> int | None:
+    """A ``version`` query argument: 'latest' (or none) is None, else a number from 1."""
+    if version in (None, "", "latest"):
+        return None
+    assert version is not None
+    if not (version.isascii() and version.isdigit()) or not 1 <= int(version) <= MAX_INT:
+        raise BadRequestError(f"'version' must be 'latest' or a version number, not {version!r}")
+    return int(version)
 
 
 def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:
