@@ -27,6 +27,7 @@ from tests.browser.scenarios import (
     expect,
     expect_status,
     new_pipeline_from_menu,
+    node_menu,
     open_editor,
     run_from_editor,
     save_editor,
@@ -536,3 +537,11 @@ def test_batch_steps_saved_by_the_sdk_open_and_keep_their_fields(
     expect(bar).to_have_attribute("data-done", "3")
     _expect_bar_full(page, bar, "jp-PipelineNode-progressDone")
     shot(page, "dataset-input-run")
+
+    # The node's menu turns it back into a script step (its entry script is the script).
+    menu = node_menu(page, editor, "score_2")
+    by_testid(menu, "toggle-parallel").click()
+    expect(dropped).to_have_attribute("data-type", "python_script")
+    expect(dropped.locator('[data-testid="node-type"]')).to_have_text("PY")
+    by_testid(editor, "tab-properties").click()
+    expect(_field(_props(editor), "file")).to_have_value("score.py")

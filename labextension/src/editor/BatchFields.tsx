@@ -57,8 +57,9 @@ export function ParallelRunFields(props: BatchProps): JSX.Element {
         issueField="parallel_run_config.partition_keys"
         label="Partition keys (instead of a size; one per line)"
         issues={issues}
-        value={Array.isArray(config.partition_keys) ? config.partition_keys : undefined}
-        onCommit={set('partition_keys')}
+        value={typeof config.partition_keys === 'string' ? [config.partition_keys] : config.partition_keys}
+        // one line that is a parameter stays a parameter (a list of keys otherwise)
+        onCommit={v => set('partition_keys')(v?.length === 1 && /^\$\{\{/.test(String(v[0])) ? String(v[0]).trim() : v)}
       />
       {count('process_count_per_node', 'Processes per node', 'one per CPU', 'Worker processes on each node (never more than the target has slots)')}
       {count('node_count', 'Nodes', '1', 'Nodes of the compute target (on this machine: processes here too)')}

@@ -45,6 +45,27 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
   const run = useRunStatus(c.runId);
   const [tab, setTab] = React.useState<'properties' | 'run'>('properties');
   const [menu, setMenu] = React.useState<{ step: string; x: number; y: number } | null>(null);
+  // The node menu opens at the pointer, moved up or left when it would leave the editor
+  // (below it, JupyterLab's status bar would cover its last items).
+  const menuRef = React.useRef<HTMLUListElement>(null);
+  React.useLayoutEffect(() => {
+    const el = menuRef.current;
+    if (!el || !menu) {
+      return;
+    }
+    // A fixed element is placed in its containing block, which JupyterLab's panels make the
+    // editor itself: measure where that block starts on the screen.
+    el.style.top = `${menu.y}px`;
+    el.style.left = `${menu.x}px`;
+    const box = el.getBoundingClientRect();
+    const dy = box.top - menu.y;
+    const dx = box.left - menu.x;
+    const area = el.parentElement?.getBoundingClientRect();
+    const bottom = Math.min(window.innerHeight, area?.bottom ?? Infinity);
+    const right = Math.min(window.innerWidth, area?.right ?? Infinity);
+    el.style.top = `${Math.max(area?.top ?? 0, Math.min(menu.y, bottom - box.height - 4)) - dy}px`;
+    el.style.left = `${Math.max(area?.left ?? 0, Math.min(menu.x, right - box.width - 4)) - dx}px`;
+  }, [menu]);
   const statuses = React.useMemo(() => {
     if (!c.runId) {
       return undefined;
@@ -231,7 +252,7 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
         {c.message && <span className="jp-PipelineEditor-message">{c.message}</span>}
       </div>
       {menu && (
-        <ul className="jp-PipelineEditor-menu" style={{ left: menu.x, top: menu.y }} data-testid="node-menu">
+        <ul className="jp-PipelineEditor-menu" ref={menuRef} style={{ left: menu.x, top: menu.y }} data-testid="node-menu">
           <li onClick={() => runScope({ steps: [menu.step] })}>Run this step</li>
           <li onClick={() => runScope({ from_steps: [menu.step] })}>Run from here</li>
           <li onClick={() => runScope({ to_steps: [menu.step] })}>Run up to here</li>
