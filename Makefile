@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv labext browser test-js lab demo test test-unit test-integration test-docker docker docker-stop lint format bench clean
+.PHONY: help venv labext browser test-js lab demo test test-unit test-integration test-docker docker docker-stop azurite azurite-stop lint format bench clean
 
 help:
 	@echo "make lab     install into .venv and start JupyterLab on the demo workspace (examples/)"
@@ -81,10 +81,20 @@ test-docker: venv docker
 	@status=0; $(BIN)/pytest -ra tests/docker || status=$$?; \
 	  bash scripts/docker-engine.sh stop; exit $$status
 
-# The engine "docker" started (only that one) is stopped after pytest, even when tests fail.
-test: lint test-js browser docker
+# Azurite, the Azure Storage emulator, for tests/azure: installed into .cache/azurite, on the
+# loopback with a temporary data folder (scripts/azurite.sh); where it cannot start, the tests
+# skip with the reason it wrote.
+azurite: venv
+	@bash scripts/azurite.sh start
+
+azurite-stop:
+	@bash scripts/azurite.sh stop
+
+# The engine "docker" and the emulator "azurite" started (only those) are stopped after
+# pytest, even when tests fail.
+test: lint test-js browser docker azurite
 	@status=0; $(BIN)/pytest -ra || status=$$?; \
-	  bash scripts/docker-engine.sh stop; \
+	  bash scripts/docker-engine.sh stop; bash scripts/azurite.sh stop; \
 	  if [ -f "$${JP_DOCKER_STATE:-$${TMPDIR:-/tmp}/jupyter-pipelines-docker}/unavailable" ]; then \
 	    echo "*** container tests were SKIPPED: $$(cat "$${JP_DOCKER_STATE:-$${TMPDIR:-/tmp}/jupyter-pipelines-docker}/unavailable") ***"; fi; \
 	  exit $$status

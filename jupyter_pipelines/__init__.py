@@ -61,6 +61,8 @@ _EXPORTS: dict[str, str] = {
     "MsiAuthentication": "jupyter_pipelines.stores.authentication",
     "Keyvault": "jupyter_pipelines.stores.keyvault",
     "Datastore": "jupyter_pipelines.stores.datastores",
+    "AzureBlobDatastore": "jupyter_pipelines.stores.datastore_azure",
+    "AzureDataLakeGen2Datastore": "jupyter_pipelines.stores.datastore_azure",
     "ComputeTarget": "jupyter_pipelines.stores.compute",
     "AmlCompute": "jupyter_pipelines.stores.compute",
     "AmlComputeProvisioningConfiguration": "jupyter_pipelines.stores.compute",

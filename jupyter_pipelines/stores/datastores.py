@@ -26,6 +26,7 @@ from . import datastore_registry as registry
 from .datastore_cloud import CloudDatastoreRegistrations
 from .datastore_files import AbstractDatastoreFiles
 from .datastore_registry import DatastoreRecord, scheme_of
+from .secrets import SecretStore, redact, split_secrets
 from .workspace_like import WorkspaceLike, reopen
 
 if TYPE_CHECKING:
@@ -38,7 +39,16 @@ GROUP = "jupyter_pipelines.datastores"
 FALLBACK = "fsspec"
 _FSSPEC = "jupyter_pipelines.stores.datastores:FsspecDatastore"
 #: Used when the package runs from a source tree without installed metadata.
-_BUILTIN = {"file": _FSSPEC, "local": _FSSPEC, "memory": _FSSPEC, FALLBACK: _FSSPEC}
+_AZURE = "jupyter_pipelines.stores.datastore_azure:"
+_BUILTIN = {
+    "file": _FSSPEC,
+    "local": _FSSPEC,
+    "memory": _FSSPEC,
+    FALLBACK: _FSSPEC,
+    "az": _AZURE + "AzureBlobDatastore",
+    "abfs": _AZURE + "AzureDataLakeGen2Datastore",
+    "abfss": _AZURE + "AzureDataLakeGen2Datastore",
+}
 #: Schemes whose fsspec implementation lives in a package not named after its module.
 _PACKAGES = {"smb": "smbprotocol", "sftp": "paramiko", "ssh": "paramiko", "hf": "huggingface_hub"}
 
@@ -58,6 +68,8 @@ class Datastore(CloudDatastoreRegistrations, AbstractDatastoreFiles):
     datastore_type: str
     #: Passed to the fsspec file system; stored in workspace.db as given.
     storage_options: dict[str, Any]
+    #: Credentials, loaded from the secret store when first needed.
+    _secrets: dict[str, Any] | None = None
 
     def __new__(cls, workspace: WorkspaceLike, name: str | None = None) -> Datastore:
         if name is None:
@@ -78,6 +90,7 @@ class Datastore(CloudDatastoreRegistrations, AbstractDatastoreFiles):
         store.datastore_type = record.datastore_type
         store._fs = None
         store._root = ""
+        store._secrets = None
         return store
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -105,8 +118,9 @@ class Datastore(CloudDatastoreRegistrations, AbstractDatastoreFiles):
     ) -> Datastore:
         """Register the fsspec ``url`` (a local folder, ``memory://``, ``s3://``...) by name.
 
-        ``storage_options`` go to the fsspec file system (credentials included) and are
-        stored as given in ``workspace.db``, as v1 keeps credentials in the workspace.
+        ``storage_options`` go to the fsspec file system. Those that hold secrets (keys,
+        tokens, passwords: ``secrets.is_secret_name``) are kept apart, readable by the user
+        only; the others are stored in ``workspace.db``.
         A relative local path is resolved against the current folder.
         """
         return Datastore._register(
@@ -130,24 +144,106 @@ class Datastore(CloudDatastoreRegistrations, AbstractDatastoreFiles):
         grant_workspace_access: bool = False,
         subscription_id: str | None = None,
         resource_group: str | None = None,
+        *,
+        connection_string: str | None = None,
     ) -> Datastore:
-        """Register an Azure blob container as ``az://container`` (needs ``pip install adlfs``).
+        """Register the blob container ``container_name`` of storage account
+        ``account_name`` (needs ``pip install 'jupyter_pipelines[azure]'``).
 
-        ``blob_cache_timeout``, ``grant_workspace_access``, ``subscription_id`` and
-        ``resource_group`` concern the cloud service and are accepted and ignored."""
-        options: dict[str, Any] = {"account_name": account_name}
-        if sas_token:
-            options["sas_token"] = sas_token
-        if account_key:
-            options["account_key"] = account_key
-        if endpoint and endpoint != "core.windows.net":
-            options["account_host"] = f"{account_name}.blob.{endpoint}"
-        store = Datastore._register(
-            workspace, datastore_name, f"az://{container_name}", overwrite, options, "AzureBlob"
+        The account is at ``{protocol}://{account_name}.blob.{endpoint}`` (https and
+        core.windows.net by default), or at ``{protocol}://{endpoint}/{account_name}`` when
+        ``endpoint`` is a ``host:port`` (the Azurite emulator: ``protocol='http',
+        endpoint='127.0.0.1:10000'``). Credentials: ``sas_token``, ``account_key``, or a
+        ``connection_string`` (keyword-only, ours); none means the Azure identity of the
+        environment (``DefaultAzureCredential``). They are kept readable by the user only,
+        never in ``workspace.db``. Unless ``skip_validation``, the container is listed once
+        and a wrong key, a missing container or an unreachable account is one
+        DatastoreError saying what to check; nothing is recorded then.
+        ``grant_workspace_access`` concerns the cloud service and is ignored;
+        ``blob_cache_timeout``, ``subscription_id`` and ``resource_group`` are kept.
+        """
+        cls: Any = datastore_class("az://")
+        return cls._register_container(  # type: ignore[no-any-return]
+            workspace,
+            datastore_name,
+            container_name,
+            account_name,
+            secrets={
+                "sas_token": sas_token,
+                "account_key": account_key,
+                "connection_string": connection_string,
+            },
+            settings={
+                "protocol": protocol,
+                "endpoint": endpoint,
+                "blob_cache_timeout": blob_cache_timeout,
+                "subscription_id": subscription_id,
+                "resource_group": resource_group,
+            },
+            overwrite=overwrite,
+            create_if_not_exists=create_if_not_exists,
+            skip_validation=skip_validation,
         )
-        if create_if_not_exists:
-            store.makedirs("")
-        return store
+
+    @staticmethod
+    def register_azure_data_lake_gen2(
+        workspace: WorkspaceLike,
+        datastore_name: str,
+        filesystem: str,
+        account_name: str,
+        tenant_id: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        resource_url: str | None = None,
+        authority_url: str | None = None,
+        protocol: str | None = None,
+        endpoint: str | None = None,
+        overwrite: bool = False,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        grant_workspace_access: bool = False,
+        *,
+        account_key: str | None = None,
+        sas_token: str | None = None,
+        connection_string: str | None = None,
+        skip_validation: bool = False,
+    ) -> Datastore:
+        """Register the file system ``filesystem`` of a Data Lake Storage Gen2 account,
+        reached through the blob API (adlfs), at ``{protocol}://{account_name}.blob.{endpoint}``
+        (or path-style for a ``host:port`` endpoint, as for blob containers).
+
+        The credential is v1's service principal (``tenant_id``, ``client_id``,
+        ``client_secret``, optionally ``authority_url``), or, keyword-only (ours), an
+        ``account_key``, a ``sas_token`` or a ``connection_string``; none means the Azure
+        identity of the environment. The file system is listed once unless
+        ``skip_validation`` (ours). ``resource_url`` and ``grant_workspace_access`` concern
+        the cloud service and are ignored.
+        """
+        cls: Any = datastore_class("abfs://")
+        return cls._register_container(  # type: ignore[no-any-return]
+            workspace,
+            datastore_name,
+            filesystem,
+            account_name,
+            secrets={
+                "client_secret": client_secret,
+                "account_key": account_key,
+                "sas_token": sas_token,
+                "connection_string": connection_string,
+            },
+            settings={
+                "protocol": protocol,
+                "endpoint": endpoint,
+                "tenant_id": tenant_id,
+                "client_id": client_id,
+                "authority_url": authority_url,
+                "subscription_id": subscription_id,
+                "resource_group": resource_group,
+            },
+            overwrite=overwrite,
+            create_if_not_exists=False,
+            skip_validation=skip_validation,
+        )
 
     @staticmethod
     def register_azure_file_share(
@@ -201,10 +297,13 @@ class Datastore(CloudDatastoreRegistrations, AbstractDatastoreFiles):
         if datastore_type is None:
             local = scheme_of(url) in ("file", "local")
             datastore_type = "LocalFolder" if local else "Fsspec"
-        record = DatastoreRecord(name, url, storage_options, datastore_type)
+        public, secrets = split_secrets(storage_options)
+        record = DatastoreRecord(name, url, public, datastore_type)
         store = Datastore._from_record(workspace, record)
+        store._secrets = secrets
         store.fs  # noqa: B018  (refuse options the file system does not accept before saving)
         registry.save_record(workspace, record, overwrite)
+        SecretStore(workspace).save(name, secrets)
         return store
 
     def set_as_default(self) -> None:
@@ -212,8 +311,20 @@ class Datastore(CloudDatastoreRegistrations, AbstractDatastoreFiles):
         registry.set_default(self.workspace, self.name)
 
     def unregister(self) -> None:
-        """Remove this datastore from the workspace; its data is left where it is."""
+        """Remove this datastore (and its secrets) from the workspace; its data is left
+        where it is."""
         registry.delete_record(self.workspace, self.name)
+        SecretStore(self.workspace).delete(self.name)
+
+    def _load_secrets(self) -> dict[str, Any]:
+        """The credentials of this datastore (kept apart from workspace.db, see secrets.py)."""
+        if self._secrets is None:
+            self._secrets = SecretStore(self.workspace).load(self.name)
+        return self._secrets
+
+    def public_settings(self) -> dict[str, Any]:
+        """What may be shown anywhere (the REST API, the UI): never a secret."""
+        return {"name": self.name, "datastore_type": self.datastore_type, "url": self.url}
 
     # -- v1: data references -------------------------------------------------------------
     def path(
@@ -321,11 +432,12 @@ class FsspecDatastore(Datastore):
         # names a missing package (pip install s3fs) before fsspec fails less clearly
         check_fsspec_scheme(scheme_of(self.url), self.url)
         try:
-            fs, root = url_to_fs(self.url, **self.storage_options)
+            fs, root = url_to_fs(self.url, **{**self.storage_options, **self._load_secrets()})
         except (ImportError, ValueError, TypeError) as exc:
+            text = redact(str(exc), self._load_secrets())
             raise DatastoreError(
-                f"cannot open datastore {self.name!r} at {self.url!r}: {exc}"
-            ) from exc
+                f"cannot open datastore {self.name!r} at {self.url!r}: {text}"
+            ) from None
         return fs, root.rstrip("/") if root not in ("/", "") else root
 
 

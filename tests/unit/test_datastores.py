@@ -149,17 +149,35 @@ def test_azure_blob_container_needs_adlfs(ws: Workspace) -> None:
     assert "blob_data" not in ws.datastores
 
 
-def test_azure_blob_container_maps_to_adlfs(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(FsspecDatastore, "_open_filesystem", lambda self: (None, "data"))
+def test_azure_blob_container_keeps_its_secret_apart(ws: Workspace) -> None:
+    pytest.importorskip("adlfs")
     store = Datastore.register_azure_blob_container(
-        ws, "blob_data", container_name="data", account_name="acct", sas_token="tok"
-    )
+        ws, "blob_data", container_name="data", account_name="acct", sas_token="sv=1&sig=tok",
+        skip_validation=True,
+    )  # fmt: skip
     again = Workspace.at(ws.root).datastores["blob_data"]
     assert (again.url, again.datastore_type) == ("az://data", "AzureBlob")
-    assert again.storage_options == {"account_name": "acct", "sas_token": "tok"}
+    assert type(again).__name__ == "AzureBlobDatastore"
+    assert again.storage_options == {"account_name": "acct"}  # what workspace.db holds
+    assert again.sas_token == "sv=1&sig=tok" and again.credential_type == "Sas"
+    assert again.account_url == "https://acct.blob.core.windows.net"
+    assert "tok" not in repr(again) and "tok" not in str(again.public_settings())
+    row = ws.run_store._query("SELECT options_json FROM datastores WHERE name = 'blob_data'")
+    assert "tok" not in row[0]["options_json"]
+    secrets = ws.dir / "secrets" / "datastores.json"
+    assert secrets.stat().st_mode & 0o777 == 0o600
+    assert (ws.dir / "secrets").stat().st_mode & 0o777 == 0o700
     assert store.name == "blob_data"
-    monkeypatch.undo()  # listing never opens a file system, so a missing package is no matter
-    assert "blob_data" in Workspace.at(ws.root).datastores
+    store.unregister()
+    assert "tok" not in secrets.read_text()
+
+
+def test_generic_registration_keeps_credentials_apart(ws: Workspace) -> None:
+    store = Datastore.register(ws, "m", "memory://creds", password="hunter22", skip_instance_cache=True)
+    row = ws.run_store._query("SELECT options_json FROM datastores WHERE name = 'm'")
+    assert "hunter22" not in row[0]["options_json"] and "skip_instance_cache" in row[0]["options_json"]
+    assert Datastore.get(ws, "m")._load_secrets() == {"password": "hunter22"}
+    assert "hunter22" not in repr(store)
 
 
 def test_azure_file_share_needs_account_key(ws: Workspace) -> None:
