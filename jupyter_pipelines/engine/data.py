@@ -44,14 +44,24 @@ class DataBindings:
     def __init__(self, workspace: Workspace, parameters: dict[str, Any]) -> None:
         self.workspace = workspace
         self.parameters = parameters
+        self._checked: set[str] = set()
 
     # -- datastores --------------------------------------------------------------------
     def datastore(self, name: Any) -> Any:
+        """The datastore ``name`` (or object, or the default one). A remote store that can
+        check its access (Azure: account, credentials, container) is checked once per
+        submit, so that a wrong key fails the submit, naming the datastore, before any
+        step runs."""
         from ..stores.datastores import Datastore
 
         if name is None or name == "":
-            return self.workspace.get_default_datastore()
-        return name if not isinstance(name, str) else Datastore.get(self.workspace, name)
+            store = self.workspace.get_default_datastore()
+        else:
+            store = name if not isinstance(name, str) else Datastore.get(self.workspace, name)
+        if hasattr(store, "check_access") and store.name not in self._checked:
+            store.check_access()
+            self._checked.add(store.name)
+        return store
 
     # -- inputs ------------------------------------------------------------------------
     def resolve(self, binding: InputBinding, step_dir: Path) -> ResolvedInput:
@@ -199,7 +209,10 @@ def stage_data_inputs(workspace: Workspace, spec: StepSpec) -> None:
         if kind == "datastore":
             source = entry["source"]
             store = Datastore.get(workspace, source["datastore"])
-            if store.exists(source["path"]):  # else: an empty folder, as planned
+            if entry.get("mode") == "mount" and hasattr(store, "cached_file"):
+                # a remote mount: links into the workspace's cache of the store's files
+                _as_file_dataset(store, source["path"]).stage(target, link=True, overwrite=True)
+            elif store.exists(source["path"]):  # else: an empty folder, as planned
                 store.get_dir(source["path"], str(target))
         else:
             _stage_dataset(workspace, entry, target, link=entry.get("mode") == "mount")

@@ -123,23 +123,25 @@ def _refuse_filled(name: str, datastore: Any, dest: dict[str, Any]) -> None:
 
 def _copy_output(source: Path, datastore: Any, dest: dict[str, Any]) -> None:
     """Copy an output folder to its destination: only the files matching its
-    ``as_upload(source_globs=...)`` when there are some."""
+    ``as_upload(source_globs=...)`` when there are some. A remote datastore gets them with
+    ``put_files_complete``: on Azure, none is visible under the destination before all are
+    stored."""
     globs = dest.get("globs")
     if source.is_file():  # the step wrote one file at the output's path: that file goes there
         if not globs or any(fnmatch.fnmatch(source.name, g) for g in globs):
-            datastore._put_files([(source, dest["path"])], True, False)
+            datastore.put_files_complete([(source, dest["path"])])
         return
     local = datastore.local_path(dest["path"])
     if not globs and local is not None:
         local.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(source, local, dirs_exist_ok=True)
         return
-    if not globs:
-        datastore.put_dir(str(source), dest["path"], overwrite=True)
-        return
-    chosen = sorted({p for pattern in globs for p in source.glob(pattern) if p.is_file()})
+    if globs:
+        chosen = sorted({p for pattern in globs for p in source.glob(pattern) if p.is_file()})
+    else:
+        chosen = sorted(p for p in source.rglob("*") if p.is_file())
     pairs = [(p, f"{dest['path']}/{p.relative_to(source).as_posix()}") for p in chosen]
-    datastore._put_files(pairs, True, False)
+    datastore.put_files_complete(pairs)
 
 
 def _register(workspace: Workspace, datastore: Any, dest: dict[str, Any]) -> dict[str, Any]:

@@ -536,7 +536,10 @@ def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _datastore(store: Any) -> dict[str, Any]:
-    return {"name": store.name, "type": store.datastore_type, "url": store.url}
+    """A datastore as the REST API shows it: its public settings (for Azure: the account
+    and container), never a credential."""
+    shown = {k: v for k, v in store.public_settings().items() if k != "datastore_type"}
+    return {"name": store.name, "type": store.datastore_type, **shown}
 
 
 def _dataset(dataset: Any) -> dict[str, Any]:

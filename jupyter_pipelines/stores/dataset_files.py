@@ -123,8 +123,9 @@ def hash_files(
 ) -> dict[str, str]:
     """A hash of each file by ``key/path``: local files by content, through the workspace's
     stat cache when there is a workspace (unchanged files are not read again); web files by
-    what their server says identifies them (ETag, Last-Modified), else by content; other
-    files by streaming them."""
+    what their server says identifies them (ETag, Last-Modified), else by content; files
+    of a store with ``fingerprints`` (Azure blobs: ETag, size, MD5 from one listing) by
+    those, no file read; other files by streaming them."""
     by_store: dict[str, tuple[AbstractDatastoreFiles, list[str]]] = {}
     for store, rel in files:
         by_store.setdefault(store.name, (store, []))[1].append(rel)
@@ -135,8 +136,10 @@ def hash_files(
             digests = _hash_local(workspace, name, local)
             hashes.update({f"{name}/{rel}": digests[rel] for rel in rels})
             continue
+        # what the store says identifies each file (a blob's ETag...), read from one listing
+        known = store.fingerprints(rels) if hasattr(store, "fingerprints") else {}
         for rel in rels:
-            seen = store.fingerprint(rel) if isinstance(store, WebFiles) else None
+            seen = store.fingerprint(rel) if isinstance(store, WebFiles) else known.get(rel)
             hashes[f"{name}/{rel}"] = seen or _hash_stream(store, rel)
     return hashes
 
@@ -219,6 +222,10 @@ def place(
 
 def _place_one(store: AbstractDatastoreFiles, rel: str, dest: Path, link: bool) -> None:
     source = store.local_path(rel) if link else None
+    if link and source is None and hasattr(store, "cached_file"):
+        # a mount of a remote store: a link into the workspace's copy, kept by fsspec's
+        # filecache (a blob is fetched once per version, not once per run)
+        source = store.cached_file(rel, _mount_cache(store))
     if dest.is_symlink() or dest.is_file():
         dest.unlink()
     if source is not None:
@@ -234,6 +241,14 @@ def _place_one(store: AbstractDatastoreFiles, rel: str, dest: Path, link: bool) 
         raise FileNotFoundError(f"{store.name}/{rel}")
     dest.parent.mkdir(parents=True, exist_ok=True)
     store._get_files([(rel, dest)], overwrite=True, progress=False)
+
+
+def _mount_cache(store: Any) -> Path:
+    """Where mounted files of remote ``store`` are cached: in its workspace, else a temp
+    folder of this user."""
+    workspace = getattr(store, "workspace", None)
+    base = Path(workspace.dir) / "cache" if workspace is not None else Path(tempfile.gettempdir())
+    return base / "datastores" / store.name
 
 
 class DatasetMount:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..compat import refused
 from ..errors import DatastoreError
 from ..log import get_logger
 from . import azure_blob as azure
@@ -55,6 +56,10 @@ class AzureBlobDatastore(Datastore):
     account_key=...)`` is an unregistered datastore object on that container.
     """
 
+    #: v1 attributes (set on each instance; class-level so that they are documented here).
+    workspace: Any = None
+    name: str = ""
+    datastore_type: str = "AzureBlob"
     _secrets: dict[str, Any] | None = None
     _listing: tuple[float, str, list[dict[str, Any]]] | None = None
     _checked: float = 0.0
@@ -210,6 +215,14 @@ class AzureBlobDatastore(Datastore):
     def resource_group(self) -> str | None:
         return self.storage_options.get("resource_group")
 
+    @refused(
+        "declare the step's output with OutputFileDatasetConfig(destination=(datastore, "
+        "'path/{run-id}')) or PipelineData(name, datastore=datastore): it is uploaded when "
+        "the step succeeds"
+    )
+    def as_upload(self, path_on_compute: str | None = None) -> Any:
+        """v1 (deprecated): a reference used as an output, uploaded afterwards."""
+
     @property
     def blob_service(self) -> Any:
         """An ``azure.storage.blob.BlobServiceClient`` on the account (as v1 has)."""
@@ -228,6 +241,7 @@ class AzureBlobDatastore(Datastore):
         return {
             "name": self.name,
             "datastore_type": self.datastore_type,
+            "url": self.url,
             "container_name": self.container_name,
             "account_name": self.account_name,
             "protocol": self.protocol,

@@ -209,6 +209,13 @@ class AbstractDatastoreFiles:
             count += 1
         return count
 
+    def put_files_complete(self, pairs: list[tuple[Path, str]]) -> int:
+        """Copy (local file, relative path) pairs, replacing what is there, so that readers
+        see all of them or none (what step outputs need). Here each file appears complete
+        (local folders: written under a temporary name and renamed); a backend that can do
+        better for a set of files (Azure: blocks staged, then committed) overrides it."""
+        return self._put_files(pairs, True, False)
+
     def _get_files(self, pairs: list[tuple[str, Path]], overwrite: bool, progress: bool) -> int:
         count = 0
         for rel, dest in _progress(pairs, progress, f"Downloading from {self.name}"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import import_module
@@ -324,7 +325,8 @@ class Datastore(CloudDatastoreRegistrations, AbstractDatastoreFiles):
 
     def public_settings(self) -> dict[str, Any]:
         """What may be shown anywhere (the REST API, the UI): never a secret."""
-        return {"name": self.name, "datastore_type": self.datastore_type, "url": self.url}
+        url = re.sub(r"//[^/@]*@", "//***@", self.url)  # credentials written into the URL
+        return {"name": self.name, "datastore_type": self.datastore_type, "url": url}
 
     # -- v1: data references -------------------------------------------------------------
     def path(
