@@ -85,14 +85,16 @@ class Azurite:
         if self.data is not None:
             shutil.rmtree(self.data, ignore_errors=True)
 
-    def kill(self) -> None:
-        """Stop at once (SIGKILL), keeping the data folder: ``restart`` serves it again."""
+    def halt(self) -> None:
+        """Stop the emulator (SIGTERM: it saves its state and closes its connections),
+        keeping the data folder: ``restart`` serves it again. (After a SIGKILL Azurite
+        would forget what it had not saved yet, containers included.)"""
         if self.process is not None:
-            self.process.kill()
-            self.process.wait()
+            self.process.terminate()
+            self.process.wait(timeout=30)
 
     def restart(self) -> None:
-        """Start again on the same port and data folder (after ``kill``)."""
+        """Start again on the same port and data folder (after ``halt``)."""
         assert self.data is not None
         fresh = start(port=self.port, data=self.data)
         self.process, self.log = fresh.process, fresh.log
