@@ -65,9 +65,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    run = _submit(args)
-    if not args.json and not args.quiet:
-        print(f"Run {run.id} (experiment {run.experiment.name!r}) submitted", file=sys.stderr)
+    run = _submit(args)  # says "Submitted run ..." with its plan, unless --json or --quiet
     # Progress goes to stderr, keeping stdout for results (wait_for_completion prints to
     # stdout, as v1's does).
     status = follow_run(run, show_output=not (args.json or args.quiet), stream=sys.stderr)
@@ -78,8 +76,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     pipeline = Pipeline.load(args.file)
-    # Validating only reads: use an existing workspace, never create one.
-    ws = Workspace.at(args.workspace) if args.workspace else Workspace.find()
+    # Validating only reads: main() named the existing workspace, if any; none is created.
+    ws = Workspace.at(args.workspace) if args.workspace else None
     issues = check_pipeline(ws, pipeline)
     errors = [i for i in issues if i.severity == "error"]
     if args.json:

@@ -9,9 +9,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 #: Exit codes: every error class maps to one, in this one place.
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+#: Commands that read what a workspace holds (or act on runs, published pipelines and
+#: schedules already in one): they never create a workspace, and say where they looked.
+EXISTING_WORKSPACE = frozenset(
+    {"runs", "show", "logs", "why", "cancel", "published", "endpoints", "schedules", "schedule"}
+)
+#: Commands that use a workspace when there is one and work without it.
+OPTIONAL_WORKSPACE = frozenset({"validate", "describe"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workspace",
         "-w",
         metavar="PATH",
-        help="workspace folder (default: nearest .pipelines/ upwards)",
+        help="workspace folder (default: nearest .pipelines/ upwards); before or after COMMAND",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -136,12 +145,111 @@ def build_parser() -> argparse.ArgumentParser:
     from . import schedules  # argparse only, like this module
 
     schedules.add_parsers(command)
+    _accept_anywhere(parser)
     return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers of ``parser``'s commands (or of a command's actions)."""
+    return [
+        sub
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for sub in dict.fromkeys(action.choices.values())  # aliases share one parser
+    ]
+
+
+def _accept_anywhere(parser: argparse.ArgumentParser, top: bool = True) -> None:
+    """Let ``-w``/``--workspace`` and ``--json`` stand before or after the command.
+
+    Below the top, both default to "not given" so that a command's parser never overwrites
+    what was given before the command (argparse copies a sub-parser's defaults over it).
+    """
+    if top:
+        parser.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON"
+        )
+    for sub in _subparsers(parser):
+        sub.add_argument(
+            "--workspace",
+            "-w",
+            metavar="PATH",
+            default=argparse.SUPPRESS,
+            help="workspace folder (also accepted before the command)",
+        )
+        json_options = [a for a in sub._actions if "--json" in a.option_strings]
+        for action in json_options:
+            action.default = argparse.SUPPRESS
+        if not json_options:  # accepted, so that parse() can say this command has no JSON
+            sub.add_argument(
+                "--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+            )
+        _accept_anywhere(sub, top=False)
+
+
+def _command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
+    """The parser of the command (and action) ``args`` were parsed with."""
+    while True:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs or getattr(args, subs[0].dest, None) is None:
+            return parser
+        parser = subs[0].choices[getattr(args, subs[0].dest)]
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; ``--json`` for a command that prints no JSON is an error."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = _command_parser(parser, args)
+    if getattr(args, "json", False) and not any(
+        "--json" in a.option_strings and a.help != argparse.SUPPRESS for a in command._actions
+    ):
+        name = command.prog.removeprefix(parser.prog + " ")
+        parser.error(f"--json: '{name}' has no JSON output; leave --json out")
+    args.json = getattr(args, "json", False)
+    args.workspace = getattr(args, "workspace", None)
+    return args
+
+
+def _existing_workspace(args: argparse.Namespace) -> str | None:
+    """Point ``args.workspace`` at the workspace that exists, creating none; when there is
+    none, ``args.workspace`` is None and, unless the command can do without, the message
+    to give: where it looked."""
+    import os
+    from pathlib import Path
+
+    from ..stores.workspace_config import ENV_VAR, WORKSPACE_DIRNAME, nearest_root
+
+    named_by = f"-w {args.workspace}" if args.workspace else f"${ENV_VAR}"
+    given = args.workspace or os.environ.get(ENV_VAR)
+    args.workspace = None
+    if given:
+        path = Path(given).expanduser().resolve()
+        root = path.parent if path.name == WORKSPACE_DIRNAME else path
+        if (root / WORKSPACE_DIRNAME).is_dir():
+            args.workspace = str(root)
+        where = f"in {str(root)!r} (named by {named_by}): it has no {WORKSPACE_DIRNAME}/ folder"
+    else:
+        found = nearest_root(Path.cwd())
+        if found is not None and (found / WORKSPACE_DIRNAME).is_dir():
+            args.workspace = str(found)
+        where = (
+            f"here: looked for a {WORKSPACE_DIRNAME}/ folder in {str(Path.cwd())!r} and every "
+            f"folder above it (name one with -w PATH or ${ENV_VAR})"
+        )
+    if args.workspace is not None or args.command in OPTIONAL_WORKSPACE:
+        return None
+    return f"no workspace {where}. Running or submitting a pipeline creates one"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
+    if args.command in EXISTING_WORKSPACE | OPTIONAL_WORKSPACE:
+        problem = _existing_workspace(args)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_NOT_FOUND
     from ..errors import (
         ModelError,
         ParameterError,

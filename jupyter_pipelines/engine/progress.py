@@ -42,6 +42,10 @@ def follow_run(
     steps = {s.name: s for s in store.get_steps(run.id)}
     done = {n for n, s in steps.items() if s.status in st.TERMINAL}
     bar = _bar(run, len(steps), out) if show_output else None
+    if bar is not None:  # steps that ended before we looked, reused ones above all
+        for name in (n for n in steps if n in done):
+            _report_step(bar, steps[name], show_output, out)
+            bar.update(1)
     deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
     last_event, last_reap = 0, 0.0
     running: set[str] = set()

@@ -344,9 +344,12 @@ class SubmitDecisions:
         if hashes is None and record.reuse["mode"] == FORCED:
             return
         if hashes is None:
-            waiting = sorted({ref["step"] for ref in record.reuse["inputs"].values()})
+            waiting = [
+                repr(n) for n in sorted({r["step"] for r in record.reuse["inputs"].values()})
+            ]
+            names = " and ".join([", ".join(waiting[:-1]), waiting[-1]] if waiting[1:] else waiting)
             record.reuse["reason"] = (
-                f"decided when {', '.join(map(repr, waiting))} finish(es): reused if "
+                f"decided when {names} {'finish' if waiting[1:] else 'finishes'}: reused if "
                 "its inputs come out unchanged"
             )
             return

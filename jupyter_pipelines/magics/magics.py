@@ -161,12 +161,15 @@ class PipelineMagics(Magics):
             print(f"pipeline {self.session.name!r} is valid ({len(self.session.cells)} steps)")
 
     def _cmd_run(self, args: argparse.Namespace) -> Any:
-        from IPython.display import display
-
+        """Submit, and return the run (``run = %pipeline run``), as ``%timeit -o`` returns
+        its result: as a cell's last line IPython displays it, the live widget, once."""
         run = self.session.submit(parse_pairs(args.param), args.experiment)
         self.ipython.user_ns[RUN_VARIABLE] = run
-        print(f"wait for it with '%pipeline wait' or {RUN_VARIABLE}.wait_for_completion()")
-        display(run)  # type: ignore[no-untyped-call]
+        print(
+            f"the run is this magic's value (also in {RUN_VARIABLE}): display it for the live "
+            "view; '%pipeline wait' follows it to its end"
+        )
+        return run
 
     def _cmd_wait(self, args: argparse.Namespace) -> None:
         run = self.session.last_run

@@ -61,7 +61,8 @@ class RunEventHub:
         self._seq_of: dict[str, int] = {}
         self._pending: Iterator[dict[str, Any]] | None = None
         self._waiters: list[asyncio.Future[None]] = []
-        self._task: asyncio.Task[None] | None = None
+        #: The next poll, while the hub polls (a timer, not a task: see ``_poll``).
+        self._timer: asyncio.Handle | None = None
         self._left_at = 0.0
         self._last_reap = 0.0
 
@@ -129,13 +130,13 @@ class RunEventHub:
 
     def _attach(self) -> None:
         self.watchers += 1
-        if self._task is not None:
+        if self._timer is not None:
             return
         if self.reader is None or not self.ended:
             # Not polled lately: start from the present; clients further back replay.
             self._restart(RunReader.at_present(self.store, self.run_id))
         if not self.ended:
-            self._task = asyncio.get_running_loop().create_task(self._poll_forever())
+            self._timer = asyncio.get_running_loop().call_soon(self._poll)
 
     def _detach(self) -> None:
         self.watchers -= 1
@@ -154,18 +155,21 @@ class RunEventHub:
         self.base = str(reader.cursor) if reader is not None else str(Cursor())
 
     # -- polling -------------------------------------------------------------------------
-    async def _poll_forever(self) -> None:
+    def _poll(self) -> None:
+        """One poll, then the next one scheduled on the event loop while the run goes on
+        and someone watches. A chain of timers rather than a looping task: a server that
+        stops with the hub between polls leaves a timer behind, not a pending task that
+        the garbage collector reports ("Task was destroyed but it is pending")."""
         try:
-            while not self.ended and self._wanted():
-                try:
-                    busy = self.poll()
-                except Exception:  # keep watching: the store may be busy for a moment
-                    log.exception("polling the events of run %s failed", self.run_id)
-                    self._pending, busy = None, False
-                await asyncio.sleep(0 if busy else POLL_SECONDS)
-        finally:
-            self._task = None
+            busy = self.poll()
+        except Exception:  # keep watching: the store may be busy for a moment
+            log.exception("polling the events of run %s failed", self.run_id)
+            self._pending, busy = None, False
+        if self.ended or not self._wanted():
+            self._timer = None
             self._notify()
+            return
+        self._timer = asyncio.get_running_loop().call_later(0 if busy else POLL_SECONDS, self._poll)
 
     def _wanted(self) -> bool:
         return self.watchers > 0 or time.monotonic() - self._left_at < LINGER_SECONDS
