@@ -23,6 +23,15 @@ EXISTING_WORKSPACE = frozenset(
 OPTIONAL_WORKSPACE = frozenset({"validate", "describe"})
 
 
+def count(text: str) -> int:
+    """An argument that counts something: a whole number from 0 to 1,000,000,000 (argparse
+    turns the ValueError into a usage error, exit 2)."""
+    value = int(text)
+    if not 0 <= value <= 10**9:
+        raise ValueError(text)
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of all commands."""
     parser = argparse.ArgumentParser(
@@ -117,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("runs", "list runs, newest first")
     p.add_argument("--experiment", "-e")
     p.add_argument("--status")
-    p.add_argument("--limit", "-n", type=int, default=20)
+    p.add_argument("--limit", "-n", type=count, default=20)
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("show", "show a run and its steps")
@@ -129,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("step", nargs="?")
     p.add_argument("--stderr", action="store_true", help="only stderr")
     p.add_argument("--stdout", action="store_true", help="only stdout")
-    p.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+    p.add_argument("--tail", type=count, metavar="N", help="only the last N lines")
 
     p = command("why", "explain why a step of a run was reused or ran")
     p.add_argument("run", help="run id (a unique prefix is enough)")

@@ -161,8 +161,10 @@ def polling_minutes(value: Any) -> int:
     """A polling interval in whole minutes (v1: an int, 5 by default)."""
     if value is None:
         return 5
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1:
-        raise ScheduleError(f"polling_interval must be a number of minutes >= 1, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 10**6:
+        raise ScheduleError(
+            f"polling_interval must be a number of minutes from 1 to 1,000,000, got {value!r}"
+        )
     if isinstance(value, float) and not value.is_integer():
         raise ScheduleError(f"polling_interval is in whole minutes, got {value!r}")
     return int(value)

@@ -37,6 +37,9 @@ from .time_zones import TimeZone, iana_zone, time_zone_of, zone_label
 
 FREQUENCIES = ("Minute", "Hour", "Day", "Week", "Month")
 WEEK_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: The longest period of a recurrence: its fires, and the two periods the scheduler looks
+#: back over, stay within datetime's years 1 to 9999.
+LONGEST_PERIOD = timedelta(days=365 * 1000)
 _RRULE_FREQ = {
     "Minute": rrule.MINUTELY,
     "Hour": rrule.HOURLY,
@@ -98,6 +101,11 @@ class ScheduleRecurrence:
             )
         if self.interval < 1:
             raise RecurrenceError("Interval must be an integer greater than 0.")
+        longest = LONGEST_PERIOD // _UNITS.get(self.frequency, LONGEST_PERIOD)
+        if self.interval > longest:
+            raise RecurrenceError(
+                f"Interval must be at most {longest:,} for frequency {self.frequency}."
+            )
         if self.frequency not in ("Day", "Week") and self.hours is not None:
             raise RecurrenceError("Can only specify hours if frequency is Week or Day.")
         if self.frequency not in ("Day", "Week") and self.minutes is not None:
@@ -106,6 +114,8 @@ class ScheduleRecurrence:
             raise RecurrenceError("Can only specify week days if frequency is Week.")
         _check_values(self.hours, 23, "Hours")
         _check_values(self.minutes, 59, "Minutes")
+        if self.week_days is not None and not isinstance(self.week_days, list | tuple):
+            raise RecurrenceError(f"Week days must be a list of str, got {self.week_days!r}.")
         for day in self.week_days or []:
             if day not in WEEK_DAYS:
                 raise RecurrenceError(
@@ -194,14 +204,17 @@ def latest_fire(
 def _two_periods(recurrence: ScheduleRecurrence) -> timedelta:
     """At least two periods of the recurrence (each period holds a fire), with a day to spare
     for DST changes."""
-    unit = {
-        "Minute": timedelta(minutes=1),
-        "Hour": timedelta(hours=1),
-        "Day": timedelta(days=1),
-        "Week": timedelta(weeks=1),
-        "Month": timedelta(days=31),
-    }[recurrence.frequency]
-    return 2 * recurrence.interval * unit + timedelta(days=1)
+    return 2 * recurrence.interval * _UNITS[recurrence.frequency] + timedelta(days=1)
+
+
+#: The longest time each frequency's unit can last.
+_UNITS = {
+    "Minute": timedelta(minutes=1),
+    "Hour": timedelta(hours=1),
+    "Day": timedelta(days=1),
+    "Week": timedelta(weeks=1),
+    "Month": timedelta(days=31),
+}
 
 
 def fire_times(

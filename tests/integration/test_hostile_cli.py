@@ -93,3 +93,13 @@ def test_hostile_elyra_files_exit_2(project: Project) -> None:
     assert_refused(project, "op.pipeline", "has op ['execute-notebook-node']")
     (project.root / "deep.pipeline").write_text("[" * 100_000 + "]" * 100_000)
     assert_refused(project, "deep.pipeline", "nests lists and objects deeper than 64 levels")
+
+
+def test_counts_out_of_range_are_usage_errors(project: Project) -> None:
+    for args in (
+        ("runs", "--limit", "9" * 30),
+        ("runs", "-n", "-5"),
+        ("logs", "r", "--tail", "-1"),
+    ):
+        proc = project.cli(*args, check=2)
+        assert "invalid count value" in proc.stderr and "Traceback" not in proc.stderr
