@@ -67,7 +67,16 @@ class Azurite:
         return True
 
     def requests(self) -> list[str]:
-        """The request lines the emulator logged so far ("GET /devstoreaccount1/c/x ...")."""
+        """The request lines the emulator logged so far ("GET /devstoreaccount1/c/x ...").
+
+        The emulator writes its access log a moment after it answers: this waits until the
+        log has not grown for 0.2 s."""
+        size, stable_since = -1, time.monotonic()
+        while time.monotonic() - stable_since < 0.2:
+            now = self.log.stat().st_size if self.log.exists() else 0
+            if now != size:
+                size, stable_since = now, time.monotonic()
+            time.sleep(0.02)
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return re.findall(r'"((?:GET|PUT|HEAD|POST|DELETE) [^"]*)"', text)
 
