@@ -27,6 +27,7 @@ from ..compat import refused
 from ..errors import DatastoreError
 from ..log import get_logger
 from . import azure_blob as azure
+from . import azure_listing as listing
 from . import datastore_registry as registry
 from .datastore_registry import DatastoreRecord
 from .datastores import Datastore
@@ -325,7 +326,7 @@ class AzureBlobDatastore(Datastore):
         datastore and what to check. A check younger than ``max_age`` seconds is trusted."""
         if max_age and time.monotonic() - self._checked < max_age:
             return
-        self._call(lambda: azure.check_container(self.fs, self.container_name))
+        self._call(lambda: listing.check_container(self.fs, self.container_name))
         self._checked = time.monotonic()
 
     def create_container(self) -> None:
@@ -337,7 +338,7 @@ class AzureBlobDatastore(Datastore):
         """Every file under ``folder`` with its ``path`` (relative), size, ETag, mtime and
         content MD5, from one listing (no blob read)."""
         rel = self.relative(folder)
-        entries = self._call(lambda: azure.list_blobs(self.fs, self.container_name, rel))
+        entries = self._call(lambda: listing.list_blobs(self.fs, self.container_name, rel))
         for entry in entries:
             entry["path"] = entry.pop("name")
         self._listing = (time.monotonic(), rel, entries)
@@ -345,13 +346,13 @@ class AzureBlobDatastore(Datastore):
 
     def glob(self, pattern: str = "**") -> list[str]:
         rel = self.relative(pattern)
-        base = _magic_free_base(rel)
+        base = listing.magic_free_base(rel)
         names = [e["path"] for e in self.list_files(base)]
         if base == rel:  # a folder (every file under it) or one file
             return sorted(n for n in names if n == rel or not rel or n.startswith(rel + "/"))
-        regex = re.compile(_glob_regex(rel))
+        regex = re.compile(listing.glob_regex(rel))
         return sorted(
-            n for n in names if any(regex.fullmatch(p) for p in _self_and_parents(n, base))
+            n for n in names if any(regex.fullmatch(p) for p in listing.self_and_parents(n, base))
         )
 
     def _files_under(self, relative: str) -> list[str]:
@@ -374,7 +375,7 @@ class AzureBlobDatastore(Datastore):
         base = posixpath.commonpath([posixpath.dirname(r) for r in rels])
         listed = self._listing
         fresh = listed is not None and time.monotonic() - listed[0] < LISTING_REUSE_SECONDS
-        if fresh and listed is not None and _covers(listed[1], base):
+        if fresh and listed is not None and listing.covers(listed[1], base):
             entries = listed[2]
         else:
             entries = self.list_files(base)
@@ -492,53 +493,3 @@ def _with_secrets(state: tuple[Any, ...], secrets: dict[str, Any]) -> AzureBlobD
     store: AzureBlobDatastore = state[0](*state[1])
     store._secrets = dict(secrets)
     return store
-
-
-def _magic_free_base(pattern: str) -> str:
-    parts = pattern.split("/") if pattern else []
-    for i, part in enumerate(parts):
-        if any(c in part for c in "*?["):
-            return "/".join(parts[:i])
-    return pattern
-
-
-def _glob_regex(pattern: str) -> str:
-    """A regex for a datastore glob: ``**`` crosses folders, ``*`` and ``?`` do not."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[":
-            end = pattern.find("]", i + 1)
-            if end < 0:
-                out.append(re.escape("["))
-                i += 1
-            else:
-                body = pattern[i + 1 : end].replace("\\", "\\\\")
-                out.append(f"[{'^' + body[1:] if body.startswith('!') else body}]")
-                i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
-
-
-def _self_and_parents(name: str, base: str) -> list[str]:
-    """``name`` and its folders below ``base`` (a folder that matches means its files)."""
-    parts = name.split("/")
-    floor = len(base.split("/")) if base else 0
-    return ["/".join(parts[:i]) for i in range(len(parts), floor, -1)]
-
-
-def _covers(listed: str, base: str) -> bool:
-    return not listed or base == listed or base.startswith(listed + "/")
