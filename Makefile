@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv labext browser test-js lab demo test test-unit test-integration test-docker docker docker-stop azurite azurite-stop lint format bench clean
+.PHONY: help venv labext binder browser test-js lab demo test test-unit test-integration test-docker docker docker-stop azurite azurite-stop lint format bench clean
 
 help:
 	@echo "make lab     install into .venv and start JupyterLab on the demo workspace (examples/)"
@@ -15,8 +15,8 @@ help:
 LABEXT := jupyter_pipelines/labextension/package.json
 LABEXT_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) labextension/package.json labextension/package-lock.json labextension/tsconfig.json
 
-# pip install -e builds the front end when it is missing (hatch-jupyter-builder runs npm);
-# "jupyter labextension develop" then links it so that `make labext` rebuilds take effect.
+# pip install -e builds the front end once (scripts/build_labextension.py: npm ci, then only
+# when its sources change); "jupyter labextension develop" links it so rebuilds take effect.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "jupyter_pipelines needs Python 3.10+, found " + sys.version' 
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -27,18 +27,27 @@ $(STAMP): pyproject.toml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter labextension develop --overwrite . >/dev/null 2>&1
 	@touch $@
 
-# Rebuilds the front end when its sources change.
+# Rebuilds the front end when its sources change (the same builder as pip's, which skips a
+# bundle built from the sources as they are).
 $(LABEXT): $(LABEXT_SOURCES) | $(STAMP)
-	cd labextension && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && PATH="$(CURDIR)/$(BIN):$$PATH" npm run build:prod
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/build_labextension.py
 	@touch $@
 
 labext: $(LABEXT)
 
+# The prebuilt front end that Binder installs (it has no Node.js): refresh and commit it after
+# changing labextension/ (tests/integration/test_binder_replay.py says when it is stale).
+binder: $(LABEXT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/build_labextension.py --copy-to binder/labextension
+
 venv: $(STAMP)
 
-# As root (containers, fresh cloud machines) Jupyter needs --allow-root to start.
+# As root (containers, fresh cloud machines) Jupyter needs --allow-root to start. The demo
+# workspace is examples/.pipelines, made first so that `make lab`, `make demo` and the
+# notebooks in examples/demos all use it (a server uses the nearest one upwards).
 lab: $(LABEXT)
-	$(BIN)/jupyter lab --ServerApp.root_dir=examples \
+	@mkdir -p examples/.pipelines
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir=examples \
 	  --LabApp.default_url=/lab/tree/quickstart/quickstart.pipeline.yaml \
 	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 

@@ -87,11 +87,12 @@ def build_pipeline(ws: Workspace) -> Pipeline:
     )
 
 
-def main(rows: int = 200) -> PipelineRun:
-    """Build, save, submit and follow the pipeline; return its run."""
-    # v1: ws = Workspace.from_config(). A local workspace is a .pipelines/ folder; this
-    # one is kept next to this file.
-    ws = Workspace.at(project_folder)
+def main(rows: int = 200, ws: Workspace | None = None) -> PipelineRun:
+    """Build, save, submit and follow the pipeline in ``ws``; return its run."""
+    # v1: ws = Workspace.from_config(). A local workspace is a .pipelines/ folder; by
+    # default this one is kept next to this file (`make demo` passes the demo workspace,
+    # examples/.pipelines, the one `make lab` shows).
+    ws = ws or Workspace.at(project_folder)
     pipeline = build_pipeline(ws)
 
     for issue in pipeline.validate():

@@ -1,9 +1,10 @@
-"""The demo behind ``make lab``: run the quickstart pipeline and show where its results are.
+"""The demo behind ``make demo``: run the quickstart pipeline and show where its results are.
 
 It runs ``pipeline.py`` (build the pipeline with the v1-style SDK, save
-``quickstart.pipeline.yaml``, submit, follow the run), then prints the run id, each step's
-folder, the executed notebook, the outputs, the metrics, and the commands that inspect the
-run again. Exits 1 when the run did not finish.
+``quickstart.pipeline.yaml``, submit, follow the run) in the demo workspace,
+``examples/.pipelines``, the one ``make lab`` shows in JupyterLab, then prints the run id,
+each step's folder, the executed notebook, the outputs, the metrics, and the commands that
+inspect the run again. Exits 1 when the run did not finish.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: The folder `make lab` serves; its .pipelines/ is the demo workspace.
+EXAMPLES = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import pipeline as quickstart  # noqa: E402  (pipeline.py next to this file)
@@ -95,10 +98,10 @@ def report(run: PipelineRun) -> None:
 
 def main() -> int:
     try:
-        run = quickstart.main()
+        run = quickstart.main(ws=Workspace.at(EXAMPLES))
     except RunFailedError as exc:
         print(f"\n{exc}", file=sys.stderr)
-        run = latest_run(Workspace.at(quickstart.project_folder))
+        run = latest_run(Workspace.at(EXAMPLES))
     report(run)
     return 0 if run.get_status() == "Finished" else 1
 
