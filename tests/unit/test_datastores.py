@@ -173,9 +173,13 @@ def test_azure_blob_container_keeps_its_secret_apart(ws: Workspace) -> None:
 
 
 def test_generic_registration_keeps_credentials_apart(ws: Workspace) -> None:
-    store = Datastore.register(ws, "m", "memory://creds", password="hunter22", skip_instance_cache=True)
+    store = Datastore.register(
+        ws, "m", "memory://creds", password="hunter22", skip_instance_cache=True
+    )
     row = ws.run_store._query("SELECT options_json FROM datastores WHERE name = 'm'")
-    assert "hunter22" not in row[0]["options_json"] and "skip_instance_cache" in row[0]["options_json"]
+    assert (
+        "hunter22" not in row[0]["options_json"] and "skip_instance_cache" in row[0]["options_json"]
+    )
     assert Datastore.get(ws, "m")._load_secrets() == {"password": "hunter22"}
     assert "hunter22" not in repr(store)
 

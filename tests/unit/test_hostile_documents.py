@@ -121,7 +121,7 @@ def test_a_document_over_the_size_limit_is_refused_unread(tmp_path: Path) -> Non
     path.write_text("description: " + "x" * MAX_DOCUMENT_BYTES + "\n")
     with pytest.raises(PipelineFileError, match=r"big\.pipeline\.yaml' is larger than 4\.0 MiB"):
         load_pipeline(path)
-    with pytest.raises(PipelineFileError, match="is larger than 4.0 MiB"):
+    with pytest.raises(PipelineFileError, match=r"is larger than 4\.0 MiB"):
         parse_yaml(path.read_text(), "text")
 
 
@@ -165,7 +165,7 @@ def test_deeply_nested_json_is_refused(levels: int) -> None:
 def test_invalid_json_names_line_and_column() -> None:
     with pytest.raises(PipelineFileError, match=r"'x.json' is not valid JSON at line 2, column 1"):
         load_json('{"a": 1,\n}', "x.json")
-    with pytest.raises(PipelineFileError, match="'x.json' is not valid JSON: 'utf-8' codec"):
+    with pytest.raises(PipelineFileError, match=r"'x\.json' is not valid JSON: 'utf-8' codec"):
         load_json(b'{"a": "\xff"}', "x.json")
 
 
@@ -242,7 +242,7 @@ def test_an_elyra_filename_no_file_system_accepts_is_refused(elyra_doc: dict[str
 
 
 def test_deep_elyra_json_is_refused() -> None:
-    with pytest.raises(PipelineFileError, match="'x.pipeline' nests lists and objects deeper"):
+    with pytest.raises(PipelineFileError, match=r"'x\.pipeline' nests lists and objects deeper"):
         load_elyra_text("[" * 100_000 + "]" * 100_000, Path("x.pipeline"))
 
 

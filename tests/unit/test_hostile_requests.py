@@ -104,7 +104,10 @@ def test_list_runs_refuses_an_offset_sqlite_cannot_hold(service: PipelinesServic
     ("options", "expected"),
     [
         ({"frequency": "Week", "interval": 1, "week_days": 5}, "Week days must be a list"),
-        ({"frequency": "Minute", "interval": 2**62}, "Interval must be at most 525,600,000 for frequency Minute"),
+        (
+            {"frequency": "Minute", "interval": 2**62},
+            "Interval must be at most 525,600,000 for frequency Minute",
+        ),
     ],
 )
 def test_recurrence_values_that_crashed(options: dict[str, Any], expected: str) -> None:
