@@ -83,7 +83,7 @@ class PublishingService:
         if current is None:
             description = _text(body, "endpoint_description") or ""
             return self.store.create_endpoint(str(uuid.uuid4()), name, description, record.id)
-        self.store.add_version(current.id, record.id, body.get("default") is not False)
+        self.store.add_version(current.id, record.id, _flag(body, "default") is not False)
         found = self.store.get_endpoint(current.id)
         assert found is not None
         return found
@@ -145,7 +145,7 @@ class PublishingService:
         if not isinstance(pipeline_id, str):
             raise BadRequestError("'pipeline_id' must be a published pipeline's id")
         pr.get_published(self.workspace, pipeline_id)
-        self.store.add_version(current.id, pipeline_id, bool(body.get("default", False)))
+        self.store.add_version(current.id, pipeline_id, bool(_flag(body, "default")))
         return self.endpoint(current.id, api)
 
     def swagger(self, endpoint_id: str, api: str) -> dict[str, Any]:

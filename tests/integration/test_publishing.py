@@ -338,6 +338,14 @@ def test_the_rest_resources_the_front_end_reads(project: Project, server: Server
     call("PATCH", f"published/{second['id']}", status="Active")
     assert call("GET", "published/nope", 404)["error"] == "UnknownPublishedPipelineError"
 
+    not_a_flag = call(
+        "POST",
+        f"pipeline-endpoints/{endpoint['id']}/versions",
+        400,
+        pipeline_id=second["id"],
+        default="yes",
+    )
+    assert not_a_flag["message"] == "'default' must be true or false"
     added = call(
         "POST", f"pipeline-endpoints/{endpoint['id']}/versions", 201, pipeline_id=second["id"]
     )
