@@ -63,6 +63,8 @@ def plan_parallel_run(
         raise EngineError(
             f"step {step.name!r}: all inputs must be of one type (file or tabular datasets)"
         )
+    if tabular:
+        _check_tables_readable(step, inputs, workspace, spec.target)
     try:
         size = value(config.mini_batch_size)
         keys = value(config.partition_keys)
@@ -91,16 +93,48 @@ def plan_parallel_run(
         allowed_failed_percent=config.allowed_failed_percent,
         logging_level=str(value(config.logging_level)).upper(),
         logs_dir=os.path.join(spec.step_dir, "logs"),
-        key=_key(step, spec, parameters),
+        key={**_key(step, spec, parameters), **_target_key(workspace, spec.target)},
     )
     if workspace is not None and step.allow_reuse:
-        cache = workspace.dir.joinpath(*CACHE_FOLDER)
-        cache.mkdir(parents=True, exist_ok=True)
-        runner.cache_dir = str(cache)
-        runner.stat_cache = str(workspace.snapshots_dir / "statcache.db")
-        runner.volatile_root = str(workspace.runs_dir)
-        runner.models_dir = str(workspace.dir / MODELS_FOLDER)
+        _use_cache(runner, spec, workspace)
     spec.argv = [sys.executable, "-m", RUNNER_MODULE, "--config", runner.to_json()]
+
+
+def _use_cache(runner: RunnerConfig, spec: StepSpec, workspace: Workspace) -> None:
+    """Point the runner at the workspace's mini-batch cache, and share what it reads there.
+
+    The cache folder (written) and the model registry (read: its versions are part of every
+    key) are the step's ``shared_paths``, so a container mounts them. The stat cache is not
+    shared: it is an SQLite file beside the code snapshots, and without it the runner only
+    reads the files it hashes (``runtime/parallel/hashing.py`` leaves one it cannot reach).
+    """
+    cache = workspace.dir.joinpath(*CACHE_FOLDER)
+    cache.mkdir(parents=True, exist_ok=True)
+    models = workspace.dir / MODELS_FOLDER
+    runner.cache_dir = str(cache)
+    runner.stat_cache = str(workspace.snapshots_dir / "statcache.db")
+    runner.volatile_root = str(workspace.runs_dir)
+    runner.models_dir = str(models)
+    spec.shared_paths[str(cache)] = "rw"
+    spec.shared_paths[str(models)] = "ro"
+
+
+def _check_tables_readable(
+    step: ParallelRunStep, inputs: list[DataInput], workspace: Workspace | None, target: str
+) -> None:
+    """Refuse tabular inputs on a target that runs steps in containers: the runner reads a
+    table through the workspace (its datastores, and the package's dependencies), which a
+    container does not have, so the step could only fail there."""
+    kind, _options = _target_options(workspace, target)
+    if kind != "docker":
+        return
+    names = ", ".join(repr(i.name) for i in inputs)
+    raise EngineError(
+        f"step {step.name!r}: tabular input(s) {names} cannot be read on Docker target "
+        f"{target!r}: the runner reads a table through the workspace, which a container "
+        "does not mount; run the step on a local target, or pass the table's files as a "
+        "FileDataset (Dataset.File.from_files) and read them with pandas in run()"
+    )
 
 
 def _data_input(step: ParallelRunStep, binding: InputBinding, spec: StepSpec) -> DataInput:
@@ -137,14 +171,7 @@ def target_slots(workspace: Workspace | None, target: str) -> int:
     get the machine's slots (``local_slots``); a Docker target its ``cpus`` limit when it
     has one; a backend on other machines its own ``slots`` option.
     """
-    if workspace is None or target == "local":
-        return local_slots()
-    from ..stores.compute import target_executor_options
-
-    try:
-        kind, options = target_executor_options(workspace, target)
-    except PipelinesError:
-        return local_slots()
+    kind, options = _target_options(workspace, target)
     if kind == "docker" and options.get("cpus"):
         return max(1, math.ceil(float(options["cpus"])))
     if kind in ("local", "docker"):
@@ -152,16 +179,22 @@ def target_slots(workspace: Workspace | None, target: str) -> int:
     return max(1, int(options.get("slots") or local_slots()))
 
 
-def max_nodes(workspace: Workspace | None, target: str) -> int | None:
-    """The most nodes a target has (an AmlCompute target's ``max_nodes``), if it says."""
+def _target_options(workspace: Workspace | None, target: str) -> tuple[str, dict[str, Any]]:
+    """The target's executor kind and options; ``("local", {})`` when it is the local
+    target, there is no workspace, or the target is not known (validation says so)."""
     if workspace is None or target == "local":
-        return None
+        return "local", {}
     from ..stores.compute import target_executor_options
 
     try:
-        kind, options = target_executor_options(workspace, target)
+        return target_executor_options(workspace, target)
     except PipelinesError:
-        return None
+        return "local", {}
+
+
+def max_nodes(workspace: Workspace | None, target: str) -> int | None:
+    """The most nodes a target has (an AmlCompute target's ``max_nodes``), if it says."""
+    kind, options = _target_options(workspace, target)
     return int(options["slots"]) if kind == "local" and options.get("slots") else None
 
 
@@ -197,6 +230,17 @@ def _key(step: ParallelRunStep, spec: StepSpec, parameters: dict[str, Any]) -> d
         "arguments": [_key_argument(a, parameters) for a in step.arguments],
         "variables": dict(sorted(step.environment_variables.items())),
     }
+
+
+def _target_key(workspace: Workspace | None, target: str) -> dict[str, Any]:
+    """The key's part of a target that runs steps elsewhere than in this machine's processes
+    (in containers, on a cluster): its kind and default image, as in a step's fingerprint,
+    so that a result made in one image is not taken for another's. Nothing for targets
+    whose executor is ``local`` (local, AmlCompute): their keys stay as they were."""
+    kind, options = _target_options(workspace, target)
+    if kind == "local":
+        return {}
+    return {"target": {"kind": kind, "image": options.get("image")}}
 
 
 def _key_argument(value: Any, parameters: dict[str, Any]) -> str:

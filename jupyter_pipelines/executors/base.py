@@ -53,6 +53,13 @@ class StepSpec:
     environment: dict[str, Any] | None = None
     #: The interpreter for a notebook's kernel, when an environment provides one.
     python: str | None = None
+    #: Workspace folders the step reads or writes besides its own (working folder, step
+    #: folder, inputs, outputs): path -> ``"ro"`` or ``"rw"``, e.g. a ParallelRunStep's
+    #: mini-batch cache (rw) and model registry (ro). An executor on this machine's disk
+    #: has nothing to do; one that isolates the file system (Docker) mounts them at the
+    #: same paths; one that shares no disk may ignore them (the step then runs without
+    #: what they hold, e.g. every mini-batch runs) or ship them.
+    shared_paths: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the spec (nested dicts and lists are copied one level)."""

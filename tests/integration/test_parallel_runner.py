@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,25 @@ def test_entry_script_without_run_is_an_init_failure(runner: Runner) -> None:
     done = runner.run(run_max_try=1)
     assert done.returncode == 1
     assert "has no run(mini_batch) function" in done.stderr
+
+
+def test_a_stat_cache_that_cannot_be_made_here_is_left_out(runner: Runner) -> None:
+    """As in a container that mounts the mini-batch cache but not the stat cache's folder
+    (making it there fails: here a file stands where its folder should be)."""
+    (runner.root / "blocker").write_text("")
+    time.sleep(2.1)  # older than the stat cache's racy window: their hashes would be stored
+    settings = {"cache_dir": str(runner.cache), "stat_cache": str(runner.root / "blocker/x/s.db")}
+    done = runner.run(**settings)
+    assert done.returncode == 0, done.stderr
+    assert runner.run(**settings).returncode == 0
+    assert runner.progress()["from_cache"] == 4 and runner.rows() == expected()
+
+
+def test_a_link_to_a_file_not_reachable_fails_the_step_naming_it(runner: Runner) -> None:
+    """Never a step that finishes without the files it could not see."""
+    (runner.inputs / "f100").symlink_to(runner.root / "not-here")
+    done = runner.run()
+    assert done.returncode == 1
+    assert f"{str(runner.inputs / 'f100')!r} is a link to" in done.stderr
+    assert "not reachable where the step runs" in done.stderr
+    assert runner.calls() == []

@@ -16,6 +16,7 @@ from jupyter_pipelines.executors.docker.mounts import (
     RUNTIME_ROOT,
     container_command,
     device_requests,
+    link_targets,
     step_environment,
     step_volumes,
 )
@@ -103,6 +104,39 @@ def test_a_reused_input_link_is_mounted_at_its_target(tmp_path: Path) -> None:
     link.symlink_to(target)
     volumes = step_volumes(spec(tmp_path, inputs={"i": {"path": str(link)}}))
     assert volumes[os.path.realpath(target)]["mode"] == "ro"
+
+
+def test_shared_paths_are_mounted_at_their_paths_with_their_modes(tmp_path: Path) -> None:
+    cache, models = tmp_path / "ws" / "cache", tmp_path / "ws" / "models"
+    cache.mkdir(parents=True)
+    models.mkdir()
+    shared = {str(cache): "rw", str(models): "ro", str(tmp_path / "gone"): "rw"}
+    volumes = step_volumes(spec(tmp_path, shared_paths=shared))
+    assert volumes[os.path.realpath(cache)]["mode"] == "rw"
+    assert volumes[os.path.realpath(models)]["mode"] == "ro"
+    assert os.path.realpath(tmp_path / "gone") not in volumes  # not there: not mounted
+    assert StepSpec.from_dict(spec(tmp_path, shared_paths=shared).to_dict()).shared_paths == shared
+
+
+def test_the_folders_a_mounted_datasets_links_point_into_are_mounted(tmp_path: Path) -> None:
+    """A dataset input staged as links to a datastore's files: the container must see them."""
+    store = tmp_path / "datastore"
+    (store / "images" / "a").mkdir(parents=True)
+    (store / "labels").mkdir()
+    staged = tmp_path / "in"
+    for name in ("x.txt", "a/y.txt"):
+        (store / "images" / name).write_text(name)
+        (staged / name).parent.mkdir(parents=True, exist_ok=True)
+        (staged / name).symlink_to(store / "images" / name)
+    (staged / "labels").symlink_to(store / "labels")
+    (staged / "loop").symlink_to(staged)  # a loop is walked once
+    assert link_targets(str(staged)) == sorted(
+        [os.path.realpath(store / "images"), os.path.realpath(store / "labels")]
+    )
+    volumes = step_volumes(spec(tmp_path))
+    assert volumes[os.path.realpath(store / "images")]["mode"] == "ro"
+    assert volumes[os.path.realpath(store / "labels")]["mode"] == "ro"
+    assert os.path.realpath(store / "images" / "a") not in volumes  # inside images/
 
 
 def test_environment_puts_the_runtime_on_pythonpath(tmp_path: Path) -> None:

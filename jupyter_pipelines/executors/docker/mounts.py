@@ -50,14 +50,55 @@ def step_volumes(spec: StepSpec) -> dict[str, dict[str, str]]:
         add(out.get("path"), "rw")
     if spec.output_notebook:
         add(os.path.dirname(spec.output_notebook), "rw")
+    for path, mode in sorted(spec.shared_paths.items()):
+        add(path, "rw" if mode == "rw" else "ro")
     for entry in spec.inputs.values():
         # A reused input is a symlink to an earlier run's output: mounting its target at
         # the target's own path makes the link resolve inside the container too.
         add(entry.get("path"), "ro")
+    for entry in spec.inputs.values():
+        # A mounted dataset is a folder of links to the datastore's files (or to the
+        # workspace's copies of a remote store's): their folders are mounted too.
+        for folder in link_targets(entry.get("path")):
+            add(folder, "ro")
     if spec.notebook:
         add(os.path.dirname(spec.notebook), "ro")
     volumes[str(_PACKAGE_DIR)] = {"bind": f"{RUNTIME_ROOT}/jupyter_pipelines", "mode": "ro"}
     return volumes
+
+
+def link_targets(path: str | None) -> list[str]:
+    """The folders that the links under ``path`` point into: a file link's folder, a folder
+    link's own path, sorted, without those inside another one of them (a dataset's links
+    usually share one folder). Links within ``path`` itself are left out."""
+    if not path or not os.path.isdir(path):
+        return []
+    root = os.path.realpath(path)
+    found: set[str] = set()
+    seen: set[str] = set()
+    for folder, dirs, names in os.walk(path, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:  # a link loop, or a folder reached twice
+            dirs[:] = []
+            continue
+        seen.add(real)
+        for name in dirs + names:
+            full = os.path.join(folder, name)
+            if not os.path.islink(full):
+                continue
+            target = os.path.realpath(full)
+            if target != root and not target.startswith(root + os.sep):
+                found.add(target if os.path.isdir(target) else os.path.dirname(target))
+    return _outermost(found)
+
+
+def _outermost(folders: set[str]) -> list[str]:
+    """``folders`` without those inside another of them, sorted."""
+    kept: list[str] = []
+    for folder in sorted(folders):
+        if not any(folder.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(folder)
+    return kept
 
 
 def step_environment(

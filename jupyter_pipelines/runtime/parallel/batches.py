@@ -70,6 +70,11 @@ def list_files(path: str) -> list[tuple[str, str]]:
             full = os.path.join(folder, name)
             if os.path.isfile(full):
                 found.append((os.path.relpath(full, path).replace(os.sep, "/"), full))
+            elif os.path.islink(full):  # never skipped: the step would miss its data
+                raise FileNotFoundError(
+                    f"{full!r} is a link to {os.readlink(full)!r}, which is not reachable "
+                    "where the step runs"
+                )
     return sorted(found)
 
 

@@ -52,7 +52,9 @@ class ContentHasher:
             self.hash_file, self.hash_bytes = _blake2b_file, _blake2b_bytes
         self._volatile = os.path.realpath(volatile_root) + os.sep if volatile_root else None
         self._cache: Any = None
-        if stat_cache and self.algorithm == "blake3":
+        # A stat cache whose folder is not here (the step runs in a container that does
+        # not mount it) is not used: making it there could fail, and would be lost.
+        if stat_cache and self.algorithm == "blake3" and os.path.isdir(os.path.dirname(stat_cache)):
             try:
                 module = importlib.import_module("jupyter_pipelines.reuse.statcache")
                 self._cache = module.StatCache(stat_cache)
@@ -83,7 +85,10 @@ class ContentHasher:
             if key is not None and not self._is_volatile(target):
                 fresh.append((target, key, digests[path]))
         if fresh:
-            self._cache.store(fresh)
+            try:
+                self._cache.store(fresh)
+            except OSError as exc:  # a cache is a courtesy: never fail the step for it
+                log.warning("stat cache not written: %s", exc)
         return digests
 
     def tree(self, root: str, skip: Iterable[str] = ()) -> str:
