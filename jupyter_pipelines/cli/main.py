@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import schedules  # argparse only, like this module
 
     schedules.add_parsers(command)
+    from . import envs  # argparse only, like this module
+
+    envs.add_parsers(command)
     _accept_anywhere(parser)
     return parser
 
@@ -271,13 +274,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         UnknownRunError,
         UnknownScheduleError,
     )
-    from . import commands, publishing, schedules
+    from . import commands, envs, publishing, schedules
 
     name = f"cmd_{args.command}"
     try:
         handler = (
             getattr(commands, name, None)
             or getattr(publishing, name, None)
+            or getattr(envs, name, None)
             or getattr(schedules, name)
         )
         return int(handler(args))

@@ -1,17 +1,16 @@
 """Python environments for steps: the interpreter an ``Environment`` asks for, built once.
 
 ``python_for`` answers with the workspace's own interpreter when the environment is
-user-managed or installs nothing, and otherwise with a virtual environment under
-``<workspace>/envs/<key>/``, built once per content key: with conda (or mamba) when the
-environment has conda packages and conda is on PATH, else with ``python -m venv`` and pip.
-``azureml-*`` packages are never installed: jupyter_pipelines provides what steps import
-from them, and is made importable in every built environment by a ``.pth`` file.
+user-managed or installs nothing, and otherwise with a virtual environment in the user's
+cache of environments (``env_cache``), built once per content key and shared by every
+workspace: with conda (or mamba) when the environment has conda packages and conda is on PATH,
+else with uv (``env_build``; hard links from uv's package cache), else with ``python -m venv``
+and pip. ``azureml-*`` packages are never installed: jupyter_pipelines provides what steps
+import from them, and is made importable in every built environment by a ``.pth`` file.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -20,28 +19,34 @@ import re
 import shlex
 import shutil
 import site
-import subprocess
 import sys
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import EnvironmentBuildError
 from ..model.conda_dependencies import package_name
 from ..model.environment import Environment
+from . import env_cache
+from .env_build import (
+    InstallFailed,
+    build_with_pip,
+    build_with_uv,
+    find_uv,
+    retarget_scripts,
+    uv_options,
+    write_host_pth,
+)
+from .env_build import _run as run_command
+from .env_cache import MARKER
 
 log = logging.getLogger(__name__)
 
 Log = Callable[[str], None]
 
 #: Bumped when the layout of a built environment changes, so that old ones are rebuilt.
-BUILD_FORMAT = 1
-MARKER = ".jupyter_pipelines-env.json"
-#: At most this many extra pip dry runs look for further missing packages after a failure.
-MAX_MISSING_PROBES = 5
-PTH_NAME = "zz-jupyter-pipelines-host.pth"
+BUILD_FORMAT = 2
 #: Packages that jupyter_pipelines itself stands in for, and conda's own tooling.
 _PROVIDED = re.compile(r"^(azureml(-.*)?|jupyter-pipelines)$")
 _CONDA_TOOLING = {"python", "pip"}
@@ -49,15 +54,46 @@ _CONDA_TOOLING = {"python", "pip"}
 CONDA_TO_PIP = {
     "pytorch": "torch",
     "pytorch-cpu": "torch",
+    "pytorch-gpu": "torch",
     "py-xgboost": "xgboost",
+    "py-xgboost-cpu": "xgboost",
     "pytables": "tables",
     "matplotlib-base": "matplotlib",
     "opencv": "opencv-python",
+    "py-opencv": "opencv-python",
+    "python-graphviz": "graphviz",
+    "msgpack-python": "msgpack",
+    "pyqt": "PyQt5",
+    "tensorflow-base": "tensorflow",
+    "lightgbm-cpu": "lightgbm",
 }
-_PIP_MISSING = re.compile(
-    r"(?:No matching distribution found for|Could not find a version that satisfies the "
-    r"requirement)\s+(\S+)"
-)
+#: conda packages with no PyPI equivalent: system libraries, compilers, CUDA and other
+#: toolchains (PyPI wheels carry the libraries they need). Installed only by conda.
+CONDA_ONLY = frozenset(
+    {
+        "cudatoolkit", "cudnn", "nccl", "cuda-nvcc", "cuda-toolkit", "cuda-runtime",
+        "cuda-version", "pytorch-cuda", "cpuonly", "magma",
+        "blas", "libblas", "libcblas", "liblapack", "openblas", "libopenblas", "mkl-include",
+        "libgcc", "libgcc-ng", "libstdcxx-ng", "libgfortran-ng", "libgfortran5", "libgomp",
+        "_libgcc_mutex", "_openmp_mutex", "llvm-openmp", "gcc", "gxx", "gfortran",
+        "gcc_linux-64", "gxx_linux-64", "compilers", "make", "git", "openssl",
+        "ca-certificates", "zlib", "xz", "bzip2", "libffi", "readline", "ncurses", "tk",
+        "sqlite", "libzlib", "ld_impl_linux-64", "openmpi", "mpich", "hdf5", "libxml2",
+        "r-base", "r-essentials", "nodejs", "graphviz", "ffmpeg", "libopencv",
+    }
+)  # fmt: skip
+
+
+def is_conda_only(spec: str) -> bool:
+    """Whether the conda package ``spec`` has no PyPI equivalent (R packages, system
+    libraries, toolchains: ``CONDA_ONLY``)."""
+    name = package_name(spec.split("::")[-1]).lower()
+    return name in CONDA_ONLY or name.startswith(("r-", "libcu", "magma-"))
+
+
+def _uv_executable() -> str | None:
+    """The uv that builds environments (None: build with pip); tests replace it."""
+    return find_uv()
 
 
 @dataclass
@@ -99,15 +135,17 @@ def build_plan(environment: Environment, for_notebooks: bool = False) -> BuildPl
 
 def python_for(
     environment: Environment | None,
-    workspace_dir: str | os.PathLike[str],
+    workspace_dir: str | os.PathLike[str] | None = None,
     log: Log | None = None,
     *,
     for_notebooks: bool = False,
 ) -> str:
     """The Python interpreter that runs a step in ``environment``.
 
-    ``workspace_dir`` is the workspace's ``.pipelines`` folder; build output goes to ``log``
-    line by line. Raises EnvironmentBuildError naming what could not be installed.
+    Environments are kept in the user's cache (``env_cache.cache_dir()``), shared by all
+    workspaces; ``workspace_dir`` is accepted for callers that name theirs and does not change
+    where. Build output goes to ``log`` line by line. Raises EnvironmentBuildError naming what
+    could not be installed.
     """
     emit = log or _log_line
     if environment is None:
@@ -122,28 +160,57 @@ def python_for(
         )
     if plan.installs_nothing:
         return sys.executable
-    conda = _conda_executable() if plan.conda else None
-    key = build_key(plan, conda is not None)
-    env_dir = Path(workspace_dir) / "envs" / key
-    python = env_dir / "bin" / "python"
-    if (env_dir / MARKER).is_file():
-        return str(python)
+    builder = _choose_builder(environment, plan, emit)
+    env_dir = env_cache.cache_dir() / build_key(plan, builder.name)
+    python = str(env_dir / "bin" / "python")
+    if env_cache.is_built(env_dir) and env_cache.mark_used(env_dir, environment.name, emit):
+        return python
     env_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(env_dir.with_name(key + ".lock"), environment.name, emit):
-        if (env_dir / MARKER).is_file():  # built by another process while we waited
-            return str(python)
-        if env_dir.exists():
-            emit(f"removing the unfinished build in {str(env_dir)!r}")
-            shutil.rmtree(env_dir)
-        try:
-            _build(environment, plan, env_dir, conda, emit)
-        except BaseException:
-            shutil.rmtree(env_dir, ignore_errors=True)
-            raise
-    return str(python)
+    with env_cache.locked(env_cache.lock_path(env_dir), environment.name, emit):
+        if env_cache.is_built(env_dir):  # built by another process while we waited
+            env_cache.touch(env_dir / env_cache.STAMP)
+            return python
+        env_cache.remove_unfinished(env_dir, emit)
+        _build(environment, plan, builder, env_dir, emit)
+    limit = env_cache.unused_limit()
+    if limit is not None:
+        env_cache.collect(limit, emit)
+    return python
 
 
-def build_key(plan: BuildPlan, with_conda: bool) -> str:
+@dataclass
+class Builder:
+    """How an environment gets built: ``uv``, ``pip`` (in a venv) or ``conda``, with the
+    executable (uv's or conda's) and the pip options in the builder's spelling."""
+
+    name: str
+    executable: str | None = None
+    options: list[str] = field(default_factory=list)
+
+
+def _choose_builder(environment: Environment, plan: BuildPlan, emit: Log) -> Builder:
+    pip_options = [arg for option in plan.pip_options for arg in shlex.split(option)]
+    conda = _conda_executable() if plan.conda else None
+    if conda is not None:
+        return Builder("conda", conda, pip_options)
+    uv = _uv_executable()
+    if uv is None:
+        emit(
+            "uv is not installed (pip install uv, or reinstall jupyter_pipelines): building "
+            f"environment {environment.name!r} with python -m venv and pip, which is slower"
+        )
+        return Builder("pip", None, pip_options)
+    options = uv_options(plan.pip_options)
+    if options is None:
+        emit(
+            f"environment {environment.name!r}: pip options {plan.pip_options} have no uv "
+            "equivalent: building with pip"
+        )
+        return Builder("pip", None, pip_options)
+    return Builder("uv", uv, options)
+
+
+def build_key(plan: BuildPlan, builder: str) -> str:
     """The folder name of a built environment: a hash of what it installs and of the host.
 
     The host interpreter is part of it because the environment reaches the host's
@@ -152,7 +219,7 @@ def build_key(plan: BuildPlan, with_conda: bool) -> str:
     document = {
         "format": BUILD_FORMAT,
         "plan": {**asdict(plan), "left_out": None},
-        "builder": "conda" if with_conda else "venv",
+        "builder": builder,
         "host": [sys.version, sys.prefix, str(_package_parent())],
     }
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
@@ -178,36 +245,92 @@ def docker_warning(
 
 # -- building ------------------------------------------------------------------------------
 def _build(
-    environment: Environment, plan: BuildPlan, env_dir: Path, conda: str | None, emit: Log
+    environment: Environment, plan: BuildPlan, builder: Builder, env_dir: Path, emit: Log
 ) -> None:
+    """Build into a fresh folder beside ``env_dir`` and rename it into place (uv, pip); a
+    conda prefix cannot move, so conda builds in place and the marker, written last, says
+    when it is complete."""
     started = time.monotonic()
-    emit(f"building environment {environment.name!r} in {str(env_dir)!r}")
-    pip = list(plan.pip)
+    emit(f"building environment {environment.name!r} in {str(env_dir)!r} with {builder.name}")
+    folder = env_dir if builder.name == "conda" else env_cache.building_dir(env_dir)
     fallback: dict[str, str] = {}  # pip requirement -> the conda spec it stands for
-    if conda is not None:
+    if builder.name != "conda":
+        fallback = {conda_to_pip(spec): spec for spec in _pip_installable(environment, plan, emit)}
+    requirements = list(plan.pip) + list(fallback) + (["ipykernel"] if plan.for_notebooks else [])
+    try:
+        _install(plan, builder, folder, requirements, emit)
+        python = str(folder / "bin" / "python")
+        write_host_pth(folder, python, [str(_package_parent()), *_host_site_dirs()], emit)
+        if builder.name == "pip":
+            retarget_scripts(folder, env_dir)
+        seconds = time.monotonic() - started
+        marker = {
+            "environment": environment.name,
+            "plan": asdict(plan),
+            "builder": builder.name,
+            "built": time.time(),
+            "seconds": round(seconds, 3),
+        }
+        tmp = folder / (MARKER + ".tmp")
+        tmp.write_text(json.dumps(marker, indent=2))
+        os.replace(tmp, folder / MARKER)
+        if folder != env_dir:
+            env_cache.publish(folder, env_dir)
+    except InstallFailed as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise _install_failure(environment, builder.name, exc, fallback) from None
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    emit(f"environment {environment.name!r} built in {seconds:.1f} s")
+
+
+def _install(
+    plan: BuildPlan, builder: Builder, folder: Path, requirements: list[str], emit: Log
+) -> None:
+    if builder.name == "uv":
+        assert builder.executable is not None
+        build_with_uv(builder.executable, folder, requirements, builder.options, emit)
+        return
+    python = None
+    if builder.name == "conda":
+        assert builder.executable is not None
         python_version = plan.python_version or "{}.{}".format(*sys.version_info[:2])
         channels = [arg for ch in plan.channels for arg in ("-c", ch)]
-        command = [conda, "create", "--yes", "--prefix", str(env_dir)]
-        _run([*command, *channels, f"python={python_version}", "pip", *plan.conda], emit)
-    else:
-        _warn_without_conda(environment, plan, emit)
-        fallback = {conda_to_pip(spec): spec for spec in plan.conda}
-        _run([sys.executable, "-m", "venv", str(env_dir)], emit)
-    python = str(env_dir / "bin" / "python")
-    requirements = pip + list(fallback) + (["ipykernel"] if plan.for_notebooks else [])
-    if requirements:
-        options = [arg for option in plan.pip_options for arg in shlex.split(option)]
-        command = [python, "-m", "pip", "install", "--no-input", *options, *requirements]
-        code, lines = _run(command, emit, check=False)
-        if code != 0:
-            missing = _missing_requirements(command, lines, emit)
-            raise _pip_failure(environment, missing, lines, code, fallback)
-    _write_host_pth(env_dir, python, emit)
-    marker = {"environment": environment.name, "plan": asdict(plan), "built": time.time()}
-    tmp = env_dir / (MARKER + ".tmp")
-    tmp.write_text(json.dumps(marker, indent=2))
-    os.replace(tmp, env_dir / MARKER)
-    emit(f"environment {environment.name!r} built in {time.monotonic() - started:.1f} s")
+        command = [builder.executable, "create", "--yes", "--prefix", str(folder)]
+        run_command([*command, *channels, f"python={python_version}", "pip", *plan.conda], emit)
+        python = str(folder / "bin" / "python")
+    build_with_pip(python, folder, requirements, builder.options, emit)
+
+
+def _pip_installable(environment: Environment, plan: BuildPlan, emit: Log) -> list[str]:
+    """The conda specs to install from PyPI when conda is not available, after warning about
+    a Python version that differs and leaving out (by name) the conda-only packages."""
+    host = "{}.{}".format(*sys.version_info[:2])
+    wanted = plan.python_version
+    if wanted and not (wanted == host or wanted.startswith(host + ".")):
+        _warn(
+            emit,
+            f"environment {environment.name!r} asks for Python {wanted}, but conda is not "
+            f"available to install it; using this interpreter's Python {host}",
+        )
+    conda_only = [spec for spec in plan.conda if is_conda_only(spec)]
+    if conda_only:
+        _warn(
+            emit,
+            f"environment {environment.name!r}: conda package(s) "
+            f"{', '.join(repr(c) for c in conda_only)} have no PyPI equivalent and are not "
+            "installed (conda is not available; wheels bring their own libraries, e.g. torch "
+            "its CUDA runtime). Install conda or mamba to get them",
+        )
+    rest = [spec for spec in plan.conda if spec not in conda_only]
+    if rest:
+        _warn(
+            emit,
+            f"conda is not available (neither conda nor mamba is on PATH): installing conda "
+            f"package(s) {', '.join(repr(c) for c in rest)} from PyPI instead",
+        )
+    return rest
 
 
 def conda_to_pip(spec: str) -> str:
@@ -227,95 +350,31 @@ def conda_to_pip(spec: str) -> str:
     return f"{name}=={version}.*" if version else name
 
 
-def _warn_without_conda(environment: Environment, plan: BuildPlan, emit: Log) -> None:
-    host = "{}.{}".format(*sys.version_info[:2])
-    wanted = plan.python_version
-    if wanted and not (wanted == host or wanted.startswith(host + ".")):
-        _warn(
-            emit,
-            f"environment {environment.name!r} asks for Python {wanted}, but conda is not "
-            f"available to install it; using this interpreter's Python {host}",
-        )
-    if plan.conda:
-        _warn(
-            emit,
-            f"conda is not available (neither conda nor mamba is on PATH): installing conda "
-            f"package(s) {', '.join(repr(c) for c in plan.conda)} with pip instead",
-        )
-
-
-def _missing_requirements(command: list[str], lines: list[str], emit: Log) -> list[str]:
-    """Every requirement pip cannot find, not only the first one it stopped at.
-
-    pip stops at the first missing requirement; dry runs without the ones found so far
-    find the others (a few at most, so a few quick runs).
-    """
-    missing = list(dict.fromkeys(_PIP_MISSING.findall("\n".join(lines))))
-    install_at = command.index("install") + 1
-    for _ in range(MAX_MISSING_PROBES):
-        if not missing:
-            break
-        names = {package_name(m) for m in missing}
-        rest = [arg for arg in command[install_at:] if package_name(arg) not in names]
-        if not [arg for arg in rest if not arg.startswith("-")]:
-            break
-        probe = [*command[:install_at], "--dry-run", *rest]
-        code, output = _run(probe, emit, check=False)
-        found = [m for m in _PIP_MISSING.findall("\n".join(output)) if m not in missing]
-        if code == 0 or not found:
-            break
-        missing += list(dict.fromkeys(found))
-    return missing
-
-
-def _pip_failure(
-    environment: Environment,
-    missing: list[str],
-    lines: list[str],
-    code: int,
-    fallback: dict[str, str],
+def _install_failure(
+    environment: Environment, tool: str, failure: InstallFailed, fallback: dict[str, str]
 ) -> EnvironmentBuildError:
+    """The error naming every requirement ``tool`` could not install, and which of them were
+    conda packages tried on PyPI."""
+    tool = "pip" if tool == "conda" else tool  # conda's part failed earlier, by itself
     by_name = {package_name(req): conda for req, conda in fallback.items()}
+    missing = failure.missing
     from_conda = [by_name[package_name(m)] for m in missing if package_name(m) in by_name]
     from_pip = [m for m in missing if package_name(m) not in by_name]
     parts = []
     if from_pip:
-        parts.append(f"pip could not install {', '.join(repr(p) for p in from_pip)}")
+        parts.append(f"{tool} could not install {', '.join(repr(p) for p in from_pip)}")
     if from_conda:
         parts.append(
             f"conda package(s) {', '.join(repr(c) for c in from_conda)} could not be installed "
-            "with pip, and conda is not available (install conda or mamba, or give the pip "
+            "from PyPI, and conda is not available (install conda or mamba, or give the pip "
             "name of the package)"
         )
     if not parts:
-        tail = "\n".join(lines[-15:])
-        parts.append(f"pip install failed with exit code {code}:\n{tail}")
+        tail = "\n".join(failure.lines[-15:])
+        parts.append(f"{tool} install failed with exit code {failure.code}:\n{tail}")
     return EnvironmentBuildError(
         f"environment {environment.name!r} could not be built: {'; '.join(parts)}"
     )
-
-
-def _write_host_pth(env_dir: Path, python: str, emit: Log) -> None:
-    """Make jupyter_pipelines (and, for the same Python version, the host's packages)
-    importable in the environment, after its own packages so that those win.
-
-    Written after pip ran, so that pip did not see the host's packages as installed.
-    """
-    lines = [str(_package_parent())]
-    probe = [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
-    version = subprocess.run(probe, capture_output=True, text=True, check=False).stdout.strip()
-    if version == "{}.{}".format(*sys.version_info[:2]):
-        for site_dir in _host_site_dirs():
-            lines.append(f"import site; site.addsitedir({site_dir!r})")
-    else:
-        _warn(
-            emit,
-            f"the environment's Python {version or '(unknown)'} differs from the workspace's; "
-            "only jupyter_pipelines' standard-library runtime (Run.get_context) is available "
-            "in it",
-        )
-    for site_dir in _site_dirs_of(python):
-        (Path(site_dir) / PTH_NAME).write_text("\n".join(lines) + "\n")
 
 
 def _host_site_dirs() -> list[str]:
@@ -325,45 +384,9 @@ def _host_site_dirs() -> list[str]:
     return [d for d in dirs if os.path.isdir(d)]
 
 
-def _site_dirs_of(python: str) -> list[str]:
-    probe = [python, "-c", "import site, json; print(json.dumps(site.getsitepackages()))"]
-    result = subprocess.run(probe, capture_output=True, text=True, check=False)
-    try:
-        dirs = [d for d in json.loads(result.stdout) if os.path.isdir(d)]
-    except ValueError:
-        dirs = []
-    if not dirs:
-        raise EnvironmentBuildError(f"cannot find the site-packages of {python!r}")
-    return dirs[:1]
-
-
 def _package_parent() -> Path:
     """The folder holding the ``jupyter_pipelines`` package."""
     return Path(__file__).resolve().parent.parent.parent
-
-
-def _run(command: list[str], emit: Log, check: bool = True) -> tuple[int, list[str]]:
-    """Run ``command``, sending each output line to ``emit``; keep the last lines."""
-    emit("$ " + shlex.join(command))
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["PIP_NO_INPUT"] = "1"
-    lines: deque[str] = deque(maxlen=400)
-    try:
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-        )
-    except OSError as exc:
-        raise EnvironmentBuildError(f"cannot run {command[0]!r}: {exc}") from exc
-    assert process.stdout is not None
-    for line in process.stdout:
-        line = line.rstrip("\n")
-        lines.append(line)
-        emit(line)
-    code = process.wait()
-    if check and code != 0:
-        tail = "\n".join(list(lines)[-15:])
-        raise EnvironmentBuildError(f"{shlex.join(command[:3])} ... failed ({code}):\n{tail}")
-    return code, list(lines)
 
 
 def _user_interpreter(environment: Environment) -> str:
@@ -385,20 +408,6 @@ def _conda_executable() -> str | None:
         if found:
             return found
     return None
-
-
-@contextlib.contextmanager
-def _locked(path: Path, name: str, emit: Log) -> Iterator[None]:
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            emit(f"waiting while another process builds environment {name!r}")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _warn(emit: Log, message: str) -> None:

@@ -210,7 +210,7 @@ def test_aml_compute_target_and_an_environment_with_packages(project: Project) -
     ]
     run = run_ok(project, Pipeline(steps=steps))
     done = run.get_steps()
-    assert all("/.pipelines/envs/" in s.get_logs()["stdout"] for s in done)
+    assert all("/envs/" in s.get_logs()["stdout"] for s in done)  # the user's env cache
     # max_nodes=1: the two steps of this target ran one after the other
     first, second = sorted(done, key=lambda s: s.start_time)
     assert first.end_time <= second.start_time

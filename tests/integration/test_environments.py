@@ -1,7 +1,8 @@
-"""Building step environments for real: venv + pip from the machine's package index.
+"""Building step environments for real: uv (or venv + pip) from the machine's package index.
 
 The packages (``six``, ``packaging``) are small pure-Python wheels of the local index; each
-build takes a few seconds, so the tests share what they can.
+build takes a second or a few, so the tests share what they can. Each test has a cache of
+environments of its own (``JUPYTER_PIPELINES_ENV_CACHE``); test_env_cache.py covers the cache.
 """
 
 from __future__ import annotations
@@ -49,13 +50,21 @@ def pip_available(tmp_path_factory: pytest.TempPathFactory) -> None:
         pytest.skip(f"pip cannot download 'six' here: {result.stderr.strip()[-300:]}")
 
 
+@pytest.fixture(autouse=True)
+def env_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache of built environments for this test alone."""
+    folder = tmp_path / "env-cache"
+    monkeypatch.setenv("JUPYTER_PIPELINES_ENV_CACHE", str(folder))
+    return folder
+
+
 @pytest.fixture
 def no_conda(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(envs, "_conda_executable", lambda: None)
 
 
 def test_concurrent_calls_build_once_and_later_calls_reuse(
-    tmp_path: Path, pip_available: None, no_conda: None
+    tmp_path: Path, env_cache_dir: Path, pip_available: None, no_conda: None
 ) -> None:
     env = environment("six-env", ["six", "azureml-sdk", "azureml-dataprep[fuse,pandas]"])
     logs: list[list[str]] = [[], []]
@@ -73,7 +82,7 @@ def test_concurrent_calls_build_once_and_later_calls_reuse(
     text = "\n".join(logs[0] + logs[1])
     assert text.count("building environment 'six-env'") == 1, text
     python = Path(found[0])
-    assert python.is_file() and python.parent.parent.parent == tmp_path / "envs"
+    assert python.is_file() and python.parent.parent.parent == env_cache_dir
     assert "not installing azureml-sdk, azureml-dataprep[fuse,pandas]" in text
 
     probe = run_python(
@@ -96,20 +105,28 @@ def test_concurrent_calls_build_once_and_later_calls_reuse(
     assert marker.stat().st_mtime_ns == built
 
 
+@pytest.mark.parametrize("installer", ["uv", "pip"])
 def test_packages_that_cannot_be_installed_are_named(
-    tmp_path: Path, pip_available: None, no_conda: None
+    tmp_path: Path,
+    env_cache_dir: Path,
+    pip_available: None,
+    no_conda: None,
+    installer: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if installer == "pip":
+        monkeypatch.setattr(envs, "_uv_executable", lambda: None)
     env = environment("broken", ["six", "jp-no-such-pip-package"], ["jp-no-such-conda-package"])
     log: list[str] = []
     with pytest.raises(EnvironmentBuildError) as info:
         python_for(env, tmp_path, log.append)
     message = str(info.value)
     assert "environment 'broken' could not be built" in message
-    assert "pip could not install 'jp-no-such-pip-package'" in message
-    assert "conda package(s) 'jp-no-such-conda-package' could not be installed with pip" in message
+    assert f"{installer} could not install 'jp-no-such-pip-package'" in message
+    assert "conda package(s) 'jp-no-such-conda-package' could not be installed from PyPI" in message
     assert "conda is not available" in message
     assert "'six'" not in message
-    left = [p.name for p in (tmp_path / "envs").iterdir() if not p.name.endswith(".lock")]
+    left = [p.name for p in env_cache_dir.iterdir() if not p.name.endswith(".lock")]
     assert left == []  # the half-built environment is gone
 
 
