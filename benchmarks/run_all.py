@@ -2,8 +2,8 @@
 
 Usage: ``python benchmarks/run_all.py [NAME ...] [--strict]``, where NAME selects benchmarks
 by a part of their module name (``overhead``, ``fanout``, ``plan``, ``reuse``,
-``fingerprint``, ``parallel``, ``server``, ``azure``). The exit status is 1 when a benchmark
-fails to run, and with ``--strict`` also when a target is missed.
+``fingerprint``, ``parallel``, ``server``, ``azure``, ``envs``). The exit status is 1 when a
+benchmark fails to run, and with ``--strict`` also when a target is missed.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ MODULES = [
     "bench_frontend",
     "bench_docker",
     "bench_azure",
+    "bench_envs",
 ]
 
 
