@@ -23,10 +23,12 @@ import '@xyflow/react/dist/style.css';
 
 import type { Issue, ParallelProgress, PipelineDocument } from '../api/types';
 import type { XY } from '../model/document';
-import { portName, toEdges, toNodes, type NodeDataCache } from '../model/graph';
+import { uniqueName } from '../model/document';
+import { NEW_OUTPUT, newOutputName, portName, toEdges, toNodes, type NodeDataCache } from '../model/graph';
 import { NODE_WIDTH, nodeHeight } from '../model/layout';
 import { openingViewport } from '../model/viewport';
 import type { UiStatus } from '../model/status';
+import { RoutedEdge, RoutesContext, useEdgeRoutes } from './RoutedEdge';
 import { StepNode } from './StepNode';
 
 export interface DagViewProps {
@@ -35,6 +37,9 @@ export interface DagViewProps {
   statuses?: Record<string, UiStatus>;
   /** Mini-batch progress of ParallelRunSteps (a bar on their nodes), by step name. */
   progress?: Record<string, ParallelProgress>;
+  /** When each step started and ended in the run shown (epoch seconds): the nodes say how
+   * long a step has been running or took. */
+  times?: Record<string, { started: number | null; ended: number | null }>;
   /** Validation issues, shown on the nodes they concern. */
   issues?: Issue[];
   /** No editing: the run view. */
@@ -59,8 +64,10 @@ export interface DagViewProps {
 }
 
 const NODE_TYPES = { step: StepNode };
-/** The smallest zoom at which a pipeline opens (node names readable, nodes easy to click). */
-export const MIN_READABLE_ZOOM = 0.5;
+const EDGE_TYPES = { routed: RoutedEdge };
+/** The smallest zoom at which a pipeline opens: node names (14 px) are drawn at 11 px or
+ * more, and nodes are easy to click. A bigger pipeline opens on its start. */
+export const MIN_READABLE_ZOOM = 0.8;
 const isValidConnection = (c: Edge | Connection): boolean => c.source !== c.target;
 
 /** From how many steps the canvas shows a minimap. */
@@ -76,16 +83,17 @@ export function DagView(props: DagViewProps): JSX.Element {
 }
 
 function DagCanvas(props: DagViewProps): JSX.Element {
-  const { document: doc, statuses, issues, readOnly, selected, progress } = props;
+  const { document: doc, statuses, issues, readOnly, selected, progress, times } = props;
   const cache = React.useRef<NodeDataCache>(new Map());
   const graphNodes = React.useMemo(
-    () => toNodes(doc, { statuses, issues, readOnly, progress }, cache.current) as unknown as Node[],
-    [doc, statuses, issues, readOnly, progress]
+    () => toNodes(doc, { statuses, issues, readOnly, progress, times }, cache.current) as unknown as Node[],
+    [doc, statuses, issues, readOnly, progress, times]
   );
   const edges = React.useMemo<Edge[]>(
     () =>
       toEdges(doc).map(e => ({
         id: e.id,
+        type: 'routed',
         source: e.source,
         target: e.target,
         sourceHandle: e.kind === 'after' ? 'after-out' : e.sourceHandle,
@@ -97,6 +105,7 @@ function DagCanvas(props: DagViewProps): JSX.Element {
     [doc, statuses]
   );
   const [nodes, setNodes] = React.useState<Node[]>(graphNodes);
+  const routes = useEdgeRoutes(edges);
   const selectedRef = React.useRef<Set<string>>(new Set(selected ? [selected] : []));
 
   // New document/status: new nodes, keeping what React Flow measured and the selection.
@@ -154,16 +163,27 @@ function DagCanvas(props: DagViewProps): JSX.Element {
   const { onNodesMoved, onConnect, onStepClick, onSelectionChange, onNodeContextMenu } = props;
   const connectedRef = React.useRef(false);
 
+  // The output a connection starts from: a port, or a new output ("+ output").
+  const docRef = React.useRef(doc);
+  docRef.current = doc;
+  const outputOf = React.useCallback((step: string, handle: string | null | undefined): string | null => {
+    if (handle === NEW_OUTPUT) {
+      return uniqueName(newOutputName(step), Object.keys(docRef.current.steps[step]?.outputs ?? {}));
+    }
+    return portName(handle);
+  }, []);
+
   const handleConnect = React.useCallback(
     (c: Connection) => {
-      const output = portName(c.sourceHandle);
+      const output = outputOf(c.source, c.sourceHandle);
       if (!output || !c.target || c.source === c.target) {
         return;
       }
       connectedRef.current = true;
+      // (a new input, named like the output, when dropped on "+ input")
       onConnect?.(c.source, output, c.target, portName(c.targetHandle));
     },
-    [onConnect]
+    [onConnect, outputOf]
   );
 
   // Dropping an output onto a node (not on a port) connects to a new input of that node.
@@ -171,10 +191,10 @@ function DagCanvas(props: DagViewProps): JSX.Element {
   const handleConnectStart = React.useCallback(
     (_: unknown, params: { nodeId: string | null; handleId: string | null; handleType: string | null }) => {
       connectedRef.current = false;
-      const output = params.handleType === 'source' ? portName(params.handleId) : null;
+      const output = params.handleType === 'source' && params.nodeId ? outputOf(params.nodeId, params.handleId) : null;
       fromRef.current = params.nodeId && output ? { node: params.nodeId, output } : null;
     },
-    []
+    [outputOf]
   );
   const handleConnectEnd = React.useCallback(
     (event: MouseEvent | TouchEvent) => {
@@ -229,10 +249,12 @@ function DagCanvas(props: DagViewProps): JSX.Element {
 
   return (
     <div className="jp-PipelineDag" tabIndex={0} ref={paneRef}>
+      <RoutesContext.Provider value={routes}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={NODE_TYPES}
+        edgeTypes={EDGE_TYPES}
         onNodesChange={onNodesChange}
         onNodeClick={handleNodeClick}
         onPaneClick={onPaneClick}
@@ -258,6 +280,7 @@ function DagCanvas(props: DagViewProps): JSX.Element {
         {/* a map helps to find one's way in big graphs; in small ones it would hide nodes */}
         {nodes.length > MINIMAP_FROM && <MiniMap pannable zoomable />}
       </ReactFlow>
+      </RoutesContext.Provider>
     </div>
   );
 }

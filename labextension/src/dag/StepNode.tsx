@@ -1,15 +1,48 @@
 /**
  * A step on the canvas: its type, name, file, input ports (left), output ports (right), status
- * and issues; a ParallelRunStep's mini-batch progress bar while a run is shown.
+ * (in words, with an icon and the time it has run or took) and issues; a ParallelRunStep's
+ * mini-batch progress bar while a run is shown; in the editor, "+ input" and "+ output"
+ * handles that make a new port when a connection is drawn from or to them.
  */
 import * as React from 'react';
 import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
 
 import type { ParallelProgress } from '../api/types';
 import type { StepNodeData } from '../model/graph';
-import { portId } from '../model/graph';
+import { NEW_INPUT, NEW_OUTPUT, PORT_ROW, portId, portRows } from '../model/graph';
 import { STEP_TYPES } from '../model/kinds';
 import { progressBar, progressCount, progressTitle } from '../model/progress';
+import type { UiStatus } from '../model/status';
+import { STATUS_ICONS, statusWords } from '../model/statusText';
+
+/** The current time (epoch seconds), ticking every second while `live`. */
+function useClock(live: boolean): number {
+  const [now, setNow] = React.useState(() => Date.now() / 1000);
+  React.useEffect(() => {
+    if (!live) {
+      return;
+    }
+    setNow(Date.now() / 1000);
+    const timer = setInterval(() => setNow(Date.now() / 1000), 1000);
+    return () => clearInterval(timer);
+  }, [live]);
+  return now;
+}
+
+/** A node's status line: icon and words ("running 0:12", "reused", ...). */
+function NodeStatus(props: { status: UiStatus; started?: number | null; ended?: number | null }): JSX.Element {
+  const { status } = props;
+  const now = useClock(status === 'running');
+  const words = statusWords(status, props.started, props.ended, now);
+  return (
+    <div className={`jp-PipelineNode-statusLine jp-mod-${status}`} data-testid="node-status" data-status={status}>
+      <span className="jp-PipelineNode-statusIcon" aria-hidden="true">
+        {STATUS_ICONS[status]}
+      </span>
+      <span className="jp-PipelineNode-statusText">{words}</span>
+    </div>
+  );
+}
 
 /** A node's mini-batch bar: done (and failed) parts, "done/total" on it. */
 function NodeProgress(props: { progress: ParallelProgress }): JSX.Element {
@@ -39,7 +72,7 @@ function NodeProgress(props: { progress: ParallelProgress }): JSX.Element {
 /** The React Flow node component of a step (memoized: re-renders only when its data changes). */
 function StepNodeImpl(props: NodeProps): JSX.Element {
   const data = props.data as StepNodeData;
-  const rows = Math.max(data.inputs.length, data.outputs.length);
+  const rows = portRows(data.inputs.length, data.outputs.length, !data.readOnly);
   const issues = data.errors + data.warnings;
   // Ports added or removed: React Flow must measure the node's handles again before its
   // edges can attach to them.
@@ -82,13 +115,13 @@ function StepNodeImpl(props: NodeProps): JSX.Element {
             {issues}
           </span>
         )}
-        <span className="jp-PipelineNode-status" title={data.status} />
       </div>
       <div className="jp-PipelineNode-file">{data.file}</div>
+      {data.status !== 'none' && <NodeStatus status={data.status} started={data.started} ended={data.ended} />}
       {data.progress && <NodeProgress progress={data.progress} />}
-      <div className="jp-PipelineNode-ports" style={{ height: rows * 20 }}>
+      <div className="jp-PipelineNode-ports" style={{ height: rows * PORT_ROW }}>
         {data.inputs.map((name, i) => (
-          <div key={`i-${name}`} className="jp-PipelineNode-port jp-mod-in" style={{ top: i * 20 }}>
+          <div key={`i-${name}`} className={`jp-PipelineNode-port jp-mod-in${i >= data.outputs.length ? ' jp-mod-wide' : ''}`} style={{ top: i * PORT_ROW }}>
             <Handle
               type="target"
               position={Position.Left}
@@ -101,7 +134,7 @@ function StepNodeImpl(props: NodeProps): JSX.Element {
           </div>
         ))}
         {data.outputs.map((name, i) => (
-          <div key={`o-${name}`} className="jp-PipelineNode-port jp-mod-out" style={{ top: i * 20 }}>
+          <div key={`o-${name}`} className={`jp-PipelineNode-port jp-mod-out${i >= data.inputs.length ? ' jp-mod-wide' : ''}`} style={{ top: i * PORT_ROW }}>
             <span>{name}</span>
             <Handle
               type="source"
@@ -113,6 +146,22 @@ function StepNodeImpl(props: NodeProps): JSX.Element {
             />
           </div>
         ))}
+        {!data.readOnly && (
+          <>
+            <div className="jp-PipelineNode-port jp-mod-in jp-mod-new" style={{ top: (rows - 1) * PORT_ROW }} title="Drop an output here: a new input reading it">
+              <Handle type="target" position={Position.Left} id={NEW_INPUT} data-testid="port-add-in" />
+              <span>+ input</span>
+            </div>
+            <div
+              className="jp-PipelineNode-port jp-mod-out jp-mod-new"
+              style={{ top: (rows - 1) * PORT_ROW }}
+              title="Drag from here to another step: a new output of this step, read by that step"
+            >
+              <span>+ output</span>
+              <Handle type="source" position={Position.Right} id={NEW_OUTPUT} data-testid="port-add-out" />
+            </div>
+          </>
+        )}
       </div>
       {/* ordering (run_after) edges attach to these */}
       <Handle type="target" position={Position.Top} id="after-in" className="jp-PipelineNode-after" isConnectable={false} />

@@ -3,9 +3,22 @@ import * as React from 'react';
 
 import type { Issue } from '../api/types';
 
-export function IssuesList(props: { issues: Issue[]; onSelect: (step: string | null) => void }): JSX.Element {
+/** What the issues list says of a pipeline without steps (instead of the server's error). */
+export const NO_STEPS_YET = 'This pipeline has no steps yet: drag a notebook (.ipynb) or a script (.py) here from the file browser.';
+
+export function IssuesList(props: { issues: Issue[]; onSelect: (step: string | null) => void; empty?: boolean }): JSX.Element {
   const { issues } = props;
   const errors = issues.filter(i => i.severity === 'error').length;
+  if (props.empty) {
+    // a new pipeline: nothing is wrong yet, there is only something to do
+    return (
+      <div className="jp-PipelineIssues" data-testid="issues" data-count={0}>
+        <div className="jp-PipelineIssues-title jp-mod-hint" data-testid="no-steps-hint">
+          {NO_STEPS_YET}
+        </div>
+      </div>
+    );
+  }
   return (
     <div className="jp-PipelineIssues" data-testid="issues" data-count={issues.length}>
       <div className="jp-PipelineIssues-title">

@@ -7,7 +7,7 @@ import { StepDetails } from '../details/StepDetails';
 import { useRunProgress } from '../details/useRunProgress';
 import * as ops from '../model/document';
 import { setStepType, typeChoices } from '../model/kinds';
-import type { UiStatus } from '../model/status';
+import { stepTimes, type UiStatus } from '../model/status';
 import { useRunStatus } from '../runs/useRunStatus';
 import type { EditorController } from './controller';
 import { IssuesList } from './IssuesList';
@@ -76,6 +76,7 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
     }
     return out;
   }, [c.runId, run.steps]);
+  const times = React.useMemo(() => (c.runId ? stepTimes(run.steps) : undefined), [c.runId, run.steps]);
   // The run's own document says which steps are ParallelRunSteps (the file may have changed).
   const progress = useRunProgress(c.runId, run.run?.document ?? c.doc, statuses);
 
@@ -186,6 +187,7 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
           <DagView
             document={doc}
             statuses={statuses}
+            times={times}
             progress={c.runId ? progress : undefined}
             issues={c.issues}
             selected={c.selected}
@@ -199,7 +201,8 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
           />
           {Object.keys(doc.steps).length === 0 && (
             <div className="jp-PipelineEditor-empty">
-              Drag notebooks (.ipynb), scripts (.py) or other files here from the file browser to add steps.
+              Drag notebooks (.ipynb), scripts (.py) or other files here from the file browser to add steps,
+              then drag from a step's “+ output” to another step to connect them.
             </div>
           )}
         </div>
@@ -231,7 +234,7 @@ export function PipelineEditor(props: { controller: EditorController; actions: E
               )}
             </div>
           )}
-          <IssuesList issues={c.issues} onSelect={s => s && s in doc.steps && onStepClick(s)} />
+          <IssuesList issues={c.issues} empty={Object.keys(doc.steps).length === 0} onSelect={s => s && s in doc.steps && onStepClick(s)} />
         </div>
       </div>
       <div className="jp-PipelineEditor-status" data-testid="status-line">

@@ -265,7 +265,7 @@ export class EditorController {
           const doc = this.doc;
           try {
             const reply = await requestAPI<FormatReply>('pipelines/format', {
-              body: { document: doc, base_dir: this.baseDir }
+              body: { document: doc, base_dir: this.baseDir, source: this.host.path() }
             });
             this.issues = reply.issues;
             if (!this.host.elyra && reply.text !== this.host.getText()) {
@@ -308,7 +308,7 @@ export class EditorController {
     let issues: Issue[];
     try {
       const reply = await requestAPI<FormatReply>('pipelines/format', {
-        body: { document: doc, base_dir: this.baseDir }
+        body: { document: doc, base_dir: this.baseDir, source: this.host.path() }
       });
       issues = reply.issues;
     } catch (error) {
@@ -324,7 +324,7 @@ export class EditorController {
   /** The current document's text as the SDK writes it. */
   async text(): Promise<string> {
     const reply = await requestAPI<FormatReply>('pipelines/format', {
-      body: { document: this.doc, base_dir: this.baseDir }
+      body: { document: this.doc, base_dir: this.baseDir, source: this.host.path() }
     });
     return reply.text;
   }

@@ -4,6 +4,7 @@ import { WidgetTracker } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { addEditorCommands, CommandIDs } from './commands';
@@ -23,12 +24,13 @@ export const editorPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-pipelines:editor',
   description: 'The visual pipeline (DAG) editor for *.pipeline.yaml and Elyra .pipeline files.',
   autoStart: true,
-  optional: [ILauncher, IMainMenu, IDefaultFileBrowser],
+  optional: [ILauncher, IMainMenu, IDefaultFileBrowser, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     launcher: ILauncher | null,
     mainMenu: IMainMenu | null,
-    browser: IDefaultFileBrowser | null
+    browser: IDefaultFileBrowser | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const registry = app.docRegistry;
     registry.addFileType({
@@ -56,7 +58,8 @@ export const editorPlugin: JupyterFrontEndPlugin<void> = {
         fileTypes: ['pipeline-yaml', 'elyra-pipeline'],
         defaultFor: ['pipeline-yaml', 'elyra-pipeline']
       },
-      app
+      app,
+      rendermime
     );
     const tracker = new WidgetTracker<PipelineEditorWidget>({ namespace: 'jupyter-pipelines-editor' });
     factory.widgetCreated.connect((_, widget) => {

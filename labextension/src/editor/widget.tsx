@@ -1,12 +1,14 @@
 /** The pipeline editor document widget, its factory, and drag-and-drop from the file browser. */
 import * as React from 'react';
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { ReactWidget, showErrorMessage } from '@jupyterlab/apputils';
+import { Dialog, ReactWidget, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import { ABCWidgetFactory, DocumentRegistry, DocumentWidget } from '@jupyterlab/docregistry';
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { Drag } from '@lumino/dragdrop';
 import type { ReactFlowInstance } from '@xyflow/react';
 
 import { requestAPI } from '../api/request';
+import { RenderMimeContext } from '../details/NotebookView';
 import type { RunDetail } from '../api/types';
 import { addStepFromFile, type XY } from '../model/document';
 import { setStepType } from '../model/kinds';
@@ -27,7 +29,8 @@ export class PipelineEditorContent extends ReactWidget {
 
   constructor(
     readonly controller: EditorController,
-    private readonly actions: EditorActions
+    private readonly actions: EditorActions,
+    private readonly rendermime: IRenderMimeRegistry | null = null
   ) {
     super();
     this.addClass('jp-PipelineEditor');
@@ -94,7 +97,11 @@ export class PipelineEditorContent extends ReactWidget {
   }
 
   render(): JSX.Element {
-    return <PipelineEditor controller={this.controller} actions={this.actions} />;
+    return (
+      <RenderMimeContext.Provider value={this.rendermime}>
+        <PipelineEditor controller={this.controller} actions={this.actions} />
+      </RenderMimeContext.Provider>
+    );
   }
 }
 
@@ -104,7 +111,8 @@ export class PipelineEditorWidget extends DocumentWidget<PipelineEditorContent, 
 
   constructor(
     context: DocumentRegistry.IContext<DocumentRegistry.ICodeModel>,
-    private readonly app: JupyterFrontEnd
+    private readonly app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry | null = null
   ) {
     const elyra = context.path.endsWith('.pipeline') && !context.path.endsWith('.pipeline.yaml');
     const controller = new EditorController({
@@ -136,7 +144,7 @@ export class PipelineEditorWidget extends DocumentWidget<PipelineEditorContent, 
       },
       fit: () => void this.content.flow?.fitView({ padding: 0.15, maxZoom: 1, duration: 200 })
     };
-    super({ context, content: new PipelineEditorContent(controller, actions) });
+    super({ context, content: new PipelineEditorContent(controller, actions, rendermime) });
     this.controller = controller;
     this.addClass('jp-PipelineEditorWidget');
     void context.ready.then(() => {
@@ -189,26 +197,54 @@ export class PipelineEditorWidget extends DocumentWidget<PipelineEditorContent, 
     }
   }
 
+  /**
+   * Whether to run an Elyra file: yes when it was not edited here (it runs as the CLI runs
+   * it); an edited one is never written back in Elyra format, so a dialog offers to run the
+   * file as saved, or to save the edits as .pipeline.yaml (and run that one from its editor).
+   */
+  private async runElyraAsSaved(): Promise<boolean> {
+    if (!this.controller.canUndo) {
+      return true;
+    }
+    const yamlName = this.context.localPath.split('/').pop()!.replace(/\.pipeline$/, '.pipeline.yaml');
+    const result = await showDialog({
+      title: 'Run an edited Elyra pipeline',
+      body: `Edits to an Elyra .pipeline file are saved only as a .pipeline.yaml file. Run ${this.context.localPath} as saved (without the edits made here), or save the edits as ${yamlName} and run it from there?`,
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.okButton({ label: `Save as ${yamlName}`, displayType: 'default', ariaLabel: 'save-as-yaml' }),
+        Dialog.okButton({ label: 'Run as saved', ariaLabel: 'run-as-saved' })
+      ]
+    });
+    if (result.button.ariaLabel === 'save-as-yaml') {
+      await this.saveAsYaml();
+      return false;
+    }
+    return result.button.accept && result.button.ariaLabel === 'run-as-saved';
+  }
+
   /** Ask for parameters, save when dirty, submit the run and follow it (not blocking). */
   async run(scope: RunScope = { steps: [] }): Promise<void> {
     const c = this.controller;
     if (!c.doc) {
       return;
     }
-    if (c.host.elyra) {
-      c.notify('Save as .pipeline.yaml first: runs start from a .pipeline.yaml file.');
+    if (c.host.elyra && !(await this.runElyraAsSaved())) {
       return;
     }
-    const experiment = (c.doc.name || this.context.localPath.split('/').pop()!.replace(/\.pipeline\.yaml$/, '')).replace(/[^A-Za-z0-9_-]/g, '_');
+    const experiment = (c.doc.name || this.context.localPath.split('/').pop()!.replace(/\.pipeline(\.yaml)?$/, '')).replace(/[^A-Za-z0-9_-]/g, '_');
     const title = 'steps' in scope && scope.steps.length ? `Run step ${scope.steps[0]}` : 'from_steps' in scope ? `Run from ${scope.from_steps[0]}` : 'to_steps' in scope ? `Run up to ${scope.to_steps[0]}` : 'Run pipeline';
     const request = await askRun(c.doc, experiment, title);
     if (!request) {
       return;
     }
-    await c.flush();
-    if (this.context.model.dirty) {
-      await this.context.save();
+    if (!c.host.elyra) {
+      await c.flush();
+      if (this.context.model.dirty) {
+        await this.context.save();
+      }
     }
+    // (an Elyra .pipeline file runs as it is, as the CLI runs it)
     const body: Record<string, unknown> = { path: this.context.localPath, parameters: request.parameters };
     if (request.experiment) {
       body.experiment = request.experiment;
@@ -231,12 +267,13 @@ export class PipelineEditorWidget extends DocumentWidget<PipelineEditorContent, 
 export class PipelineEditorFactory extends ABCWidgetFactory<PipelineEditorWidget, DocumentRegistry.ICodeModel> {
   constructor(
     options: DocumentRegistry.IWidgetFactoryOptions<PipelineEditorWidget>,
-    private readonly app: JupyterFrontEnd
+    private readonly app: JupyterFrontEnd,
+    private readonly rendermime: IRenderMimeRegistry | null = null
   ) {
     super(options);
   }
 
   protected createNewWidget(context: DocumentRegistry.IContext<DocumentRegistry.ICodeModel>): PipelineEditorWidget {
-    return new PipelineEditorWidget(context, this.app);
+    return new PipelineEditorWidget(context, this.app, this.rendermime);
   }
 }

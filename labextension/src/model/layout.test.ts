@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import type { PipelineDocument, StepDoc } from '../api/types';
+import { PORT_ROW, PORT_TOP, portRows, toEdges, toNodes } from './graph';
 import { autoLayout, LARGE_GRAPH, layoutOptions, NODE_WIDTH, nodeHeight, quickLayout } from './layout';
+import { routeEdges, segmentHitsBox, type EdgeRequest, type Rect } from './routing';
 
 function chainDoc(): PipelineDocument {
   const s = (inputs?: Record<string, { step: string; output: string }>): StepDoc => ({
@@ -23,6 +25,29 @@ function chainDoc(): PipelineDocument {
   };
 }
 
+function quickstartDoc(): PipelineDocument {
+  const out = (name: string) => ({ [name]: { kind: 'output_file_dataset' } });
+  const from = (step: string, output: string) => ({ step, output });
+  return {
+    version: 1,
+    steps: {
+      prepare: { type: 'python_script', script: 'prepare.py', outputs: out('prepared_data') },
+      train: { type: 'notebook', notebook: 'train.ipynb', inputs: { prepared_data: from('prepare', 'prepared_data') }, outputs: out('model') },
+      evaluate: {
+        type: 'python_script',
+        script: 'evaluate.py',
+        inputs: { prepared_data: from('prepare', 'prepared_data'), model: from('train', 'model') },
+        outputs: out('evaluation')
+      },
+      report: {
+        type: 'command',
+        command: 'cat',
+        inputs: { prepared_data: from('prepare', 'prepared_data'), model: from('train', 'model'), evaluation: from('evaluate', 'evaluation') }
+      }
+    }
+  };
+}
+
 describe('autoLayout', () => {
   it('places every step', async () => {
     const pos = await autoLayout(chainDoc());
@@ -38,6 +63,49 @@ describe('autoLayout', () => {
     expect(pos.b.x).toBeLessThan(pos.c.x);
     expect(pos.c.x).toBeLessThan(pos.d.x);
     expect(pos.a.x).toBeLessThan(pos.e.x);
+  });
+
+  it('places the quickstart so that its routed edges pass around every step', async () => {
+    const doc = quickstartDoc();
+    const pos = await autoLayout(doc);
+    const placed = { ...doc, layout: { nodes: pos } };
+    const nodes = toNodes(placed);
+    const rects = new Map<string, Rect>();
+    for (const n of nodes) {
+      rects.set(n.id, { ...n.position, width: NODE_WIDTH, height: nodeHeight(portRows(n.data.inputs.length, n.data.outputs.length, true)) });
+    }
+    // ports where the canvas draws them, in the order it shows them
+    const port = (step: string, side: 'in' | 'out', name: string) => {
+      const n = nodes.find(m => m.id === step)!;
+      const row = (side === 'in' ? n.data.inputs : n.data.outputs).indexOf(name);
+      const r = rects.get(step)!;
+      return { x: side === 'in' ? r.x : r.x + r.width, y: r.y + PORT_TOP + row * PORT_ROW };
+    };
+    const requests: EdgeRequest[] = toEdges(placed).map(e => ({
+      id: e.id,
+      source: e.source,
+      target: e.target,
+      from: port(e.source, 'out', e.sourceHandle!.slice(4)),
+      to: port(e.target, 'in', e.targetHandle!.slice(3)),
+      bundle: e.sourceHandle!
+    }));
+    expect(requests).toHaveLength(6);
+    const routes = routeEdges(rects, requests);
+    for (const e of requests) {
+      const route = routes.get(e.id)!;
+      for (const [id, r] of rects) {
+        if (id === e.source || id === e.target) {
+          continue;
+        }
+        const box: [number, number, number, number] = [r.x, r.y, r.x + r.width, r.y + r.height];
+        const hits = route.some((p, k) => k > 0 && segmentHitsBox(route[k - 1], p, box));
+        expect(hits, `${e.id} passes through ${id}`).toBe(false);
+      }
+    }
+    // no two steps overlap, and every step is right of what it reads
+    expect(pos.prepare.x).toBeLessThan(pos.train.x);
+    expect(pos.train.x).toBeLessThan(pos.evaluate.x);
+    expect(pos.evaluate.x).toBeLessThan(pos.report.x);
   });
 
   it('gives nothing for an empty pipeline', async () => {

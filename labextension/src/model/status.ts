@@ -276,6 +276,15 @@ export function uiStatuses(steps: Record<string, StepState>): Record<string, UiS
   return out;
 }
 
+/** Each step's start and end times, as DagView's `times` prop wants them. */
+export function stepTimes(steps: Record<string, StepState>): Record<string, { started: number | null; ended: number | null }> {
+  const out: Record<string, { started: number | null; ended: number | null }> = {};
+  for (const [name, step] of Object.entries(steps)) {
+    out[name] = { started: step.started, ended: step.ended };
+  }
+  return out;
+}
+
 /** How many steps are in each UI status. */
 export function countStatuses(steps: Record<string, StepState>): Record<UiStatus, number> {
   const counts: Record<UiStatus, number> = {

@@ -31,6 +31,19 @@ describe('openingViewport', () => {
     expect(y).toBeLessThan(pane.height);
   });
 
+  it('opens a grid whose first column is taller than the pane at its top', () => {
+    const nodes = [];
+    for (let row = 0; row < 30; row++) {
+      for (let col = 0; col < 10; col++) {
+        nodes.push(box(col * 260, row * 140));
+      }
+    }
+    const v = openingViewport(nodes, { width: 700, height: 700 }, { minZoom: 0.8, padding: 30 });
+    expect(v.zoom).toBe(0.8);
+    expect(v.y).toBeCloseTo(30); // the first row just under the top padding
+    expect(v.x).toBeCloseTo(30);
+  });
+
   it('is the identity for no nodes or no pane', () => {
     expect(openingViewport([], { width: 100, height: 100 })).toEqual({ x: 0, y: 0, zoom: 1 });
     expect(openingViewport([box(0, 0)], { width: 0, height: 0 })).toEqual({ x: 0, y: 0, zoom: 1 });

@@ -60,7 +60,8 @@ export function openingViewport(
   const zoom = minZoom;
   // Horizontally: the graph's left edge (or centred when its width fits).
   const x = w * zoom <= availW ? (pane.width - w * zoom) / 2 - x0 * zoom : padding - x0 * zoom;
-  // Vertically: centred on the first column of steps, without scrolling past the graph.
+  // Vertically: centred on the first column of steps (its top when it is taller than the
+  // pane), without scrolling past the graph.
   let y: number;
   if (h * zoom <= availH) {
     y = (pane.height - h * zoom) / 2 - y0 * zoom;
@@ -76,8 +77,9 @@ export function openingViewport(
       c0 = Math.min(c0, n.position.y);
       c1 = Math.max(c1, n.position.y + n.height);
     }
-    const centre = (c0 + c1) / 2;
-    const top = Math.min(Math.max(centre - availH / 2 / zoom, y0), y1 - availH / zoom);
+    // a first column taller than the pane shows its top (where a grid of steps starts)
+    const start = c1 - c0 <= availH / zoom ? (c0 + c1) / 2 - availH / 2 / zoom : c0;
+    const top = Math.min(Math.max(start, y0), y1 - availH / zoom);
     y = padding - top * zoom;
   }
   return { x, y, zoom };

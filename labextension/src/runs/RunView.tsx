@@ -4,13 +4,15 @@
  * details (logs, metrics, outputs).
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { LabIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { DagView } from '../dag/DagView';
+import { RenderMimeContext } from '../details/NotebookView';
 import { StepDetails } from '../details/StepDetails';
 import { useRunProgress } from '../details/useRunProgress';
-import { countStatuses, uiStatuses } from '../model/status';
+import { countStatuses, stepTimes, uiStatuses } from '../model/status';
 import { elapsed, formatDuration, formatTime, isActive, runLabel } from './format';
 import { StatusBadge } from './StatusBadge';
 import { Timeline } from './Timeline';
@@ -52,6 +54,7 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
   const now = useNow(live);
   const statuses = React.useMemo(() => uiStatuses(state.steps), [state.steps]);
   const counts = React.useMemo(() => countStatuses(state.steps), [state.steps]);
+  const times = React.useMemo(() => stepTimes(state.steps), [state.steps]);
   const progress = useRunProgress(run?.id ?? null, run?.document, statuses);
   const { onTitle } = props;
 
@@ -159,6 +162,7 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
               <DagView
                 document={run.document}
                 statuses={statuses}
+                times={times}
                 progress={progress}
                 readOnly={true}
                 selected={selected}
@@ -199,14 +203,19 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
 export class RunViewContent extends ReactWidget {
   constructor(
     readonly runId: string,
-    private readonly actions: RunViewActions
+    private readonly actions: RunViewActions,
+    private readonly rendermime: IRenderMimeRegistry | null = null
   ) {
     super();
     this.addClass('jp-Pipelines-runViewContent');
   }
 
   render(): JSX.Element {
-    return <RunView runId={this.runId} actions={this.actions} onTitle={this._onTitle} />;
+    return (
+      <RenderMimeContext.Provider value={this.rendermime}>
+        <RunView runId={this.runId} actions={this.actions} onTitle={this._onTitle} />
+      </RenderMimeContext.Provider>
+    );
   }
 
   private _onTitle = (label: string) => {
@@ -218,8 +227,13 @@ export class RunViewContent extends ReactWidget {
 }
 
 /** The run view's main-area widget (id `jp-pipelines-run-ID`). */
-export function createRunView(runId: string, actions: RunViewActions, icon: LabIcon): MainAreaWidget<RunViewContent> {
-  const content = new RunViewContent(runId, actions);
+export function createRunView(
+  runId: string,
+  actions: RunViewActions,
+  icon: LabIcon,
+  rendermime: IRenderMimeRegistry | null = null
+): MainAreaWidget<RunViewContent> {
+  const content = new RunViewContent(runId, actions, rendermime);
   const widget = new MainAreaWidget({ content });
   widget.id = `jp-pipelines-run-${runId}`;
   widget.title.label = `Run ${runId.slice(0, 8)}`;

@@ -7,6 +7,7 @@
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import { cancelRun, rerunRun } from './actions';
 import { pipelinesRunsIcon } from './icons';
@@ -28,8 +29,13 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-pipelines:runs',
   description: 'The Pipelines sidebar (experiments and runs) and run views.',
   autoStart: true,
-  optional: [ILayoutRestorer, ICommandPalette],
-  activate: (app: JupyterFrontEnd, restorer: ILayoutRestorer | null, palette: ICommandPalette | null) => {
+  optional: [ILayoutRestorer, ICommandPalette, IRenderMimeRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    rendermime: IRenderMimeRegistry | null
+  ) => {
     const { commands, shell } = app;
     const tracker = new WidgetTracker<MainAreaWidget<RunViewContent>>({ namespace: 'jupyter-pipelines-runs' });
 
@@ -71,7 +77,7 @@ export const runsPlugin: JupyterFrontEndPlugin<void> = {
           return open;
         }
         sidebar?.refresh(); // a run opened by the editor right after submitting it shows at once
-        const widget = createRunView(runId, viewActions, pipelinesRunsIcon);
+        const widget = createRunView(runId, viewActions, pipelinesRunsIcon, rendermime);
         await tracker.add(widget);
         shell.add(widget, 'main');
         shell.activateById(widget.id);
