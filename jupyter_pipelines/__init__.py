@@ -66,6 +66,8 @@ _EXPORTS: dict[str, str] = {
     "ComputeTarget": "jupyter_pipelines.stores.compute",
     "AmlCompute": "jupyter_pipelines.stores.compute",
     "AmlComputeProvisioningConfiguration": "jupyter_pipelines.stores.compute",
+    "DaskCompute": "jupyter_pipelines.stores.compute",
+    "DaskComputeProvisioningConfiguration": "jupyter_pipelines.stores.compute",
     "DockerCompute": "jupyter_pipelines.stores.compute",
     "DockerComputeProvisioningConfiguration": "jupyter_pipelines.stores.compute",
     "LocalCompute": "jupyter_pipelines.stores.compute",

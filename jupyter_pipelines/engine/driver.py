@@ -270,6 +270,7 @@ class RunDriver:
                     handle = executor.launch(spec)
                     deferred.attach(handle)
                     self._record_pid(record.name, handle)
+                    self._record_placement(record.name, handle)
                     result = handle.wait()
             except Exception as exc:  # a step that cannot start fails alone
                 result = StepResult(st.FAILED, None, f"cannot start the step: {exc}")
@@ -284,6 +285,12 @@ class RunDriver:
         pid = getattr(handle, "pid", None)
         if pid is not None:
             self.store.update_step(self.run.id, name, pid=pid, pid_started=process_start_time(pid))
+
+    def _record_placement(self, name: str, handle: StepHandle) -> None:
+        """Record where a step runs (a Dask worker, its dashboard) once its executor knows."""
+        watch = getattr(handle, "watch_placement", None)
+        if watch is not None:
+            watch(lambda fields: self.store.update_step(self.run.id, name, **fields))
 
     # -- completion ------------------------------------------------------------------
     def _complete(self, name: str, result: StepResult) -> None:

@@ -16,6 +16,7 @@ GROUP = "jupyter_pipelines.executors"
 _BUILTIN = {
     "local": "jupyter_pipelines.executors.local:LocalExecutor",
     "docker": "jupyter_pipelines.executors.docker.executor:DockerExecutor",
+    "dask": "jupyter_pipelines.executors.dask.executor:DaskExecutor",
 }
 
 

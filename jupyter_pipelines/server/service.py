@@ -298,6 +298,9 @@ class PipelinesService:
             "exit_code": step.exit_code,
             "error": step.error,
             "reused_from": step.reused_from,
+            # a Dask target's worker address and its cluster's dashboard (else None)
+            "worker": step.worker,
+            "dashboard_link": step.dashboard_link,
         }
 
     def _step(self, run_id: str, name: str) -> StepRun:

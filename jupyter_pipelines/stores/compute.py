@@ -292,11 +292,16 @@ def target_executor_options(workspace: Any, name: str | None) -> tuple[str, dict
     return ComputeTarget(workspace, name or LOCAL_TARGET).executor_options()
 
 
-# Registers the AmlCompute and DockerCompute kinds with ComputeTarget (they subclass it, so
-# they are defined after it); imported here so that every kind is known once this loads.
+# Registers the AmlCompute, DaskCompute and DockerCompute kinds with ComputeTarget (they
+# subclass it, so they are defined after it); imported here so that every kind is known
+# once this loads.
 from .compute_aml import (  # noqa: E402
     AmlCompute,
     AmlComputeProvisioningConfiguration,
+)
+from .compute_dask import (  # noqa: E402
+    DaskCompute,
+    DaskComputeProvisioningConfiguration,
 )
 from .compute_docker import (  # noqa: E402
     DockerCompute,
@@ -307,6 +312,8 @@ __all__ = [
     "AmlCompute",
     "AmlComputeProvisioningConfiguration",
     "ComputeTarget",
+    "DaskCompute",
+    "DaskComputeProvisioningConfiguration",
     "DockerCompute",
     "DockerComputeProvisioningConfiguration",
     "LocalCompute",

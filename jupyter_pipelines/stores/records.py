@@ -79,6 +79,9 @@ class StepRecord:
     git: dict[str, Any] = field(default_factory=dict)
     pid: int | None = None
     pid_started: float | None = None
+    #: The Dask worker that ran the step (its address), and its cluster's dashboard.
+    worker: str | None = None
+    dashboard_link: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StepRecord:
@@ -107,6 +110,8 @@ class StepRecord:
             git=json.loads(row["git_json"]),
             pid=row["pid"],
             pid_started=row["pid_started"],
+            worker=row["worker"],
+            dashboard_link=row["dashboard_link"],
         )
 
 

@@ -23,7 +23,7 @@ from .records import RunRecord, StepRecord, readable_steps, step_row
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 #: Columns added after version 1, for stores created by an older jupyter_pipelines. New
 #: tables and indexes need no entry: every statement of schema.sql is idempotent and is run
@@ -35,6 +35,9 @@ MIGRATIONS: list[tuple[str, str, str]] = [
     ("step_runs", "git_json", "TEXT NOT NULL DEFAULT '{}'"),
     ("step_runs", "pid", "INTEGER"),
     ("step_runs", "pid_started", "REAL"),
+    # version 6: where a step ran on a Dask cluster, and the cluster's dashboard
+    ("step_runs", "worker", "TEXT"),
+    ("step_runs", "dashboard_link", "TEXT"),
 ]
 #: Data repairs, run once by a store older than the version given. Version 5: a run whose
 #: every step was reused got no start and end time (a duration that grew for ever); it

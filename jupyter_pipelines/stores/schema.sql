@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS step_runs (
     git_json     TEXT NOT NULL DEFAULT '{}',
     pid          INTEGER,
     pid_started  REAL,
+    worker       TEXT,
+    dashboard_link TEXT,
     UNIQUE (run_id, name)
 );
 CREATE INDEX IF NOT EXISTS step_runs_by_run ON step_runs (run_id, position);

@@ -422,9 +422,9 @@ def test_older_stores_are_migrated(tmp_path: Path, version: str) -> None:
     (stored,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     conn.close()
     assert {"datastores", "datasets", "environments", "compute_targets"} <= tables
-    assert {"pid_started", "reuse_json"} <= columns
+    assert {"pid_started", "reuse_json", "worker", "dashboard_link"} <= columns
     assert "step_runs_by_name" in indexes
-    assert stored == SCHEMA_VERSION == "5"
+    assert stored == SCHEMA_VERSION == "6"
 
 
 def test_datastores_work_in_a_migrated_workspace(tmp_path: Path) -> None:
