@@ -95,7 +95,8 @@ class PipelinesService:
         return {"pipelines": found}
 
     def load(self, body: dict[str, Any]) -> Pipeline:
-        """The pipeline a request names: ``{"path"}`` or ``{"document", "base_dir"?}``."""
+        """The pipeline a request names: ``{"path"}`` or ``{"document", "base_dir"?,
+        "source"?}`` (``source``: the file the document is edited from, named in messages)."""
         if "path" in body:
             path = self.resolve(body["path"])
             if not path.is_file():
@@ -103,7 +104,12 @@ class PipelinesService:
             return Pipeline.load(path, workspace=self.workspace)
         if "document" in body:
             base = self.resolve(body.get("base_dir") or ".", "base_dir")
-            pipeline = document_to_pipeline(body["document"], base, "request document")
+            # messages name the document by its file (the editor sends it) when there is one
+            source = body.get("source")
+            if source is not None and not isinstance(source, str):
+                raise BadRequestError("'source' must be the path of the edited file (a string)")
+            label = source or "the pipeline"
+            pipeline = document_to_pipeline(body["document"], base, label)
             pipeline.workspace = self.workspace
             return pipeline
         raise BadRequestError("give the pipeline as 'path' or as 'document'")
