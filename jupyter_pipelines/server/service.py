@@ -29,7 +29,7 @@ from ..model.fileformat import (
     warm_up,
 )
 from ..model.pipeline import Pipeline
-from ..model.untrusted import MAX_INT, path_problem
+from ..model.untrusted import path_problem
 from ..reuse.snapshot import SnapshotStore
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import WORKSPACE_DIRNAME, Workspace
@@ -37,6 +37,8 @@ from .errors import BadRequestError, ForbiddenPathError, NotFoundError
 from .events import EventHubs
 from .publishing import PublishingService
 from .served_files import ServedFiles
+from .workspace_objects import WorkspaceObjects
+from .workspace_objects import _datastore as _datastore  # (tests import it from here)
 
 PIPELINE_SUFFIXES = (".pipeline.yaml", ".pipeline.yml", ".pipeline")
 MAX_RUNS = 500
@@ -49,8 +51,9 @@ _SKIP_DIRS = {WORKSPACE_DIRNAME, ".git", "node_modules", "__pycache__", ".ipynb_
 _SUBMIT_OPTIONS = ("steps", "from_steps", "to_steps")
 
 
-class PipelinesService:
-    """Pipelines, runs and workspace objects of one Jupyter server's root folder."""
+class PipelinesService(WorkspaceObjects):
+    """Pipelines, runs and workspace objects of one Jupyter server's root folder (the
+    workspace objects' part: WorkspaceObjects)."""
 
     def __init__(self, root_dir: str | os.PathLike[str]) -> None:
         self.root = Path(root_dir).expanduser().resolve()
@@ -390,52 +393,6 @@ class PipelinesService:
             raise NotFoundError(f"step {name!r} has no executed notebook")
         return self.served.check(self._records(step), path.name, path)
 
-    # -- workspace objects ---------------------------------------------------------------
-    def experiments(self) -> dict[str, Any]:
-        return {"experiments": self.store.list_experiments()}
-
-    def datastores(self) -> dict[str, Any]:
-        return {"datastores": [_datastore(d) for d in self.workspace.datastores.values()]}
-
-    def datastore(self, name: str) -> dict[str, Any]:
-        from ..stores.datastores import Datastore
-
-        return _datastore(Datastore.get(self.workspace, name))
-
-    def datasets(self) -> dict[str, Any]:
-        return {"datasets": [_dataset(d) for d in self.workspace.datasets.values()]}
-
-    def dataset(self, name: str, version: str | None) -> dict[str, Any]:
-        from ..stores.datasets import Dataset
-
-        number = _version_arg(version)
-        return _dataset(Dataset.get_by_name(self.workspace, name, number or "latest"))
-
-    def environments(self) -> dict[str, Any]:
-        return {
-            "environments": [
-                {"name": name, "version": getattr(env, "version", None)}
-                for name, env in sorted(self.workspace.environments.items())
-            ]
-        }
-
-    def environment(self, name: str, version: str | None) -> dict[str, Any]:
-        from ..model.environment import Environment
-
-        env = Environment.get(self.workspace, name, version)
-        return env.to_dict()
-
-    def compute(self) -> dict[str, Any]:
-        targets = [t.serialize() for t in self.workspace.compute_targets.values()]
-        return {"compute": [{"name": "local", "type": "local"}, *targets]}
-
-    def compute_target(self, name: str) -> dict[str, Any]:
-        from ..stores.compute import ComputeTarget
-
-        if name == "local":
-            return {"name": "local", "type": "local"}
-        return dict(ComputeTarget(self.workspace, name).serialize())
-
 
 def _str_or_none(path: Path | None) -> str | None:
     return None if path is None else str(path)
@@ -527,39 +484,11 @@ def _flag(body: dict[str, Any], key: str) -> bool:
     return bool(value)
 
 
-def _version_arg(version: str | None) -> int | None:
-    """A ``version`` query argument: 'latest' (or none) is None, else a number from 1."""
-    if version in (None, "", "latest"):
-        return None
-    assert version is not None
-    if not (version.isascii() and version.isdigit()) or not 1 <= int(version) <= MAX_INT:
-        raise BadRequestError(f"'version' must be 'latest' or a version number, not {version!r}")
-    return int(version)
-
-
 def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:
     value = body.get(key) or {}
     if not isinstance(value, dict):
         raise BadRequestError(f"{key!r} must be an object")
     return value
-
-
-def _datastore(store: Any) -> dict[str, Any]:
-    """A datastore as the REST API shows it: its public settings (for Azure: the account
-    and container), never a credential."""
-    shown = {k: v for k, v in store.public_settings().items() if k != "datastore_type"}
-    return {"name": store.name, "type": store.datastore_type, **shown}
-
-
-def _dataset(dataset: Any) -> dict[str, Any]:
-    return {
-        "name": dataset.name,
-        "version": dataset.version,
-        "kind": dataset.kind,
-        "description": dataset.description,
-        "tags": dataset.tags,
-        "id": dataset.id,
-    }
 
 
 __all__ = ["MAX_RUNS", "PipelinesService"]
