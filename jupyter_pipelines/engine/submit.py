@@ -99,6 +99,8 @@ def _gpu_issues(
             continue
         try:
             _, options = target_executor_options(workspace, target)
+            if options.get("places_gpus"):
+                continue  # its backend places GPU steps itself (Dask: workers with GPUs)
             inventory = target_inventory(options)
             wanted = requested_gpus(step.resources, inventory)
             problem = inventory.problem(wanted, step.name, target)
