@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         return _drive(driver, workspace, run_id)
     finally:
         # Every step stopped what it started; whatever escaped that goes now.
-        keep = [watchdog.proc.pid] if watchdog is not None else []
+        keep = [watchdog.pid] if watchdog is not None else []
         for what in stop(leftovers(run_id, keep)):
             log.warning("stopped a process left by a step of run %s: %s", run_id, what)
         if watchdog is not None:

@@ -10,6 +10,7 @@ explained against the latest earlier run of the same step.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -114,16 +115,30 @@ def git_info(folder: Path) -> dict[str, Any]:
             return None
         return done.stdout.strip() if done.returncode == 0 else None
 
-    top = git("rev-parse", "--show-toplevel")
-    if top is None:
-        return {}
+    if not _may_be_in_git(folder):
+        return {}  # no git process to start: most of a submit's time otherwise
+    # One process for three answers; a repository without commits fails it (no HEAD).
+    names = (git("rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD") or "").split("\n")
+    top: str | None
+    branch: str | None
+    commit: str | None
+    if len(names) == 3:
+        top, commit, branch = names
+    else:
+        top = git("rev-parse", "--show-toplevel")
+        if top is None:
+            return {}
+        branch, commit = git("rev-parse", "--abbrev-ref", "HEAD"), git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no", "--", ".")
-    return {
-        "repository": top,
-        "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
-        "commit": git("rev-parse", "HEAD"),
-        "dirty": bool(status),
-    }
+    return {"repository": top, "branch": branch, "commit": commit, "dirty": bool(status)}
+
+
+def _may_be_in_git(folder: Path) -> bool:
+    """Whether ``folder`` or a folder above it has ``.git`` (or git is pointed elsewhere)."""
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return True
+    here = Path(os.path.abspath(folder))
+    return any(os.path.lexists(os.path.join(p, ".git")) for p in (here, *here.parents))
 
 
 def base_fingerprint(

@@ -6,9 +6,6 @@ Nothing is recorded for a pipeline that fails validation or parameter checks.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -16,14 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import (
-    EngineError,
     PipelinesError,
     PipelineValidationError,
     SelectionError,
     did_you_mean,
 )
 from ..executors.gpus import requested_gpus, target_inventory
-from ..executors.processes import process_start_time
 from ..model.data import StepInput
 from ..model.fileformat import parameter_value_doc, pipeline_to_document
 from ..model.parameters import resolve_parameter_values
@@ -35,6 +30,7 @@ from ..stores.compute import target_executor_options
 from ..stores.runstore import RunRecord, StepRecord
 from ..stores.workspace import Workspace
 from .data import DataBindings
+from .driver_start import start_driver
 from .frozen import FrozenCode, pipeline_base
 from .plan import DEFAULT_TARGET, Planner
 from .reuse import (
@@ -362,38 +358,3 @@ class SubmitDecisions:
         record.fingerprint = decision.fingerprint
         record.fingerprint_doc = decision.document
         record.reuse["reason"] = decision.reason
-
-
-def start_driver(workspace: Workspace, run_id: str) -> int:
-    """Start the detached driver process of a run and record its pid."""
-    run_dir = workspace.runs_dir / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(run_dir / "driver.log", "ab") as log:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "jupyter_pipelines.engine.driver",
-                    str(workspace.dir),
-                    run_id,
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-                close_fds=True,
-                cwd=str(workspace.root),
-                env=dict(os.environ),
-            )
-    except OSError as exc:
-        workspace.run_store.update_run(
-            run_id, status=st.FAILED, ended=time.time(), error=f"cannot start the run driver: {exc}"
-        )
-        raise EngineError(f"cannot start the run driver for run {run_id!r}: {exc}") from exc
-    workspace.run_store.update_run(
-        run_id, driver_pid=proc.pid, driver_started=process_start_time(proc.pid)
-    )
-    # Reap the driver when it ends while this process lives (no zombie left behind).
-    threading.Thread(target=proc.wait, name=f"reap-driver-{run_id[:8]}", daemon=True).start()
-    return proc.pid

@@ -50,7 +50,9 @@ def safe_destination(base: str | os.PathLike[str], name: str, what: str = "name"
     return destination
 
 
-def _write_atomic(destination: Path, fill: Callable[[IO[bytes]], object]) -> None:
+def _write_atomic(
+    destination: Path, fill: Callable[[IO[bytes]], object], durable: bool = True
+) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent
@@ -59,7 +61,8 @@ def _write_atomic(destination: Path, fill: Callable[[IO[bytes]], object]) -> Non
         with os.fdopen(fd, "wb") as handle:
             fill(handle)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, destination)
     except BaseException:
         try:
@@ -118,10 +121,13 @@ def save_with(destination: Path, save: Callable[[str], None], suffix: str = "") 
         raise
 
 
-def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
-    """Write ``data`` as indented JSON to ``path`` atomically."""
+def write_json_atomic(path: str | os.PathLike[str], data: Any, *, durable: bool = True) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically.
+
+    ``durable=False`` leaves out the ``fsync``: readers still never see half a file, but
+    after a power loss the file may be empty (for files rewritten before every use)."""
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    _write_atomic(Path(path), lambda out: out.write(text.encode("utf-8")))
+    _write_atomic(Path(path), lambda out: out.write(text.encode("utf-8")), durable)
 
 
 def read_json(path: str | os.PathLike[str], default: Any = None) -> Any:

@@ -141,8 +141,12 @@ class StepManifest:
         }
 
     def write(self, path: str | os.PathLike[str]) -> None:
-        """Write the manifest atomically: a temporary file in the same folder, then rename."""
+        """Write the manifest atomically: a temporary file in the same folder, then rename.
+
+        Not synced to disk (an fsync is most of a step's start on a busy disk): it is
+        written again before every start of its step, and a machine that lost power
+        ended the run that was to read it."""
         try:
-            write_json_atomic(path, self.to_dict())
+            write_json_atomic(path, self.to_dict(), durable=False)
         except (TypeError, ValueError) as exc:
             raise ManifestError(path, f"cannot be written as JSON ({exc})") from exc

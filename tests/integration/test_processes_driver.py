@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from jupyter_pipelines import CommandStep, Experiment, Pipeline, Run
+from jupyter_pipelines.engine.watchdog import MODULE, NAME
 from jupyter_pipelines.executors.processes import RUN_MARKER
 from jupyter_pipelines.stores import status as st
 from tests.integration.support import Project, alive, wait_until
@@ -51,6 +52,11 @@ def sleeping_run(project: Project) -> tuple[Run, int, Path]:
     return run, driver, pids
 
 
+def is_watchdog(proc: psutil.Process) -> bool:
+    """Whether ``proc`` is a driver's watchdog: forked (named so) or a process of its own."""
+    return proc.name() == NAME or MODULE in " ".join(proc.cmdline())
+
+
 def listed(project: Project, run_id: str) -> dict[str, object]:
     rows = project.cli_json("runs")
     return next(row for row in rows if row["id"] == run_id)
@@ -75,11 +81,7 @@ def test_a_killed_driver_takes_its_steps_along(project: Project) -> None:
 
 def test_a_listing_fails_a_run_whose_driver_and_watchdog_died(project: Project) -> None:
     run, driver, pids = sleeping_run(project)
-    watchdogs = [
-        p
-        for p in psutil.Process(driver).children()
-        if "jupyter_pipelines.engine.watchdog" in " ".join(p.cmdline())
-    ]
+    watchdogs = [p for p in psutil.Process(driver).children() if is_watchdog(p)]
     assert len(watchdogs) == 1
     watchdogs[0].kill()
     os.kill(driver, signal.SIGKILL)
@@ -100,7 +102,7 @@ def test_a_listing_fails_a_run_whose_driver_and_watchdog_died(project: Project) 
 def test_listings_fail_a_run_whose_driver_died(project: Project, reader: str) -> None:
     run, driver, pids = sleeping_run(project)
     for proc in psutil.Process(driver).children():
-        if "jupyter_pipelines.engine.watchdog" in " ".join(proc.cmdline()):
+        if is_watchdog(proc):
             proc.kill()
     os.kill(driver, signal.SIGKILL)
     wait_until(lambda: not alive(driver), timeout=5, what="the driver to die")
