@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import shutil
 import socket
@@ -198,6 +199,40 @@ def run_locally(
     return {"status": ran.status, "exit_code": ran.exit_code, "error": ran.error}
 
 
+def _run_with(runner: Runner, spec: StepSpec, log_sink: LogSink | None) -> dict[str, Any]:
+    """``runner(spec, sink)`` in a thread of its own, its log chunks handed to ``log_sink``
+    from this thread: a sink may need the Dask task's thread (``get_worker()`` is only
+    known there), whichever thread the runner forwards logs from."""
+    chunks: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+    done: list[dict[str, Any]] = []
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            done.append(dict(runner(spec, lambda stream, text: chunks.put((stream, text)))))
+        except BaseException as exc:  # raised again in the calling thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=work, name=f"step:{spec.step_name}", daemon=True)
+    thread.start()
+    sink = log_sink
+    while True:
+        alive = thread.is_alive()
+        while not chunks.empty():
+            stream, text = chunks.get()
+            if sink is not None:
+                try:
+                    sink(stream, text)
+                except Exception:  # a sink that fails must not stop the step
+                    sink = None
+        if not alive:
+            break
+        thread.join(POLL_S)
+    if failed:
+        raise failed[0]
+    return done[0]
+
+
 def _send_back(
     fs: Any, root: str, spec: StepSpec, remap: Remap, ticket: dict[str, Any], finished: bool
 ) -> dict[str, Any]:
@@ -232,7 +267,8 @@ def run_ticket(
 ) -> dict[str, Any]:
     """Worker side: run the staged step of ``ticket`` here and send its result back.
 
-    ``log_sink(stream, text)`` gets the step's stdout and stderr as they grow;
+    ``log_sink(stream, text)`` gets the step's stdout and stderr as they grow, always
+    called from this thread (the Dask task's);
     ``should_stop()``, polled every ``POLL_S``, returns a reason to cancel the step (its
     process group is killed). ``runner(spec, log_sink)`` runs the step once its files are
     here (the spec's paths rewritten, its argv as planned) and forwards its logs; by default
@@ -263,7 +299,7 @@ def run_ticket(
             python = str(ticket.get("driver_python") or "")
             ran = run_locally(here, log_sink, should_stop, python)
         else:
-            ran = dict(runner(here, log_sink))
+            ran = _run_with(runner, here, log_sink)
         ran.pop("worker", None)
         result.update(ran)
         if ran.get("error"):
