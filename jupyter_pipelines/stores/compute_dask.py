@@ -24,8 +24,9 @@ import re
 from typing import Any
 
 from ..errors import ComputeTargetException
-from .compute import ComputeTarget, ComputeTargetStatus
-from .compute_aml import DEFAULT_IDLE_SECONDS
+from .compute import ComputeTargetStatus
+from .compute_aml import DEFAULT_IDLE_SECONDS, AmlCompute, ScaleSettings
+from .compute_registry import ComputeRegistry
 from .vm_sizes import DEFAULT_VM_SIZE
 
 #: Nodes (Dask workers) of a target created without ``max_nodes``.
@@ -177,14 +178,19 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-class DaskCompute(ComputeTarget):
+class DaskCompute(AmlCompute):
     """Steps as tasks of a Dask cluster: a running scheduler (``address``) or a cluster the
-    target starts for each run (``LocalCluster`` by default, or ``cluster_class``)."""
+    target starts for each run (``LocalCluster`` by default, or ``cluster_class``).
+
+    It is an ``AmlCompute`` to v1 code: ``AmlCompute(ws, name)`` finds it, and its members
+    (``wait_for_completion(min_node_count=...)``, ``scale_settings``, ``update``,
+    ``get_active_runs``, ...) work, with the nodes being Dask workers.
+    """
 
     _compute_type = "DaskCompute"
 
     @staticmethod
-    def provisioning_configuration(
+    def provisioning_configuration(  # type: ignore[override]  # Dask's fields first
         address: str | None = None,
         cluster_class: str | None = None,
         cluster_kwargs: dict[str, Any] | None = None,
@@ -255,19 +261,44 @@ class DaskCompute(ComputeTarget):
         """Steps one run keeps submitted at once (Dask places and queues them)."""
         return int(self._config.get("max_concurrent_steps") or DEFAULT_CONCURRENT_STEPS)
 
-    def get_status(self) -> ComputeTargetStatus:
+    @property
+    def gpus_per_node(self) -> int | None:  # type: ignore[override]
+        """None: Dask places GPU steps on the workers that declare GPUs."""
+        return None
+
+    @property
+    def scale_settings(self) -> ScaleSettings:
+        """The Dask workers the target's own cluster scales between (``cluster.adapt``)."""
         config = self._config
-        return ComputeTargetStatus(
-            {
-                "provisioningState": self.provisioning_state,
-                "address": self.address,
-                "clusterClass": None if self.address else self.cluster_class,
-                "scaleSettings": {
-                    "minNodeCount": config.get("min_nodes") or 0,
-                    "maxNodeCount": config.get("max_nodes"),
-                },
-            }
+        return ScaleSettings(
+            int(config.get("min_nodes") or 0),
+            int(config.get("max_nodes") or 0),
+            config.get("idle_seconds_before_scaledown"),
         )
+
+    def get_status(self) -> ComputeTargetStatus:
+        status = super().get_status().serialize()
+        status["address"] = self.address
+        status["clusterClass"] = None if self.address else self.cluster_class
+        return ComputeTargetStatus(status)
+
+    def update(
+        self,
+        min_nodes: int | None = None,
+        max_nodes: int | None = None,
+        idle_seconds_before_scaledown: int | None = None,
+    ) -> None:
+        """Change the node (worker) limits of the target's cluster, for the next runs."""
+        config = DaskComputeProvisioningConfiguration(**self._config)
+        if min_nodes is not None:
+            config.min_nodes = min_nodes
+        if max_nodes is not None:
+            config.max_nodes = max_nodes
+        if idle_seconds_before_scaledown is not None:
+            config.idle_seconds_before_scaledown = idle_seconds_before_scaledown
+        config.validate_configuration()
+        ComputeRegistry(self.workspace).update(self.name, config.to_dict())
+        self._config = config.to_dict()
 
     def executor_options(self) -> tuple[str, dict[str, Any]]:
         config = self._config
@@ -285,6 +316,7 @@ class DaskCompute(ComputeTarget):
                 "worker_resources",
                 "max_retries",
                 "connect_timeout",
+                "idle_seconds_before_scaledown",
             )
         }
         options["target"] = self.name

@@ -72,15 +72,18 @@ def step_task(payload: dict[str, Any]) -> dict[str, Any]:
     ``ticket`` when its files travel through the artifact store."""
     spec_data: dict[str, Any] = payload["spec"]
     run_id, step_run_id = spec_data["run_id"], spec_data["step_run_id"]
-    _emit(run_id, {"id": step_run_id, "event": "started", "worker": worker_address()})
+    worker = worker_address()
+    _emit(run_id, {"id": step_run_id, "event": "started", "worker": worker})
     driver_python = str(payload["driver_python"])
     ticket = payload.get("ticket")
     if ticket is None:  # a shared disk: the spec's paths are this worker's
-        return run_spec(StepSpec.from_dict(spec_data), driver_python=driver_python)
+        spec = StepSpec.from_dict(spec_data)
+        return run_spec(spec, driver_python=driver_python, worker=worker)
     from .transport import run_ticket
 
     def runner(spec: StepSpec, sink: LogSink | None) -> dict[str, Any]:
-        return run_spec(spec, driver_python=driver_python, log_sink=sink)
+        # In a thread of the transport's: Dask's worker context is not there.
+        return run_spec(spec, driver_python=driver_python, log_sink=sink, worker=worker)
 
     return dict(run_ticket(ticket, _forwarder(run_id, step_run_id), runner=runner))
 
@@ -106,23 +109,28 @@ def cancel_step(step_run_id: str, reason: str) -> bool:
 
 
 def run_spec(
-    spec: StepSpec, *, driver_python: str, log_sink: LogSink | None = None
+    spec: StepSpec,
+    *,
+    driver_python: str,
+    log_sink: LogSink | None = None,
+    worker: str | None = None,
 ) -> dict[str, Any]:
     """Run ``spec``, whose paths are on this machine, to its end: StepResult's fields
-    (``status``, ``exit_code``, ``error``) and ``worker``."""
-    worker = worker_address()
+    (``status``, ``exit_code``, ``error``) and ``worker`` (this Dask worker's address,
+    given by a caller that runs this outside the task's thread)."""
+    worker = worker or worker_address()
     try:
-        argv, env = _command(spec, driver_python)
+        argv, env = _command(spec, driver_python, worker)
     except Exception as exc:  # an environment that cannot be built fails the step here
         return {"status": st.FAILED, "exit_code": None, "error": str(exc), "worker": worker}
-    result = _run(spec, argv, env, log_sink)
+    result = _run(spec, argv, env, log_sink, worker)
     result["worker"] = worker
     return result
 
 
-def _command(spec: StepSpec, driver_python: str) -> tuple[list[str], dict[str, str]]:
+def _command(spec: StepSpec, driver_python: str, worker: str) -> tuple[list[str], dict[str, str]]:
     """The command line and environment of the step's process on this worker."""
-    python = _python(spec, driver_python)
+    python = _python(spec, driver_python, worker)
     env = {**os.environ, **spec.env, **marker_env(spec.run_id, spec.step_run_id)}
     if spec.kind == "notebook":
         return [python, "-m", NBRUNNER, _notebook_config(spec, python, env)], env
@@ -132,7 +140,7 @@ def _command(spec: StepSpec, driver_python: str) -> tuple[list[str], dict[str, s
     return argv, env
 
 
-def _python(spec: StepSpec, driver_python: str) -> str:
+def _python(spec: StepSpec, driver_python: str, worker: str) -> str:
     """The interpreter of the step: its Environment's (built here, once, with the same code
     as locally), else this worker's own."""
     if not spec.environment:
@@ -153,7 +161,7 @@ def _python(spec: StepSpec, driver_python: str) -> str:
             log,
             for_notebooks=spec.kind == "notebook",
         )
-        log(f"step {spec.step_name!r} runs with {python} on {worker_address() or 'this worker'}")
+        log(f"step {spec.step_name!r} runs with {python} on {worker or 'this machine'}")
     return python
 
 
@@ -198,7 +206,7 @@ def _notebook_config(spec: StepSpec, python: str, env: dict[str, str]) -> str:
 
 
 def _run(
-    spec: StepSpec, argv: list[str], env: dict[str, str], log_sink: LogSink | None
+    spec: StepSpec, argv: list[str], env: dict[str, str], log_sink: LogSink | None, worker: str
 ) -> dict[str, Any]:
     with _lock:
         reason = _canceled.get(spec.step_run_id)
@@ -227,7 +235,7 @@ def _run(
         _running[spec.step_run_id] = proc
     forwarder = _LogForwarder(spec, log_sink) if log_sink else None
     try:
-        return _wait(spec, proc)
+        return _wait(spec, proc, worker)
     finally:
         with _lock:
             _running.pop(spec.step_run_id, None)
@@ -236,7 +244,7 @@ def _run(
             forwarder.stop()
 
 
-def _wait(spec: StepSpec, proc: subprocess.Popen[bytes]) -> dict[str, Any]:
+def _wait(spec: StepSpec, proc: subprocess.Popen[bytes], worker: str) -> dict[str, Any]:
     try:
         code = proc.wait(timeout=spec.timeout)
     except subprocess.TimeoutExpired:
@@ -250,10 +258,10 @@ def _wait(spec: StepSpec, proc: subprocess.Popen[bytes]) -> dict[str, Any]:
         return {"status": st.CANCELED, "exit_code": code, "error": reason}
     if code == 0:
         return {"status": st.FINISHED, "exit_code": 0, "error": None}
-    return {"status": st.FAILED, "exit_code": code, "error": _error(spec, code)}
+    return {"status": st.FAILED, "exit_code": code, "error": _error(spec, code, worker)}
 
 
-def _error(spec: StepSpec, code: int) -> str:
+def _error(spec: StepSpec, code: int, worker: str) -> str:
     if spec.kind != "notebook":
         return _failure(spec, f"step {spec.step_name!r} exited with code {code}")
     error_file = os.path.join(spec.step_dir, "dask-notebook.json.error")
@@ -268,7 +276,7 @@ def _error(spec: StepSpec, code: int) -> str:
     if code == nbrunner.MISSING:
         return _failure(
             spec,
-            f"notebook step {spec.step_name!r} cannot run on worker {worker_address()!r}: "
+            f"notebook step {spec.step_name!r} cannot run on worker {worker!r}: "
             "papermill or ipykernel is not installed in its Python",
         )
     return _failure(spec, f"notebook step {spec.step_name!r} exited with code {code}")
