@@ -257,3 +257,32 @@ def test_a_runner_gets_the_spec_with_worker_paths(tmp_path: Path) -> None:
     assert result["status"] == "Finished" and result["worker"] != "elsewhere"
     collect_result(spec, store, ticket)
     assert Path(spec.outputs["result"]["path"], "made.txt").read_text() == "by the runner"
+
+
+def test_a_notebook_step_round_trips(tmp_path: Path) -> None:
+    from jupyter_pipelines.executors.dask.transport import run_ticket
+    from tests.integration.support import write_notebook
+
+    spec = make_step(tmp_path, name="nb")
+    write_notebook(
+        Path(spec.working_dir, "nb.ipynb"),
+        parameters='raw = ""\nresult = ""\n',
+        body="import os\nprint('rows', open(os.path.join(raw, 'data.txt')).read().strip())\n"
+        "open(os.path.join(result, 'seen.txt'), 'w').write(raw)\n",
+    )
+    spec.kind, spec.argv = "notebook", []
+    spec.notebook = str(Path(spec.working_dir, "nb.ipynb"))
+    spec.output_notebook = str(Path(spec.step_dir, "nb.ipynb"))
+    spec.notebook_parameters = {
+        "raw": spec.inputs["raw"]["path"],
+        "result": spec.outputs["result"]["path"],
+    }
+    store = ArtifactStore("file://" + str(tmp_path / "store"))
+    ticket = stage_step(spec, store)
+    result = run_ticket(ticket)
+    assert result["status"] == "Finished", result
+    collect_result(spec, store, ticket)
+    seen = Path(spec.outputs["result"]["path"], "seen.txt").read_text()
+    assert seen.endswith(spec.inputs["raw"]["path"]) and "jp-dask-" in seen  # the worker's
+    executed = Path(spec.output_notebook).read_text()
+    assert "rows hello dask" in executed
