@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv labext binder browser test-js lab demo test test-unit test-integration test-docker docker docker-stop azurite azurite-stop lint format bench clean
+.PHONY: help venv labext binder browser test-js lab demo test test-unit test-integration test-docker docker docker-stop azurite azurite-stop lint format bench bench-peers clean
 
 help:
 	@echo "make lab     install into .venv and start JupyterLab on the demo workspace (examples/)"
@@ -110,6 +110,11 @@ test: lint test-js browser docker azurite
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py
+
+# Elyra and Ploomber in venvs of their own (a temporary folder, installed with uv) against us
+# on the same 10-notebook fan-out; not part of make test or make bench.
+bench-peers: venv
+	$(BIN)/python benchmarks/peers/bench_peers.py
 
 clean:
 	rm -rf $(VENV) labextension/node_modules labextension/lib jupyter_pipelines/labextension .pytest_cache .ruff_cache .mypy_cache test-artifacts
