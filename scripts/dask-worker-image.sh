@@ -10,6 +10,8 @@
 # one rebuilds only the last layer (the dependencies' layer is cached). The dependencies are
 # downloaded once on this machine (pip download, kept in $STATE_DIR/dask-worker/) and
 # installed in the build with --no-index: the build itself needs no network.
+# Exit status: 0 built or cached, 2 the dependencies could not be downloaded (no index
+# reachable: the container test skips, saying so), 1 anything else.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,7 +47,7 @@ if [ ! -d "$wheels" ]; then
   rm -rf "$wheels.part"
   (cd "$WORK" && "$PY" -m pip download -q --only-binary=:all: --python-version "$pyver" --dest "$wheels.part" \
     -r "$ctx/dist/requirements.txt") >"$WORK/download.log" 2>&1 \
-    || { echo "dask-worker-image: pip download failed (see $WORK/download.log)" >&2; exit 1; }
+    || { echo "dask-worker-image: pip download failed (see $WORK/download.log)" >&2; exit 2; }
   mv "$wheels.part" "$wheels"
 fi
 cp -al "$wheels" "$ctx/wheels" 2>/dev/null || cp -a "$wheels" "$ctx/wheels"

@@ -90,6 +90,8 @@ def worker_image(engine: Any) -> str:
         text=True,
         timeout=600,
     )
+    if done.returncode == 2:  # no package index reachable: the machine lacks it
+        pytest.skip(f"the Dask worker image needs its dependencies: {done.stderr[-500:]}")
     if done.returncode != 0:
         pytest.fail(f"the Dask worker image could not be built:\n{done.stderr[-3000:]}")
     print(f"\nworker image ready in {time.monotonic() - started:.1f} s")
