@@ -1,7 +1,7 @@
 """Run every benchmark and print its figures, then each target with PASS or MISS.
 
 Usage: ``python benchmarks/run_all.py [NAME ...] [--strict]``, where NAME selects benchmarks
-by a part of their module name (``overhead``, ``fanout``, ``plan``, ``reuse``,
+by a part of their module name (``overhead``, ``submit``, ``fanout``, ``plan``, ``reuse``,
 ``fingerprint``, ``parallel``, ``server``, ``azure``, ``envs``). The exit status is 1 when a
 benchmark fails to run, and with ``--strict`` also when a target is missed.
 """
@@ -23,6 +23,7 @@ sys.path.insert(0, str(HERE))
 MODULES = [
     "bench_cli_help",
     "bench_step_overhead",
+    "bench_submit",
     "bench_notebook_fanout",
     "bench_plan_1000",
     "bench_reuse_100",

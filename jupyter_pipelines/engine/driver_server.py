@@ -33,6 +33,8 @@ MODULE = "jupyter_pipelines.engine.driver_server"
 #: Seconds without a request after which the server exits.
 IDLE_ENV = "JUPYTER_PIPELINES_DRIVER_SERVER_IDLE"
 IDLE_DEFAULT_S = 600.0
+#: Process names (``ps -e``, ``psutil.Process.name()``): their command line is the server's.
+SERVER_NAME, DRIVER_NAME = "jp-driver-srv", "jp-driver"
 #: What the server prints on its standard output once it serves, or when another
 #: server already serves its socket.
 READY, BUSY = "ready", "busy"
@@ -48,10 +50,12 @@ WARM_MODULES = (
 
 
 def loaded_files() -> dict[str, int]:
-    """Modification times (ns) of the source files of every module imported now."""
+    """Modification times (ns) of the source files of every module imported now, and of
+    the package folders (an install or upgrade changes them: entry points, new modules)."""
     out = {}
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
+    paths = [getattr(module, "__file__", None) for module in list(sys.modules.values())]
+    paths += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    for path in paths:
         if path:
             try:
                 out[path] = os.stat(path).st_mtime_ns
@@ -180,6 +184,9 @@ def become_driver(request: dict[str, Any]) -> None:  # pragma: no cover - forked
         os.dup2(log, 2)
         os.close(null)
         os.close(log)
+        from ..executors.processes import set_process_name
+
+        set_process_name(DRIVER_NAME)
         os.chdir(request["cwd"])
         if request.get("umask") is not None:
             os.umask(int(request["umask"]))
@@ -239,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import importlib
 
+    from ..executors.processes import set_process_name
+
+    set_process_name(SERVER_NAME)
     for name in WARM_MODULES:
         importlib.import_module(name)
     warm_up()

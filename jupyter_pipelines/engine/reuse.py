@@ -17,10 +17,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..model.fileformat import step_to_document
-from ..model.steps import PipelineStep
 from ..reuse.fingerprint import base_document, complete_document, explain, fingerprint
 from ..reuse.hashing import canonical_json, hash_bytes, hash_file
 from ..reuse.snapshot import Snapshot, SnapshotError, SnapshotStore, hash_tree
@@ -28,6 +26,9 @@ from ..stores import status as st
 from ..stores.datastore_registry import local_folders
 from ..stores.runstore import RunStore, StepRecord
 from ..stores.workspace import Workspace
+
+if TYPE_CHECKING:  # the model (networkx, yaml) is the submitter's: the driver needs none
+    from ..model.steps import PipelineStep
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,8 @@ def base_fingerprint(
     target: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The fingerprint document of ``step`` with its input contents still open."""
+    from ..model.fileformat import step_to_document
+
     doc = step_to_document(step, base_dir)
     return base_document(
         doc,

@@ -98,11 +98,43 @@ def die_with_parent() -> Callable[[], None] | None:
 def _candidates() -> Iterable[psutil.Process]:
     """Where a step's processes can be: this subreaper's descendants, else every process."""
     if _subreaper:
+        found = _proc_descendants(os.getpid())
+        if found is not None:
+            return found
         try:
             return psutil.Process().children(recursive=True)
         except psutil.NoSuchProcess:
             return []
     return psutil.process_iter()
+
+
+def _proc_descendants(pid: int) -> list[psutil.Process] | None:
+    """Descendants of ``pid`` read from ``/proc/PID/task/TID/children`` (Linux): a few
+    files instead of every process's (``psutil.children`` reads them all, 2 ms and more
+    after each step). None where the kernel has no such files."""
+    if not os.path.exists(f"/proc/{pid}/task/{pid}/children"):
+        return None
+    out: list[psutil.Process] = []
+    stack = [pid]
+    while stack:
+        parent = stack.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children", "rb") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+            except (OSError, ValueError):
+                continue
+            for kid in kids:
+                try:
+                    out.append(psutil.Process(kid))
+                except psutil.Error:
+                    continue
+                stack.append(kid)
+    return out
 
 
 def marked(name: str, value: str) -> list[psutil.Process]:
