@@ -43,6 +43,8 @@ __all__ = ["ArtifactStore", "collect_result", "discard_step", "run_ticket", "sta
 TICKET_VERSION = 1
 #: Files of the step folder that stay the driver's (the worker's copy holds its own paths).
 DRIVER_FILES = ("manifest.json",)
+#: Blocks of one blob sent or fetched at once on Azure (the SDK's default is 1).
+BLOB_CONCURRENCY = 8
 _fs_cache: dict[str, tuple[Any, str]] = {}
 _fs_lock = threading.Lock()
 
@@ -117,6 +119,8 @@ class ArtifactStore:
             scheme, _, rest = self.url.partition("://")
             if scheme not in ("az", "abfs", "abfss"):
                 raise ExecutorError(f"artifact store {self.url!r}: Azure options need az://")
+            # One archive is one blob: its blocks go up and down several at a time.
+            options.setdefault("max_concurrency", BLOB_CONCURRENCY)
             return Connection(**azure).filesystem(**options), rest.strip("/")
         from fsspec.core import url_to_fs
 
