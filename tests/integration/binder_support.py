@@ -3,11 +3,12 @@
 Used by ``tests/integration/test_binder_replay.py``. Binder clones the repository, installs
 ``binder/requirements.txt`` with pip into its Python environment, runs ``binder/postBuild``
 in the clone, and starts the notebook server through ``binder/start`` in the clone (its
-root folder), opening the launch link's ``urlpath``. Here: the files of a fresh clone (what
-git tracks, as they are in the working tree, plus the untracked files under ``binder/`` and
-``examples/demos/``) copied to a temporary folder, a fresh venv (pip's cache reused), the
-same commands, and JupyterLab on the loopback with a token and private Jupyter folders so
-that nothing of this machine's own Jupyter set-up leaks in.
+root folder), opening the launch link's ``urlpath``. Here: a fresh clone of the last commit
+(with ``binder/`` and ``examples/demos/`` as they are in the working tree, committed or not)
+in a temporary folder, a fresh venv (pip's cache reused), the same commands, and JupyterLab
+on the loopback with a token and private Jupyter folders so that nothing of this machine's
+own Jupyter set-up leaks in. The package is the last commit's: Binder builds a commit, and
+uncommitted work of others in the tree may be half done.
 
 Nothing here depends on pytest: problems are raised as ``BinderError`` (a failure) or
 ``Offline`` (PyPI cannot be reached: a reason to skip).
@@ -34,8 +35,9 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 BINDER = REPO_ROOT / "binder"
 DEMOS = REPO_ROOT / "examples" / "demos"
-#: Untracked files under these folders travel with the copy (work not yet committed).
-UNTRACKED_TOO = ("binder", "examples/demos")
+#: Taken from the working tree, not from the last commit: Binder's own files and the demos,
+#: so that they can be tried before they are committed.
+WORKING_TREE = ("binder", "examples/demos")
 #: The launch link of the README's "Try it on Binder": ``urlpath`` is the page it opens.
 LAUNCH_LINK = re.compile(r"https://mybinder\.org/v2/gh/[^)\s\"'`]+\?urlpath=([^)\s\"'&`]+)")
 PYPI = "https://pypi.org/simple/pip/"
@@ -57,24 +59,30 @@ def pypi_reachable(timeout: float = 10) -> bool:
         return False
 
 
-def clone_files() -> list[str]:
-    """The paths a fresh clone would hold (tracked files present in the working tree), plus
-    the untracked, not ignored, files under ``UNTRACKED_TOO``."""
+def _git(*args: str) -> list[str]:
+    out = subprocess.run(
+        ["git", *args], cwd=REPO_ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    return [p for p in out.split("\0") if p]
 
-    def git(*args: str) -> list[str]:
-        out = subprocess.run(
-            ["git", *args], cwd=REPO_ROOT, check=True, capture_output=True, text=True
-        ).stdout
-        return [p for p in out.split("\0") if p]
 
-    tracked = git("ls-files", "-z")
-    untracked = git("ls-files", "-z", "--others", "--exclude-standard", "--", *UNTRACKED_TOO)
+def working_files() -> list[str]:
+    """The files under ``WORKING_TREE`` as they are in the working tree: tracked and
+    untracked (not ignored) ones."""
+    tracked = _git("ls-files", "-z", "--", *WORKING_TREE)
+    untracked = _git("ls-files", "-z", "--others", "--exclude-standard", "--", *WORKING_TREE)
     return sorted(p for p in {*tracked, *untracked} if (REPO_ROOT / p).is_file())
 
 
 def copy_clone(target: Path) -> Path:
-    """Copy the clone's files into ``target`` (the working tree is only read)."""
-    for rel in clone_files():
+    """A fresh clone of the last commit in ``target`` (``git archive HEAD``), with the files
+    under ``WORKING_TREE`` as they are in the working tree (the working tree is only read)."""
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD"], cwd=REPO_ROOT, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    for rel in working_files():
         dest = target / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / rel, dest)

@@ -1,9 +1,9 @@
 """Binder, replayed: the demos install, launch and run as they would on mybinder.org.
 
 What Binder does (see tests/integration/binder_support.py) is replayed once for the module:
-a copy of a fresh clone, a fresh venv with ``binder/requirements.txt`` installed by pip,
-``binder/postBuild`` run in the copy, and JupyterLab started by ``binder/start`` in the
-copy's root. Then:
+a fresh clone of the last commit (binder/ and the demos from the working tree), a fresh venv
+with ``binder/requirements.txt`` installed by pip, ``binder/postBuild`` run in the clone, and
+JupyterLab started by ``binder/start`` in the clone's root. Then:
 
 - Chromium opens the README's launch link (its ``urlpath``) and the server's default page:
   both show the visual editor demo's pipeline in the editor;
@@ -137,6 +137,8 @@ def binder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BinderLab]:
     try:
         lab = start_lab(image)
     except BinderError as exc:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(image.home / "jupyterlab.log", ARTIFACTS / "jupyterlab.log")
         pytest.fail(str(exc))
     print("\n".join(image.timings))
     try:
