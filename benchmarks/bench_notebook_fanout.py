@@ -12,6 +12,11 @@ computation. Every notebook has a ``parameters`` cell.
   (timed from outside: interpreter start, papermill import and each kernel start).
 
 The figure held to the target is engine time / sequential time (best of the repetitions).
+
+Second figure, the fixed cost of a notebook step: a chain of 20 no-op notebook steps and a
+chain of 20 no-op script steps, interleaved; each chain's recorded run time divided by 20,
+and the notebook chain's median minus the script chain's median
+(``notebook_minus_script_step_ms``, held to at most 150 ms).
 """
 
 from __future__ import annotations
@@ -31,8 +36,13 @@ from common import median, print_figures, temp_workspace
 
 CHILDREN = 9
 REPEATS = 3
+CHAIN_LENGTH = 20
+CHAIN_REPEATS = 3
 
-TARGETS = {"engine_over_sequential": ("<=", 0.6)}
+TARGETS = {
+    "engine_over_sequential": ("<=", 0.35),
+    "notebook_minus_script_step_ms": ("<=", 150.0),
+}
 
 ROOT_CODE = (
     "import os\n"
@@ -154,7 +164,69 @@ def run_sequential(folder: Path, out: Path, children: int = CHILDREN) -> float:
     return took
 
 
-def main() -> dict[str, Any]:
+def _chain(ws: Any, folder: Path, kind: str) -> tuple[float, list[float]]:
+    """One chain of CHAIN_LENGTH no-op steps of ``kind``: the run's recorded seconds per
+    step, and each step's recorded duration."""
+    from jupyter_pipelines import Experiment, NotebookStep, Pipeline, PythonScriptStep, StepSequence
+
+    def step(i: int) -> Any:
+        if kind == "notebook":
+            return NotebookStep("noop.ipynb", source_directory=str(folder), name=f"nb_{i:02d}")
+        return PythonScriptStep("noop.py", source_directory=str(folder), name=f"py_{i:02d}")
+
+    steps = [step(i) for i in range(CHAIN_LENGTH)]
+    StepSequence(steps)
+    run = Experiment(ws, f"bench-chain-{kind}").submit(
+        Pipeline(workspace=ws, steps=steps), regenerate_outputs=True, show_output=False
+    )
+    run.wait_for_completion(show_output=False)
+    assert not any(s.is_reused for s in run.get_steps()), "a step was reused"
+    record = ws.run_store.get_run(run.id)
+    durations = [s.ended - s.started for s in ws.run_store.get_steps(run.id)]
+    return float(record.ended - record.started) / CHAIN_LENGTH, durations
+
+
+def chain_figures(ws: Any, root: Path) -> dict[str, Any]:
+    """Per-step seconds of no-op notebook chains against no-op script chains, interleaved."""
+    folder = root / "chain"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "noop.py").write_text("pass\n")
+    (folder / "noop.ipynb").write_text(json.dumps(_notebook("", "pass")))
+    per_step: dict[str, list[float]] = {"notebook": [], "script": []}
+    durations: dict[str, list[float]] = {"notebook": [], "script": []}
+    for i in range(CHAIN_REPEATS):
+        order = ("notebook", "script") if i % 2 == 0 else ("script", "notebook")
+        for kind in order:
+            seconds, steps = _chain(ws, folder, kind)
+            per_step[kind].append(seconds)
+            durations[kind] += steps
+    notebook, script = per_step["notebook"], per_step["script"]
+    return {
+        "chain_steps": CHAIN_LENGTH,
+        "notebook_step_ms": median(notebook) * 1000,
+        "script_step_ms": median(script) * 1000,
+        "notebook_minus_script_step_ms": (median(notebook) - median(script)) * 1000,
+        "notebook_minus_script_step_duration_median_ms": (
+            median(durations["notebook"]) - median(durations["script"])
+        )
+        * 1000,
+        "notebook_chain_runs_ms_per_step": [round(x * 1000) for x in notebook],
+        "script_chain_runs_ms_per_step": [round(x * 1000) for x in script],
+    }
+
+
+def main(chains: bool = True, fanout: bool = True) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    if fanout:
+        figures.update(fanout_figures())
+    if chains:
+        with temp_workspace() as (ws, root):
+            figures.update(chain_figures(ws, root))
+    print_figures("notebook steps: 10-notebook fan-out and a 20-step chain", figures)
+    return figures
+
+
+def fanout_figures() -> dict[str, Any]:
     engine, sequential = [], []
     with temp_workspace() as (ws, root):
         folder = root / "notebooks"
@@ -179,9 +251,9 @@ def main() -> dict[str, Any]:
         "engine_runs_s": [round(x, 2) for x in engine],
         "sequential_runs_s": [round(x, 2) for x in sequential],
     }
-    print_figures("10-notebook fan-out: engine vs sequential papermill", figures)
     return figures
 
 
 if __name__ == "__main__":
-    main()
+    only = sys.argv[1] if len(sys.argv) > 1 else ""
+    main(chains=only != "fanout", fanout=only != "chain")

@@ -10,12 +10,16 @@ imports only the standard library (``jupyter_client`` when asked for the install
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 #: The kernel of the interpreter that runs the step (``jupyter_client``'s native kernel).
 NATIVE_KERNEL = "python3"
+#: Options of an ipykernel started for a step: its input history is kept in memory, not
+#: written to the user's ``~/.ipython`` database (a session per step; about 60 ms, and a
+#: lock that kernels started at once wait for).
+IPYKERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:",)
 
 
 @dataclass(frozen=True)
@@ -61,3 +65,12 @@ def choose_kernel(
         f"the notebook runs on the step's Python kernel {NATIVE_KERNEL!r}"
     )
     return KernelChoice(NATIVE_KERNEL, language, note)
+
+
+def kernel_options(argv: Sequence[str]) -> list[str]:
+    """Extra arguments for a kernel started with ``argv``: :data:`IPYKERNEL_OPTIONS` when
+    it is an ipykernel (``python -m ipykernel_launcher ...``), else none."""
+    for i, arg in enumerate(argv[:-1]):
+        if arg == "-m" and argv[i + 1] in ("ipykernel_launcher", "ipykernel"):
+            return list(IPYKERNEL_OPTIONS)
+    return []

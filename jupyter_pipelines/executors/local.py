@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from ..stores import status as st
 from .base import AbstractExecutor, StepHandle, StepResult, StepSpec, tail
-from .kernels import KernelChoice, choose_kernel
+from .kernels import KernelChoice, choose_kernel, kernel_options
 from .processes import (
     STEP_MARKER,
     die_with_parent,
@@ -39,6 +39,28 @@ class LocalExecutor(AbstractExecutor):
 
     name = "local"
 
+    def __init__(self, slots: int | None = None, **options: Any) -> None:
+        super().__init__(slots, **options)
+        #: The fork servers that start this run's notebook kernels warm (made when needed).
+        self._warm: Any = None
+        self._warm_lock = threading.Lock()
+
+    def warm_kernels(self) -> Any:
+        """This executor's :class:`~.warm_kernels.WarmKernelPool` (made on first use)."""
+        with self._warm_lock:
+            if self._warm is None:
+                from .warm_kernels import WarmKernelPool
+
+                self._warm = WarmKernelPool()
+            return self._warm
+
+    def close(self) -> None:
+        """Stop the fork servers of notebook kernels (the run ended)."""
+        with self._warm_lock:
+            pool, self._warm = self._warm, None
+        if pool is not None:
+            pool.close()
+
     def launch(self, spec: StepSpec) -> StepHandle:
         env = {
             **os.environ,
@@ -47,7 +69,7 @@ class LocalExecutor(AbstractExecutor):
             **marker_env(spec.run_id, spec.step_run_id),
         }
         if spec.kind == "notebook":
-            return NotebookHandle(spec, env)
+            return NotebookHandle(spec, env, self.warm_kernels())
         try:
             return ProcessHandle(spec, env)
         except OSError as exc:
@@ -184,14 +206,18 @@ class ProcessHandle(StepHandle):
 class NotebookHandle(StepHandle):
     """A notebook step: papermill in a thread of this process, talking to its own kernel."""
 
-    def __init__(self, spec: StepSpec, env: dict[str, str]) -> None:
+    def __init__(self, spec: StepSpec, env: dict[str, str], warm: Any = None) -> None:
         # Imported in the launching thread, not in the step threads: two threads importing
         # jupyter_client's modules in different orders can each see one half-initialized.
         import jupyter_client.kernelspec
         import jupyter_client.manager  # noqa: F401
 
+        from . import warm_kernels  # noqa: F401
+
         self.spec = spec
         self.env = env
+        #: The pool of fork servers to start the kernel from (None: a cold start).
+        self.warm = warm
         self._canceled: str | None = None
         self._lock = threading.Lock()
         self.km: Any = None
@@ -222,9 +248,12 @@ class NotebookHandle(StepHandle):
                 "kernel_name": kernel_name,
                 "transport": "ipc",
                 "ip": os.path.join(self._ipc_dir, "k"),
+                "client_class": "jupyter_pipelines.executors.warm_kernels.StepKernelClient",
                 **self._kernel_for_python(),
             }
             self.km = AsyncKernelManager(**options)
+            if self.warm is not None:
+                self.km.provisioner = self._warm_provisioner()
             log = open(os.path.join(self.spec.step_dir, "kernel.log"), "ab")  # noqa: SIM115
             try:
                 # The kernel dies with this thread's process (a killed driver).
@@ -234,9 +263,25 @@ class NotebookHandle(StepHandle):
                     stdout=log,
                     stderr=log,
                     preexec_fn=die_with_parent(),
+                    extra_arguments=kernel_options(self.km.kernel_spec.argv),
                 )
             finally:
                 log.close()
+
+    def _warm_provisioner(self) -> Any:
+        """A provisioner that forks the kernel from this run's warm process for its Python
+        (else starts it as usual); jupyter_client would make a ``LocalProvisioner``."""
+        import uuid
+
+        from .warm_kernels import WarmKernelProvisioner
+
+        km = self.km
+        km.kernel_id = km.kernel_id or str(uuid.uuid4())
+        provisioner = WarmKernelProvisioner(
+            kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km
+        )
+        provisioner.pool = self.warm
+        return provisioner
 
     def _own_python(self) -> bool:
         """Whether the step's environment brings an interpreter other than this one."""
