@@ -20,6 +20,7 @@ import yaml
 from jupyter_pipelines import CommandStep, NotebookStep, OutputFileDatasetConfig, Pipeline
 from tests.browser.scenarios import (
     EDITOR,
+    accept_dialog,
     by_testid,
     canvas,
     dir_item,
@@ -359,6 +360,33 @@ def test_an_elyra_pipeline_runs_from_the_editor(lab: Lab, page: Any, shot: Any) 
     assert Pipeline.load(target).description == "edited in the editor"
     assert source.read_bytes() == before
     assert [r["id"] for r in lab.runs(pipeline="elyra_run/numbers.pipeline")] == [run_id]
+
+
+def test_an_edited_elyra_pipeline_runs_as_saved_when_asked(lab: Lab, page: Any, shot: Any) -> None:
+    folder = _copy_example(lab, ELYRA, "elyra_as_saved")
+    source = folder / "numbers.pipeline"
+    before = source.read_bytes()
+    editor = open_editor(page, lab, "elyra_as_saved/numbers.pipeline", "produce")
+    by_testid(editor, "tab-properties").click()
+    page.locator(f"{EDITOR} .react-flow__pane").first.click(position={"x": 20, "y": 20})
+    description = by_testid(editor, "properties").locator('[data-field="description"]')
+    description.fill("an edit not saved")
+    description.press("Tab")
+    by_testid(editor, "tb-run").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Run an edited Elyra pipeline")
+    dialog.locator("button", has_text="Run as saved").click()
+    expect(by_testid(page, "run-dialog"), "'Run as saved' opened no run dialog").to_be_visible()
+    accept_dialog(page)
+    run_id = shown_run_id(editor)
+    run = lab.wait_run(run_id)
+    assert run["status"] == "Finished", run
+    assert str(run.get("pipeline_file", "")).endswith("elyra_as_saved/numbers.pipeline"), run
+    shown = lab.api(f"runs/{run_id}")
+    assert "an edit not saved" not in str(shown.get("document", {})), "the run took the edits"
+    assert source.read_bytes() == before, "running the Elyra file changed it"
+    assert not (folder / "numbers.pipeline.yaml").exists()
+    shot(page, "elyra-run-as-saved")
 
 
 # -- 5. a new pipeline, connected without the properties panel ------------------------------
