@@ -26,6 +26,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 import traceback
 from typing import Any
 
@@ -220,6 +221,9 @@ def warm_up() -> None:
     from ..executors.registry import executor_kinds
 
     executor_kinds()  # reads every installed package's entry points: 20 ms
+    # Writes a file to find a usable temporary folder (GPU locks live there): the same
+    # folder for every driver, whose TMPDIR named this server's socket folder too.
+    tempfile.gettempdir()
     gc.collect()
     gc.freeze()
 

@@ -31,6 +31,7 @@ from ..runtime.run_annotations import (
 from ..runtime.run_files import WORKING_FOLDER, WORKING_FOLDER_FILES
 from ..stores import status as st
 from ..stores.runstore import StepRecord
+from .progress import poll_interval
 from .run_base import StoreRun, run_url
 from .step_datasets import step_input_datasets, step_output_datasets
 from .step_files import StepRunFiles
@@ -393,6 +394,7 @@ class StepRun(StepRunFiles, StoreRun):
             print("StepRunId:", self.id)
             print("Link to the run:", self.get_portal_url())
         shown, printed = None, 0
+        began = time.monotonic()
         while True:
             self.parent.refresh()  # marks the steps of a run whose driver died as failed
             status = self.get_status()
@@ -406,7 +408,7 @@ class StepRun(StepRunFiles, StoreRun):
             if deadline is not None and time.monotonic() > deadline:
                 print("Timed out of waiting for step run", self.id)
                 break
-            time.sleep(0.2)
+            time.sleep(poll_interval(time.monotonic() - began))
         if show_output:
             title = f"\nStepRun({self.name}) Execution Summary"
             print(f"{title}\n{'=' * len(title)}\nStepRun( {self.name} ) Status: {status}")
