@@ -286,3 +286,20 @@ def test_a_notebook_step_round_trips(tmp_path: Path) -> None:
     assert seen.endswith(spec.inputs["raw"]["path"]) and "jp-dask-" in seen  # the worker's
     executed = Path(spec.output_notebook).read_text()
     assert "rows hello dask" in executed
+
+
+def test_links_out_of_the_step_folder_stay_behind(tmp_path: Path) -> None:
+    spec = make_step(tmp_path)
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("not shipped")
+    Path(spec.step_dir, "files").mkdir()
+    os.symlink(outside, Path(spec.step_dir, "files", "out-link"))
+    os.symlink("../manifest.json", Path(spec.step_dir, "files", "in-link"))
+    store = ArtifactStore("file://" + str(tmp_path / "store"))
+    ticket = stage_step(spec, store)
+    from jupyter_pipelines.executors.dask.transport import run_ticket
+
+    result = run_ticket(ticket, keep=False)
+    assert result["status"] == "Finished", result
+    collect_result(spec, store, ticket)
+    assert os.readlink(Path(spec.step_dir, "files", "in-link")) == "../manifest.json"

@@ -87,6 +87,37 @@ def pack(path: str, archive: str, compress: bool = False) -> None:
                     tar.add(full, arcname=f"{ROOT}/{rel}", recursive=False)
 
 
+def pack_folder(folder: str, archive: str, skip: list[str]) -> None:
+    """Write ``folder`` less the absolute paths ``skip`` (and what is under them) to the
+    gzip tar file ``archive``, as one entry named ``ROOT``. Links inside the folder are
+    kept as links; links out of it are left out (their targets are not on the other side).
+    """
+    root = os.path.abspath(folder)
+
+    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        full = os.path.normpath(os.path.join(root, info.name[len(ROOT) :].lstrip("/")))
+        if any(full == s or full.startswith(s + os.sep) for s in skip):
+            return None
+        if info.issym() or info.islnk():
+            target = os.path.normpath(os.path.join(os.path.dirname(full), info.linkname))
+            if not target.startswith(root + os.sep):
+                return None
+        return info
+
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
+        tar.add(root, arcname=ROOT, filter=keep)
+
+
+def extract(archive: str, where: str) -> None:
+    """Extract ``archive`` into the folder ``where`` (tarfile's ``data`` filter when this
+    Python has it: no absolute paths, no links out of ``where``)."""
+    with tarfile.open(archive, "r:*") as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(where, filter="data")
+        else:  # Pythons before 3.11.4; our own archives only
+            tar.extractall(where)
+
+
 def unpack(archive: str, target: str) -> None:
     """Put what ``archive`` holds at ``target`` (a file or folder), replacing what is there
     in one rename: nobody sees a half-extracted ``target``."""
@@ -94,11 +125,7 @@ def unpack(archive: str, target: str) -> None:
     os.makedirs(parent, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix=".jp-unpack-", dir=parent)
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(scratch, filter="data")
-            else:  # Pythons before 3.11.4; our own archives only
-                tar.extractall(scratch)
+        extract(archive, scratch)
         replace(os.path.join(scratch, ROOT), target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -154,24 +154,10 @@ def _workspace_dir(spec: StepSpec) -> str:
         return ""
 
 
-def _excluded(spec: StepSpec) -> list[str]:
+def paths_apart(spec: StepSpec) -> list[str]:
     """Paths inside the step folder that travel apart from it: outputs and inputs."""
     paths = [e.get("path") for e in [*spec.outputs.values(), *spec.inputs.values()]]
     return [os.path.abspath(p) for p in paths if p]
-
-
-def _pack_step_dir(spec: StepSpec, archive_path: str, skip: list[str]) -> None:
-    """The step folder less ``skip`` (gzip), as one archive entry (see archive.ROOT)."""
-    import tarfile
-
-    root = os.path.abspath(spec.step_dir)
-
-    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-        full = os.path.normpath(os.path.join(root, info.name[len(archive.ROOT) :].lstrip("/")))
-        return None if any(full == s or full.startswith(s + os.sep) for s in skip) else info
-
-    with tarfile.open(archive_path, "w:gz", compresslevel=1) as tar:
-        tar.add(root, arcname=archive.ROOT, filter=keep)
 
 
 def stage_step(spec: StepSpec, store: ArtifactStore) -> dict[str, Any]:
@@ -190,8 +176,8 @@ def stage_step(spec: StepSpec, store: ArtifactStore) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory(prefix="jp-stage-") as tmp:
         packed = os.path.join(tmp, "step.tar.gz")
-        skip = [os.path.abspath(spec.working_dir), *_excluded(spec)]
-        _pack_step_dir(spec, packed, skip)
+        skip = [os.path.abspath(spec.working_dir), *paths_apart(spec)]
+        archive.pack_folder(spec.step_dir, packed, skip)
         archive.put(fs, packed, f"{prefix}/step.tar.gz")
     archive.put_bytes(fs, json.dumps(spec.to_dict(), indent=1).encode(), f"{prefix}/spec.json")
     return {
@@ -251,14 +237,8 @@ def collect_result(spec: StepSpec, store: ArtifactStore, ticket: dict[str, Any])
 def _merge_step_dir(packed: str, step_dir: str, scratch: str) -> None:
     """Put the worker's step folder over the driver's: each top-level entry replaced in
     one rename, the driver's own files (``DRIVER_FILES``) and outputs left alone."""
-    import tarfile
-
     where = os.path.join(scratch, "step")
-    with tarfile.open(packed, "r:gz") as tar:
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(where, filter="data")
-        else:
-            tar.extractall(where)
+    archive.extract(packed, where)
     came = os.path.join(where, archive.ROOT)
     os.makedirs(step_dir, exist_ok=True)
     for name in sorted(os.listdir(came)):

@@ -238,17 +238,17 @@ def _send_back(
 ) -> dict[str, Any]:
     """Upload the step folder (less code, inputs, outputs) and, when the step finished,
     its outputs (content-addressed). What was sent: for result.json."""
-    from .transport import _excluded, _pack_step_dir
+    from .transport import paths_apart
 
     prefix = f"{root}/steps/{spec.step_run_id}/result"
     sent: dict[str, Any] = {"step_dir": False, "outputs": {}}
     step_dir = remap.path(spec.step_dir)
     if os.path.isdir(step_dir):
         local = _remote_spec(spec, remap)
-        skip = [os.path.abspath(local.working_dir), *_excluded(local)]
+        skip = [os.path.abspath(local.working_dir), *paths_apart(local)]
         with tempfile.TemporaryDirectory(prefix=".jp-put-", dir=remap.root) as tmp:
             packed = os.path.join(tmp, "step.tar.gz")
-            _pack_step_dir(local, packed, skip)
+            archive.pack_folder(local.step_dir, packed, skip)
             archive.put(fs, packed, f"{prefix}/step.tar.gz")
         sent["step_dir"] = True
     if finished:
