@@ -193,14 +193,31 @@ def become_driver(request: dict[str, Any]) -> None:  # pragma: no cover - forked
             os.umask(int(request["umask"]))
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in request["env"].items()})
-        from .driver import main
+        from . import driver
 
-        sys.argv = [f"-m {MODULE}", request["workspace"], request["run_id"]]
-        code = main([request["workspace"], request["run_id"]])
+        # What ``python -m jupyter_pipelines.engine.driver DIR RUN`` would have.
+        sys.argv = [str(driver.__file__), request["workspace"], request["run_id"]]
+        code = driver.main(sys.argv[1:])
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
         traceback.print_exc()
+    finally:
+        exit_like_an_interpreter(code)
+
+
+def exit_like_an_interpreter(code: int) -> None:  # pragma: no cover - forked child
+    """End a forked process as Python ends a program: wait for its non-daemon threads, run
+    its ``atexit`` functions, flush its streams; then leave without returning into the
+    server's code that forked it (``os._exit``)."""
+    import atexit
+    import threading
+
+    try:
+        for thread in threading.enumerate():
+            if thread is not threading.current_thread() and not thread.daemon:
+                thread.join()
+        atexit._run_exitfuncs()
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:

@@ -37,6 +37,10 @@ log = logging.getLogger("jupyter_pipelines.driver")
 WARM_ENV = "JUPYTER_PIPELINES_WARM_DRIVER"
 #: Seconds a new server may take to import the engine and say it is ready.
 READY_TIMEOUT_S = 20.0
+#: Seconds during which a server that could not be started is not tried again (each try
+#: costs a Python start; the driver starts as a new process meanwhile).
+RETRY_AFTER_S = 60.0
+_failed_at: dict[str, float] = {}
 
 
 def start_driver(workspace: Workspace, run_id: str) -> int:
@@ -106,13 +110,16 @@ def forked_driver(workspace: Workspace, run_id: str) -> int | None:
     except OSError as exc:
         log.debug("no warm driver server: %s", exc)
         return None
+    if time.monotonic() - _failed_at.get(path, -RETRY_AFTER_S) < RETRY_AFTER_S:
+        return None
     for _attempt in range(3):
         try:
             return _ask(path, request)
         except (OSError, ValueError, EngineError) as exc:
             log.debug("warm driver server at %s: %s", path, exc)
         if not _start_server(path):
-            return None
+            break
+    _failed_at[path] = time.monotonic()
     return None
 
 

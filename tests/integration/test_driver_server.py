@@ -201,3 +201,24 @@ def test_the_driver_of_a_script_step_imports_nothing_heavy(
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [], f"the driver imported {done.stdout.strip()}"
     assert project.ws.run_store.get_run(run_id).status == st.FINISHED
+
+
+def test_where_no_server_can_start_drivers_start_as_new_processes_without_retrying(
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import tempfile
+
+    from jupyter_pipelines.engine import driver_start
+
+    # A socket path longer than a Unix socket address may be: the server cannot bind.
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr(driver_start, "_failed_at", {})
+    out = project.root / "seen.json"
+    for _ in range(2):
+        run = project.experiment().submit(report_pipeline(project, out))
+        assert run.wait_for_completion(show_output=False) == st.FINISHED
+    (log,) = (deep / f"jupyter-pipelines-{os.getuid()}").glob("driver-*.log")
+    assert log.read_text().count("Traceback") == 1  # tried once, not at every submit
