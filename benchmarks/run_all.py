@@ -2,8 +2,8 @@
 
 Usage: ``python benchmarks/run_all.py [NAME ...] [--strict]``, where NAME selects benchmarks
 by a part of their module name (``overhead``, ``submit``, ``fanout``, ``plan``, ``reuse``,
-``fingerprint``, ``parallel``, ``server``, ``azure``, ``envs``). The exit status is 1 when a
-benchmark fails to run, and with ``--strict`` also when a target is missed.
+``fingerprint``, ``parallel``, ``server``, ``azure``, ``envs``, ``dask``). The exit status is
+1 when a benchmark fails to run, and with ``--strict`` also when a target is missed.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ MODULES = [
     "bench_docker",
     "bench_azure",
     "bench_envs",
+    "bench_dask",
 ]
 
 

@@ -55,7 +55,7 @@ class DaskComputeProvisioningConfiguration:
         artifact_store: str | None = None,
         *,
         artifact_store_options: dict[str, Any] | None = None,
-        shared_disk: bool = False,
+        shared_disk: bool | None = None,
         worker_resources: dict[str, float] | None = None,
         max_concurrent_steps: int | None = None,
         max_retries: int = 0,
@@ -105,6 +105,10 @@ class DaskComputeProvisioningConfiguration:
                 "cluster_class must name a Dask cluster manager by its dotted path, such as "
                 f"'dask_jobqueue.SLURMCluster', got {self.cluster_class!r}"
             )
+        if self.shared_disk is not None and not isinstance(self.shared_disk, bool):
+            raise ComputeTargetException(
+                f"shared_disk must be True, False or None (decided), got {self.shared_disk!r}"
+            )
         if not all(isinstance(k, str) for k in self.cluster_kwargs):
             raise ComputeTargetException("cluster_kwargs must map argument names to values")
         self._validate_numbers()
@@ -153,7 +157,7 @@ class DaskComputeProvisioningConfiguration:
             "max_nodes": self.max_nodes,
             "artifact_store": self.artifact_store,
             "artifact_store_options": dict(self.artifact_store_options),
-            "shared_disk": bool(self.shared_disk),
+            "shared_disk": self.shared_disk,
             "worker_resources": dict(self.worker_resources),
             "max_concurrent_steps": self.max_concurrent_steps,
             "max_retries": self.max_retries,
@@ -199,7 +203,7 @@ class DaskCompute(AmlCompute):
         artifact_store: str | None = None,
         *,
         artifact_store_options: dict[str, Any] | None = None,
-        shared_disk: bool = False,
+        shared_disk: bool | None = None,
         worker_resources: dict[str, float] | None = None,
         max_concurrent_steps: int | None = None,
         max_retries: int = 0,
@@ -219,7 +223,9 @@ class DaskCompute(AmlCompute):
         ``max_nodes`` workers (``cluster.adapt``). ``artifact_store``: the fsspec URL (or
         registered datastore name) code and data travel through (default: the
         workspace's ``.pipelines/artifacts``);
-        ``shared_disk=True`` runs steps in place when workers see the workspace.
+        ``shared_disk=True`` runs steps in place when workers see the workspace (the
+        default for a ``LocalCluster`` the target starts without an ``artifact_store``:
+        its workers are on this machine), ``False`` always copies.
         ``worker_resources``: the Dask resources of the workers a target-owned cluster
         starts (``{"GPU": 1}``). ``max_retries``: times a step whose worker died is run
         again. AmlCompute's other fields (admin, network, identity, location) are accepted

@@ -74,7 +74,8 @@ def _free_port() -> int:
 
 
 def test_fan_out_spreads_over_workers_with_right_results(project: Project) -> None:
-    target = dask_target(project)
+    store = project.root / "store"  # not the workspace: code and data are copied there
+    target = dask_target(project, artifact_store=store.as_uri())
     project.script("src/leaf.py", LEAF)
     project.script("src/join.py", JOIN)
     outs = [PipelineData(f"out{i}") for i in range(4)]
@@ -106,8 +107,8 @@ def test_fan_out_spreads_over_workers_with_right_results(project: Project) -> No
     workers = {found[f"leaf{i}"].worker for i in range(4)}
     assert len(workers) == 2 and all(w and w.startswith("tcp://") for w in workers), workers
     assert all(r.worker for r in found.values())
-    # The code and data went through the workspace's artifact store, not the shared disk.
-    assert any((project.ws.dir / "artifacts" / "objects").rglob("*.tar*"))
+    # The code and data went through the target's artifact store, not the shared disk.
+    assert any((store / "objects").rglob("*.tar*"))
     # The REST step summary shows where each step ran.
     from jupyter_pipelines.server.service import PipelinesService
 
@@ -135,6 +136,8 @@ def test_cancel_stops_the_step_process_on_the_worker(project: Project) -> None:
     wait_until(lambda: run.get_status() == st.CANCELED, 30, "the run to be canceled")
     wait_until(lambda: not alive(pid), 10, "the step's process to die")
     assert steps_by_name(run)["sleeper"].get_status() == st.CANCELED
+    # A LocalCluster the target starts, with no store named, runs steps in place.
+    assert not (project.ws.dir / "artifacts").exists()
 
 
 def test_a_worker_killed_mid_step_fails_the_step_and_the_run_ends(project: Project) -> None:

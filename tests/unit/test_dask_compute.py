@@ -41,6 +41,7 @@ def ws(tmp_path: Path) -> Workspace:
         ({"connect_timeout": 0}, "connect_timeout must be a number of seconds > 0"),
         ({"worker_resources": {"GPU": "one"}}, "worker_resources must map resource names"),
         ({"artifact_store": " "}, "artifact_store must be an fsspec URL"),
+        ({"shared_disk": "yes"}, "shared_disk must be True, False or None"),
     ],
 )
 def test_wrong_fields_are_refused_naming_them(

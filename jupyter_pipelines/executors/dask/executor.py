@@ -2,8 +2,9 @@
 worker, placed by Dask according to the step's resources (GPU, CPU, memory).
 
 Options come from ``DaskCompute.executor_options()``. The code, inputs and results of a
-step travel through the target's artifact store (``transport.py``) unless the target says
-its workers share this machine's disk (``shared_disk``). The executor never touches the run
+step travel through the target's artifact store (``transport.py``) unless its workers share
+this machine's disk (``shared_disk``: said by the target, or a LocalCluster it starts
+without naming a store). The executor never touches the run
 store: where a step ran reaches the driver through ``DaskStepHandle.watch_placement``.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from ...stores import status as st
 from ..base import AbstractExecutor, StepHandle, StepResult, StepSpec
-from .cluster import DaskCluster
+from .cluster import DEFAULT_CLUSTER, DaskCluster
 from .handle import DaskStepHandle
 from .task import cancel_step, step_task, topic
 
@@ -78,7 +79,7 @@ class DaskExecutor(AbstractExecutor):
         max_nodes: int | None = None,
         artifact_store: str | None = None,
         artifact_store_options: dict[str, Any] | None = None,
-        shared_disk: bool = False,
+        shared_disk: bool | None = None,
         worker_resources: dict[str, float] | None = None,
         max_retries: int = 0,
         connect_timeout: float = 10.0,
@@ -89,6 +90,11 @@ class DaskExecutor(AbstractExecutor):
         self.target = target
         self.workspace_dir = workspace_dir
         self.max_retries = int(max_retries or 0)
+        if shared_disk is None:
+            # Workers of a LocalCluster this target starts are on this machine: unless the
+            # target names a store, steps run in place rather than through a copy.
+            default = cluster_class in (None, DEFAULT_CLUSTER)
+            shared_disk = address is None and default and not artifact_store
         self.shared_disk = bool(shared_disk)
         self.artifact_store = artifact_store
         self.artifact_store_options = dict(artifact_store_options or {})

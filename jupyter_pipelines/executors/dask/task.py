@@ -239,7 +239,9 @@ def _run(
     finally:
         with _lock:
             _running.pop(spec.step_run_id, None)
-        sweep_step(spec.step_run_id)
+        # What escaped the step's process group is found by its marker (a scan of every
+        # process, some ms): after the result, so that the step's end is not delayed.
+        threading.Thread(target=sweep_step, args=(spec.step_run_id,), daemon=True).start()
         if forwarder is not None:
             forwarder.stop()
 
