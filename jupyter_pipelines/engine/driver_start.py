@@ -165,8 +165,8 @@ def _start_server(path: str) -> bool:
 
 
 def socket_path() -> str:
-    """The warm server's socket for this interpreter, package and ``PYTHON*`` variables, in
-    a folder only this user can enter."""
+    """The warm server's socket for this interpreter (and environment), package and
+    ``PYTHON*`` variables, in a folder only this user can enter."""
     folder = Path(tempfile.gettempdir()) / f"jupyter-pipelines-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     info = folder.lstat()
@@ -174,7 +174,9 @@ def socket_path() -> str:
         raise OSError(f"{folder} is not a private folder of this user")
     key = json.dumps(
         [
-            os.path.realpath(sys.executable),
+            # As given, not resolved: a virtual environment's python links to its base's.
+            sys.executable,
+            sys.prefix,
             str(Path(server.__file__).resolve().parent.parent),
             sorted((k, v) for k, v in os.environ.items() if k.startswith("PYTHON")),
         ]
