@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import Counter
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,8 @@ class RunDriver:
         again = True
         while again:
             again = False
+            # Counted once per pass, not per ready step: a wide run has thousands ready.
+            busy = Counter(self.steps[n].target for n in self.running)
             for name in self._ready():
                 record = self.steps[name]
                 if self._reused(record):
@@ -137,8 +140,7 @@ class RunDriver:
                 if self.inflight.still_waiting(name):
                     continue
                 executor = self._executor(record.target)
-                busy = sum(1 for n in self.running if self.steps[n].target == record.target)
-                if busy >= executor.slots:
+                if busy[record.target] >= executor.slots:
                     if record.status != st.QUEUED:
                         record.status = st.QUEUED
                         self.store.update_step(self.run.id, name, status=st.QUEUED)
@@ -146,6 +148,7 @@ class RunDriver:
                 devices = self._take_gpus(record)
                 if devices is not None:
                     again = self._launch(record, executor, devices) or again
+                    busy[record.target] += name in self.running
                 elif name not in self.pending:  # it failed: what is ready has changed
                     again = True
                     break
