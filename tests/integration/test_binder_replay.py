@@ -50,6 +50,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 
 DEMO_NOTEBOOKS = sorted(p.name for p in DEMOS.glob("*.ipynb"))
 EDITOR_DEMO = "3-visual-editor.pipeline.yaml"
+GUIDE = "3-visual-editor.md"
 #: Binder's CPU quota is about one CPU: the demos must run in under a minute on one.
 DEMO_LIMIT_S = 60
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "binder"
@@ -119,7 +120,7 @@ def test_readme_launch_link_and_default_page_open_the_editor_demo() -> None:
     assert links, "README.md has no mybinder.org launch link with a urlpath"
     assert set(links) == {f"lab/tree/examples/demos/{EDITOR_DEMO}"}, links
     assert (DEMOS / EDITOR_DEMO).is_file()
-    assert (DEMOS / EDITOR_DEMO.replace(".pipeline.yaml", ".md")).is_file(), "its guide"
+    assert (DEMOS / GUIDE).is_file(), "its guide"
     assert f"/lab/tree/{links[0].split('lab/tree/', 1)[1]}" in (BINDER / "postBuild").read_text()
 
 
@@ -195,6 +196,9 @@ def test_binder_launch_opens_the_visual_editor_demo(binder: BinderLab) -> None:
                     expect(node, f"{name}: no node {step!r}").to_be_visible(timeout=30_000)
                 tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
                 expect(tab).to_contain_text(EDITOR_DEMO)
+                # The file browser shows the demos' folder, the guide beside the pipeline.
+                guide = page.locator(".jp-DirListing-itemText", has_text=GUIDE)
+                expect(guide, f"{name}: the guide is not in the file browser").to_be_visible()
                 page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
             finally:
                 context.close()
@@ -237,5 +241,8 @@ def test_the_demos_runs_are_the_servers_runs(binder: BinderLab) -> None:
     experiments = {r["experiment"] for r in runs}
     expected = {"tour", "notebook", "weather-rest", "weather-scheduled"}
     missing = expected - experiments
-    assert not missing, f"the server does not list the runs of {missing}: {experiments}"
+    assert not missing, (
+        f"the server does not list the runs of {missing}: {experiments} (this test checks "
+        "what the demo notebook tests above ran: run the whole module)"
+    )
     assert all(r["status"] == "Finished" for r in runs), [(r["id"], r["status"]) for r in runs]
