@@ -225,6 +225,11 @@ class NotebookHandle(StepHandle):
         self.result: StepResult | None = None
         self._stopped: list[str] = []
         self._timed_out = False
+        if warm is not None:
+            # The usual kernel (the step's Python, ipykernel): its fork server starts now
+            # and imports its modules while this step imports papermill.
+            python = spec.python if self._own_python() else sys.executable
+            warm.prepare([python or sys.executable, "-m", "ipykernel_launcher"], env)
         self._thread = threading.Thread(
             target=self._run, name=f"notebook:{spec.step_name}", daemon=True
         )
@@ -342,10 +347,15 @@ class NotebookHandle(StepHandle):
         kernel = self._kernel_choice(nb.metadata)
         if kernel.note:
             print(kernel.note, file=err, flush=True)
-        self._start_kernel(kernel.name)
-        # Imported once the kernel is booting, so that the first notebook step of a run
-        # overlaps papermill's import (a few tenths of a second) with the kernel's start.
+        # papermill's import (a few tenths of a second) overlaps, in the first notebook
+        # step of a run, what the kernel does meanwhile: a fork server (started with this
+        # handle) importing the kernel's modules, else a kernel booting.
+        if self.warm is None:
+            self._start_kernel(kernel.name)
         import papermill
+
+        if self.warm is not None:
+            self._start_kernel(kernel.name)
 
         papermill.execute_notebook(
             nb,

@@ -277,7 +277,7 @@ class WarmKernelPool:
         if why is not None or command is None:
             self._tell(why or f"kernel command {' '.join(cmd[:3])!r} is not python -m ipykernel")
             return None
-        key = (command.interpreter, tuple(sorted(startup_env(env).items())))
+        key = _key(command, env)
         server = self._server(key, env)
         why = server.wait_ready() if server is not None else self._refused.get(key)
         if server is None or why is not None:
@@ -289,6 +289,13 @@ class WarmKernelPool:
         except WarmKernelUnavailable as exc:
             self._refuse(key, str(exc))
             return None
+
+    def prepare(self, cmd: Sequence[str], env: Mapping[str, str]) -> None:
+        """Start the server for kernels like ``cmd`` now, without waiting for it, so that
+        it imports its modules while the caller does something else."""
+        command = parse_kernel_command(cmd)
+        if command is not None and _cannot_serve(cmd, env) is None:
+            self._server(_key(command, env), env)
 
     def _server(self, key: tuple[Any, ...], env: Mapping[str, str]) -> KernelForkServer | None:
         with self._lock:
@@ -324,6 +331,11 @@ class WarmKernelPool:
             self._servers.clear()
         for server in servers:
             server.close()
+
+
+def _key(command: KernelCommand, env: Mapping[str, str]) -> tuple[Any, ...]:
+    """What tells fork servers apart: the interpreter, its flags, its startup variables."""
+    return (command.interpreter, tuple(sorted(startup_env(env).items())))
 
 
 def _fileno(stream: Any, default: int) -> int:
