@@ -356,14 +356,16 @@ def test_a_user_managed_interpreter_path_must_exist(tmp_path: Path) -> None:
 
 def test_build_key_depends_on_what_is_installed_not_on_variables() -> None:
     env = sklearn_env()
-    key = build_key(build_plan(env), with_conda=False)
+    key = build_key(build_plan(env), "uv")
     env.environment_variables["MODE"] = "score"
     env.docker.base_image = "python:3.11"
-    assert build_key(build_plan(env), with_conda=False) == key
-    assert build_key(build_plan(env, for_notebooks=True), with_conda=False) != key
-    assert build_key(build_plan(env), with_conda=True) != key
+    env.name = "renamed"
+    assert build_key(build_plan(env), "uv") == key
+    assert build_key(build_plan(env, for_notebooks=True), "uv") != key
+    assert build_key(build_plan(env), "conda") != key
+    assert build_key(build_plan(env), "pip") != key
     env.python.conda_dependencies.add_pip_package("requests")
-    assert build_key(build_plan(env), with_conda=False) != key
+    assert build_key(build_plan(env), "uv") != key
 
 
 @pytest.mark.parametrize(
