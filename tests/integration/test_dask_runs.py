@@ -243,3 +243,23 @@ def test_a_gpu_step_waits_for_a_worker_with_a_gpu(
     finally:
         worker.terminate()
         worker.wait(20)
+
+
+def test_notebook_steps_run_on_a_worker_with_papermill(project: Project) -> None:
+    from jupyter_pipelines import NotebookStep
+
+    target = dask_target(project, min_nodes=1, max_nodes=1)
+    project.notebook("nb/ok.ipynb", "alpha = 0.1\n", "print('alpha is', alpha)\n")
+    project.notebook("nb/bad.ipynb", "alpha = 0.1\n", "raise ValueError('no good')\n")
+    ok = NotebookStep("nb/ok.ipynb", name="ok", parameters={"alpha": 0.5}, compute_target=target)
+    bad = NotebookStep("nb/bad.ipynb", name="bad", compute_target=target)
+    run = project.experiment("dask").submit(
+        Pipeline(project.ws, [ok, bad]), continue_on_step_failure=True
+    )
+    run.wait_for_completion(show_output=False, timeout_seconds=120, raise_on_error=False)
+    found = records(run)
+    assert found["ok"].status == st.FINISHED, found["ok"].error
+    assert "alpha is 0.5" in steps_by_name(run)["ok"].get_logs()["stdout"]
+    assert Path(found["ok"].spec["output_notebook"]).is_file()
+    assert found["bad"].status == st.FAILED
+    assert "failed in cell" in (found["bad"].error or "") and "no good" in found["bad"].error
