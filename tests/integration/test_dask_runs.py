@@ -263,3 +263,36 @@ def test_notebook_steps_run_on_a_worker_with_papermill(project: Project) -> None
     assert Path(found["ok"].spec["output_notebook"]).is_file()
     assert found["bad"].status == st.FAILED
     assert "failed in cell" in (found["bad"].error or "") and "no good" in found["bad"].error
+
+
+FLAKY = """\
+    import os, sys, time
+    marker = sys.argv[1]
+    if not os.path.exists(marker):  # the first attempt: its worker will be killed
+        with open(marker + ".tmp", "w") as fh:
+            fh.write(f"{os.getpid()} {os.getppid()}")
+        os.rename(marker + ".tmp", marker)
+        time.sleep(120)
+    print("second attempt done")
+"""
+
+
+def test_a_step_whose_worker_died_is_retried_when_the_target_allows(project: Project) -> None:
+    target = dask_target(project, max_retries=1)
+    project.script("src/flaky.py", FLAKY)
+    pids = project.pid_file("pids.txt")
+    step = PythonScriptStep(
+        script_name="flaky.py",
+        name="flaky",
+        source_directory="src",
+        arguments=[str(pids)],
+        compute_target=target,
+    )
+    run = project.experiment("dask").submit(Pipeline(project.ws, [step]))
+    wait_until(pids.exists, 60, "the first attempt to start")
+    _step_pid, worker_pid = (int(w) for w in pids.read_text().split())
+    os.kill(worker_pid, signal.SIGKILL)
+    assert run.wait_for_completion(show_output=False, timeout_seconds=90) == st.FINISHED
+    logs = steps_by_name(run)["flaky"].get_logs()
+    assert "second attempt done" in logs["stdout"]
+    assert "died while running it" in logs["stderr"] and "retrying (attempt 2)" in logs["stderr"]
