@@ -259,6 +259,24 @@ def start_lab(image: BinderImage, timeout: float = 120) -> BinderLab:
         time.sleep(0.3)
 
 
+def stop_processes_of(venv: Path) -> list[int]:
+    """Kill the processes still running the venv's Python (a warm driver server, say, that
+    would otherwise wait ten idle minutes); returns their ids."""
+    import psutil
+
+    prefix = str(venv.resolve())
+    victims = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = proc.info.get("cmdline") or []
+        if cmdline and cmdline[0].startswith(prefix) and proc.pid != os.getpid():
+            victims.append(proc)
+    for proc in victims:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(victims, timeout=5)
+    return [p.pid for p in victims]
+
+
 def notebook_problems(path: Path) -> list[str]:
     """The errors an executed notebook shows: error outputs, and streams saying that a shell
     command was not found or that Python raised (a ``!`` line does not stop the notebook)."""

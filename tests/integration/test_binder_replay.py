@@ -43,6 +43,7 @@ from tests.integration.binder_support import (
     build_image,
     notebook_problems,
     start_lab,
+    stop_processes_of,
 )
 from tests.integration.support import Project
 
@@ -150,6 +151,7 @@ def binder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BinderLab]:
                 Project(root=image.root, ws=Workspace.at(image.root)).stop_everything()
         finally:
             lab.stop()
+            stop_processes_of(image.venv)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             (ARTIFACTS / "jupyterlab.log").write_text(lab.log_tail(200_000))
 
@@ -170,6 +172,7 @@ def _chromium_missing() -> str | None:
     return None
 
 
+@pytest.mark.browser
 def test_binder_launch_opens_the_visual_editor_demo(binder: BinderLab) -> None:
     reason = _chromium_missing()
     if reason:
