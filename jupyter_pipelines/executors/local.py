@@ -242,6 +242,8 @@ class NotebookHandle(StepHandle):
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
+        from .warm_kernels import STEP_CLIENT
+
         with self._lock:
             if self._canceled is not None:
                 raise _Canceled()
@@ -253,7 +255,7 @@ class NotebookHandle(StepHandle):
                 "kernel_name": kernel_name,
                 "transport": "ipc",
                 "ip": os.path.join(self._ipc_dir, "k"),
-                "client_class": "jupyter_pipelines.executors.warm_kernels.StepKernelClient",
+                "client_class": STEP_CLIENT,
                 **self._kernel_for_python(),
             }
             self.km = AsyncKernelManager(**options)

@@ -34,9 +34,8 @@ from typing import IO, Any
 
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
-
-from .processes import MARKERS
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,8 @@ STARTUP_NAMES = frozenset({"LANG", "LANGUAGE"})
 #: Interpreter options that take the next argument as their value.
 _OPTIONS_WITH_VALUE = frozenset({"-X", "-W", "--check-hash-based-pycs"})
 READY_TIMEOUT_S = 60.0
+#: The client of a notebook step's kernel (:class:`StepKernelClient`), by name.
+STEP_CLIENT = "jupyter_pipelines.executors.warm_kernels.StepKernelClient"
 #: How long IOPub must stay silent before a new kernel counts as ready (jupyter_client: 0.2 s).
 IOPUB_SETTLE_S = 0.01
 _HEADER = struct.Struct("!I")
@@ -302,6 +303,8 @@ class WarmKernelPool:
             if self._closed or key in self._refused:
                 return None
             if key not in self._servers:
+                from .processes import MARKERS  # psutil: not in every step image
+
                 base = {
                     k: v
                     for k, v in os.environ.items()
@@ -462,3 +465,12 @@ class StepKernelClient(AsyncKernelClient):
         except Empty:
             return False
         return True
+
+
+class StepKernelManager(AsyncKernelManager):
+    """A kernel manager whose clients are :class:`StepKernelClient`: for papermill's
+    ``kernel_manager_class`` where papermill starts the kernel (in containers)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("client_class", STEP_CLIENT)
+        super().__init__(**kwargs)

@@ -128,3 +128,14 @@ def test_a_kernel_the_pool_cannot_fork_starts_cold_and_says_why_once(
     assert len(messages) == 2
     assert "is not python -m ipykernel" in messages[0]
     assert "JUPYTER_PIPELINES_WARM_KERNELS=0" in messages[1]
+
+
+def test_containers_start_papermills_kernel_with_the_quicker_client_and_options() -> None:
+    from jupyter_pipelines.executors.docker.nbrunner import _quicker_kernel
+    from jupyter_pipelines.executors.warm_kernels import StepKernelClient, StepKernelManager
+
+    options = _quicker_kernel("python3")
+    assert options["kernel_manager_class"] is StepKernelManager
+    assert options["extra_arguments"] == list(IPYKERNEL_OPTIONS)
+    assert StepKernelManager(kernel_name="python3").client_factory is StepKernelClient
+    assert _quicker_kernel("no-such-kernel") == {}
