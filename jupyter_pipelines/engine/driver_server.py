@@ -9,12 +9,14 @@ takes the submitter's environment, current folder and umask, so that its steps s
 they would have seen.
 
 One server per user and interpreter (its socket is named by a hash of the interpreter,
-the package's folder and the ``PYTHON*`` variables), serving every workspace. It never
+the package's folder and the ``PYTHON*`` variables), serving every workspace, and a
+second one for runs with notebook steps, which has imported papermill and
+jupyter_client as well (1 to 2 s of CPU that each such driver saves). It never
 starts a thread or opens a run store (a fork copies only the forking thread, and SQLite
 connections must not cross a fork); it exits when idle for ``IDLE_ENV`` seconds (default
 600), and as soon as a module it imported changed on disk (a new version, an edited
 checkout), so that drivers never run stale code.
-Started as ``python -m jupyter_pipelines.engine.driver_server SOCKET_PATH``.
+Started as ``python -m jupyter_pipelines.engine.driver_server SOCKET_PATH [notebooks]``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import socket
 import struct
 import sys
 import tempfile
+import threading
 import traceback
 from typing import Any
 
@@ -48,6 +51,17 @@ WARM_MODULES = (
     "jupyter_pipelines.log",
     "jupyter_pipelines.stores.datastores",  # every step's data inputs are looked at
 )
+#: What the drivers of runs with notebook steps import besides (1 to 2 s of CPU, mostly
+#: nbformat's jsonschema): a server started with ``NOTEBOOKS`` imports them too.
+NOTEBOOK_MODULES = (
+    "jupyter_client.kernelspec",
+    "jupyter_client.manager",
+    "jupyter_core.utils",
+    "nbformat",
+    "papermill",
+    "jupyter_pipelines.executors.warm_kernels",
+)
+NOTEBOOKS = "notebooks"
 
 
 def loaded_files() -> dict[str, int]:
@@ -255,8 +269,8 @@ def idle_seconds() -> float:
 def main(argv: list[str] | None = None) -> int:
     """Take the socket's lock, import the engine, say ``ready`` and serve."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print(f"usage: python -m {MODULE} SOCKET_PATH", file=sys.stderr)
+    if len(args) not in (1, 2) or args[1:] not in ([], [NOTEBOOKS]):
+        print(f"usage: python -m {MODULE} SOCKET_PATH [{NOTEBOOKS}]", file=sys.stderr)
         return 2
     path = args[0]
     lock = open(path + ".lock", "a+")  # noqa: SIM115 - held for the server's life
@@ -270,9 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     from ..executors.processes import set_process_name
 
     set_process_name(SERVER_NAME)
-    for name in WARM_MODULES:
+    for name in WARM_MODULES + (NOTEBOOK_MODULES if args[1:] else ()):
         importlib.import_module(name)
     warm_up()
+    if threading.active_count() != 1:  # a fork copies one thread, not the locks of others
+        print(f"driver server: an import started a thread: {threading.enumerate()}", flush=True)
+        return 1
     if os.path.exists(path):
         os.unlink(path)  # a server that died left it; the lock says none serves it now
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -43,11 +43,14 @@ RETRY_AFTER_S = 60.0
 _failed_at: dict[str, float] = {}
 
 
-def start_driver(workspace: Workspace, run_id: str) -> int:
-    """Start the detached driver process of a run, record its pid and return it."""
+def start_driver(workspace: Workspace, run_id: str, *, notebooks: bool = False) -> int:
+    """Start the detached driver process of a run, record its pid and return it.
+
+    ``notebooks``: the run has notebook steps (its driver is best forked by the server
+    that has imported papermill)."""
     run_dir = workspace.runs_dir / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    pid = forked_driver(workspace, run_id) if warm_wanted() else None
+    pid = forked_driver(workspace, run_id, notebooks) if warm_wanted() else None
     if pid is None:
         pid = _new_process(workspace, run_id)
     workspace.run_store.update_run(run_id, driver_pid=pid, driver_started=process_start_time(pid))
@@ -94,9 +97,13 @@ def _new_process(workspace: Workspace, run_id: str) -> int:
 
 
 # -- the warm server's client --------------------------------------------------------------
-def forked_driver(workspace: Workspace, run_id: str) -> int | None:
+def forked_driver(workspace: Workspace, run_id: str, notebooks: bool = False) -> int | None:
     """The pid of a driver the warm server forked for the run; None when it could not
-    (a new process is started instead: the reason is logged at debug level)."""
+    (a new process is started instead: the reason is logged at debug level).
+
+    A run with notebook steps goes to the notebook server when it serves; when it does
+    not, it is started in the background for the next such run, and this one goes to
+    the engine's server (its driver imports papermill itself)."""
     request = {
         "workspace": str(workspace.dir),
         "run_id": run_id,
@@ -110,6 +117,10 @@ def forked_driver(workspace: Workspace, run_id: str) -> int | None:
     except OSError as exc:
         log.debug("no warm driver server: %s", exc)
         return None
+    if notebooks:
+        pid = _notebook_server_driver(path + "." + server.NOTEBOOKS, request)
+        if pid is not None:
+            return pid
     if time.monotonic() - _failed_at.get(path, -RETRY_AFTER_S) < RETRY_AFTER_S:
         return None
     for _attempt in range(3):
@@ -120,6 +131,18 @@ def forked_driver(workspace: Workspace, run_id: str) -> int | None:
         if not _start_server(path):
             break
     _failed_at[path] = time.monotonic()
+    return None
+
+
+def _notebook_server_driver(path: str, request: dict[str, object]) -> int | None:
+    try:
+        return _ask(path, request)
+    except (OSError, ValueError, EngineError) as exc:
+        log.debug("warm notebook driver server at %s: %s", path, exc)
+    if time.monotonic() - _failed_at.get(path, -RETRY_AFTER_S) >= RETRY_AFTER_S:
+        # Not waited for: it is ready for the next run. Tried again only after a while.
+        _failed_at[path] = time.monotonic()
+        _spawn_server(path, notebooks=True)
     return None
 
 
@@ -137,13 +160,29 @@ def _ask(path: str, request: dict[str, object]) -> int:
 def _start_server(path: str) -> bool:
     """Start a server for ``path`` and wait until it (or another one) serves; False when
     none can be started."""
-    logs = Path(path).with_suffix(".log")
+    proc = _spawn_server(path)
+    if proc is None:
+        return False
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], READY_TIMEOUT_S)
+    said = proc.stdout.readline().decode(errors="replace").strip() if ready else ""
+    proc.stdout.close()
+    if said == server.BUSY:  # another one starts or serves: give it time to bind
+        time.sleep(0.05)
+    return said in (server.READY, server.BUSY)
+
+
+def _spawn_server(path: str, notebooks: bool = False) -> subprocess.Popen[bytes] | None:
+    """Start a server for ``path``: a notebook server in the background (nobody reads
+    what it says), an engine server with its standard output a pipe, where it says
+    ``ready``."""
+    argv = [sys.executable, "-m", server.MODULE, path, *([server.NOTEBOOKS] if notebooks else [])]
     try:
-        with open(logs, "ab") as err:
+        with open(Path(path).parent / f"{Path(path).name}.log", "ab") as err:
             proc = subprocess.Popen(
-                [sys.executable, "-m", server.MODULE, path],
+                argv,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
+                stdout=subprocess.DEVNULL if notebooks else subprocess.PIPE,
                 stderr=err,
                 start_new_session=True,
                 close_fds=True,
@@ -152,16 +191,10 @@ def _start_server(path: str) -> bool:
             )
     except OSError as exc:
         log.debug("cannot start the warm driver server: %s", exc)
-        return False
-    assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], READY_TIMEOUT_S)
-    said = proc.stdout.readline().decode(errors="replace").strip() if ready else ""
-    proc.stdout.close()
+        return None
     # It lives on in its own session; this thread only reaps it if it ends while we live.
     threading.Thread(target=proc.wait, name="reap-driver-server", daemon=True).start()
-    if said == server.BUSY:  # another one starts or serves: give it time to bind
-        time.sleep(0.05)
-    return said in (server.READY, server.BUSY)
+    return proc
 
 
 def socket_path() -> str:

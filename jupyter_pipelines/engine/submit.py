@@ -231,7 +231,8 @@ def submit_pipeline(
     )
     workspace.run_store.create_run(run, records)
     if start and not done:
-        start_driver(workspace, run_id)
+        notebooks = any(r.spec.get("kind") == "notebook" for r in records)
+        start_driver(workspace, run_id, notebooks=notebooks)
     return run_id
 
 

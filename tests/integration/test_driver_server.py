@@ -222,3 +222,32 @@ def test_where_no_server_can_start_drivers_start_as_new_processes_without_retryi
         assert run.wait_for_completion(show_output=False) == st.FINISHED
     (log,) = (deep / f"jupyter-pipelines-{os.getuid()}").glob("driver-*.log")
     assert log.read_text().count("Traceback") == 1  # tried once, not at every submit
+
+
+def test_runs_with_notebooks_get_drivers_that_imported_papermill_already(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_pipelines import NotebookStep
+
+    monkeypatch.delenv(WARM_ENV, raising=False)
+    monkeypatch.setenv("PYTHONJPTEST", uuid.uuid4().hex)  # servers of this test's own
+    monkeypatch.setenv(driver_server.IDLE_ENV, "30")
+    project.notebook("nb/wait.ipynb", body="import time\ntime.sleep(30)\n")
+
+    def submit() -> object:
+        step = NotebookStep("wait.ipynb", name="wait", source_directory="nb", allow_reuse=False)
+        return project.experiment().submit(Pipeline(workspace=project.ws, steps=[step]))
+
+    first = submit()  # starts the notebook server, in the background
+    path = socket_path() + "." + driver_server.NOTEBOOKS
+    wait_until(lambda: servers_at(path), timeout=60, what="the notebook driver server")
+    wait_until(lambda: os.path.exists(path), timeout=60, what="it to serve")
+    second = submit()
+    wait_until(lambda: project.ws.run_store.get_run(second.id).status == st.RUNNING, what="Running")
+    assert path in driver_parent(project, second.id)  # forked with papermill imported
+    assert path not in driver_parent(project, first.id)
+    for run in (first, second):
+        run.cancel()
+        assert run.wait_for_completion(show_output=False, raise_on_error=False) == st.CANCELED
+    for proc in servers_at(path) + servers_at(socket_path()):
+        proc.terminate()
