@@ -215,13 +215,17 @@ class BinderLab:
                 return
 
 
-def start_lab(image: BinderImage, timeout: float = 120) -> BinderLab:
+def start_lab(
+    image: BinderImage, prefix: list[str] | None = None, timeout: float = 120
+) -> BinderLab:
     """``binder/start jupyter lab`` in the clone's root (Binder's root folder), on the
-    loopback with a token; returns once the server and our REST API answer."""
+    loopback with a token, its command preceded by ``prefix`` (``taskset -c 0``, say);
+    returns once the server and our REST API answer."""
     port, token = free_port(), secrets.token_hex(16)
     log = image.home / "jupyterlab.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     argv = [
+        *(prefix or []),
         str(image.root / "binder" / "start"),
         "jupyter",
         "lab",

@@ -7,8 +7,9 @@ JupyterLab started by ``binder/start`` in the clone's root. Then:
 
 - Chromium opens the README's launch link (its ``urlpath``) and the server's default page:
   both show the visual editor demo's pipeline in the editor;
-- every demo notebook in examples/demos runs top to bottom with papermill, on one CPU where
-  ``taskset`` can pin it (Binder gives about one), in under a minute each, with no error;
+- every demo notebook in examples/demos runs top to bottom with papermill, in under a minute
+  each, with no error, on one CPU (Binder gives about one): the server and the notebooks are
+  pinned to one with ``taskset`` where it is there;
   the visual editor demo's pipeline runs from the command line;
 - the runs of all demos are the runs the server lists (the Pipelines sidebar's).
 
@@ -137,7 +138,7 @@ def binder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BinderLab]:
     except BinderError as exc:
         pytest.fail(str(exc))
     try:
-        lab = start_lab(image)
+        lab = start_lab(image, prefix=_one_cpu())
     except BinderError as exc:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shutil.copy2(image.home / "jupyterlab.log", ARTIFACTS / "jupyterlab.log")
