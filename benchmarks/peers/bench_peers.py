@@ -64,7 +64,10 @@ def install(name: str, requirements: list[str], where: Path) -> Path:
     venv = where / name
     started = time.perf_counter()
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
-    command = [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python")]
+    python = str(venv / "bin" / "python")
+    # bytecode as pip would write it: without it (PYTHONDONTWRITEBYTECODE) every kernel start
+    # compiles IPython again, which would make the peers look slower than they are
+    command = [uv, "pip", "install", "-q", "--compile-bytecode", "--python", python]
     done = subprocess.run(
         [*command, *pip_config_options(), *requirements], capture_output=True, text=True
     )
@@ -146,7 +149,8 @@ def main(argv: list[str]) -> int:
 
 
 def _bench(work: Path, rounds: int) -> int:
-    print(f"peers: {sys.version.split()[0]}, {os.cpu_count()} CPUs, working in {work}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"peers: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load}, in {work}")
     bins = {name: install(name, reqs, work / "venvs") for name, reqs in PEERS.items()}
     runners = {
         "elyra": lambda f: run_elyra(bins["elyra"], f),
@@ -167,7 +171,8 @@ def _bench(work: Path, rounds: int) -> int:
 
 
 def _report(times: dict[str, list[float]]) -> int:
-    print("\n== 10-notebook fan-out (seconds, wall clock of the whole command)")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n== 10-notebook fan-out (seconds, wall clock of the whole command; load {load})")
     for name, values in times.items():
         runs = " ".join(f"{v:.2f}" for v in values)
         middle = statistics.median(values)

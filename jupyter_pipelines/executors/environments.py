@@ -33,6 +33,7 @@ from .env_build import (
     InstallFailed,
     build_with_pip,
     build_with_uv,
+    compile_in_background,
     find_uv,
     retarget_scripts,
     uv_options,
@@ -283,6 +284,8 @@ def _build(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     emit(f"environment {environment.name!r} built in {seconds:.1f} s")
+    if builder.name == "uv":
+        compile_in_background(str(env_dir / "bin" / "python"), emit)
 
 
 def _install(

@@ -74,17 +74,26 @@ def test_two_workspaces_share_one_environment_built_once(
     assert [p.name for p in cache.iterdir() if p.is_dir()] == [env_dir.name]  # one copy
 
     # the relocated venv works: its interpreter, the host's package, a console script
+    quiet = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # only the build compiles
     probe = subprocess.run(
         [python, "-c", "import six, jupyter_pipelines; print(six.__file__)"],
         capture_output=True,
         text=True,
         check=False,
+        env=quiet,
     )
     assert probe.returncode == 0 and probe.stdout.startswith(str(env_dir)), probe.stderr
     script = subprocess.run(
         [str(env_dir / "bin" / "wheel"), "version"], capture_output=True, text=True, check=False
     )
     assert script.returncode == 0, script.stderr
+    # uv writes no bytecode: a background compile after publishing does
+    assert any("bytecode in the background" in line for line in first)
+    pyc = Path(probe.stdout.strip()).parent / "__pycache__"
+    deadline = time.monotonic() + 60
+    while not list(pyc.glob("six.*.pyc")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(pyc.glob("six.*.pyc")), f"no bytecode in {pyc}"
 
 
 def test_concurrent_builders_in_separate_processes_build_once(
