@@ -50,6 +50,9 @@ STARTUP_NAMES = frozenset({"LANG", "LANGUAGE"})
 #: Interpreter options that take the next argument as their value.
 _OPTIONS_WITH_VALUE = frozenset({"-X", "-W", "--check-hash-based-pycs"})
 READY_TIMEOUT_S = 60.0
+#: Fork servers one pool keeps at most: steps that each differ in a startup variable (a
+#: PYTHONPATH of their own) would otherwise pay a server's start instead of a kernel's.
+MAX_SERVERS = 4
 #: The client of a notebook step's kernel (:class:`StepKernelClient`), by name.
 STEP_CLIENT = "jupyter_pipelines.executors.warm_kernels.StepKernelClient"
 #: How long IOPub must stay silent before a new kernel counts as ready (jupyter_client: 0.2 s).
@@ -301,6 +304,9 @@ class WarmKernelPool:
     def _server(self, key: tuple[Any, ...], env: Mapping[str, str]) -> KernelForkServer | None:
         with self._lock:
             if self._closed or key in self._refused:
+                return None
+            if key not in self._servers and len(self._servers) >= MAX_SERVERS:
+                self._refused[key] = f"this run already has {MAX_SERVERS} fork servers"
                 return None
             if key not in self._servers:
                 from .processes import MARKERS  # psutil: not in every step image

@@ -139,3 +139,18 @@ def test_containers_start_papermills_kernel_with_the_quicker_client_and_options(
     assert options["extra_arguments"] == list(IPYKERNEL_OPTIONS)
     assert StepKernelManager(kernel_name="python3").client_factory is StepKernelClient
     assert _quicker_kernel("no-such-kernel") == {}
+
+
+def test_a_pool_starts_no_more_servers_than_its_cap(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from jupyter_pipelines.executors import warm_kernels
+
+    monkeypatch.setattr(warm_kernels, "MAX_SERVERS", 0)
+    caplog.set_level(logging.WARNING, logger="jupyter_pipelines.executors.warm_kernels")
+    pool = WarmKernelPool()
+    try:
+        assert pool.launch([sys.executable, "-m", "ipykernel_launcher"], {}, "/") is None
+    finally:
+        pool.close()
+    assert "already has 0 fork servers" in caplog.text
