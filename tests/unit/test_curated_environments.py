@@ -16,6 +16,7 @@ from jupyter_pipelines import (
     UnknownEnvironmentError,
     Workspace,
 )
+from jupyter_pipelines.executors.env_cache import CACHE_ENV_VAR, cache_dir
 from jupyter_pipelines.executors.environments import build_plan, python_for
 from jupyter_pipelines.model.curated_environments import (
     DOCUMENTED_NAMES,
@@ -186,14 +187,17 @@ def test_names_that_are_not_well_formed_are_not_curated() -> None:
         assert curated_environment(name) is None, name
 
 
-def test_the_commandstep_sample_gets_its_environment_without_building_it(ws: Workspace) -> None:
+def test_the_commandstep_sample_gets_its_environment_without_building_it(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "env-cache"))
     tf_env = Environment.get(ws, name="AzureML-TensorFlow-2.3-GPU")
     assert (tf_env.name, tf_env.version) == ("AzureML-TensorFlow-2.3-GPU", "1")
     # As in v1 a curated environment is a prebuilt image: nothing to install locally, and
     # the step runs with the workspace's interpreter.
     assert tf_env.python.user_managed_dependencies is True
     assert python_for(tf_env, ws.dir, lambda line: None) == sys.executable
-    assert not (ws.dir / "envs").exists()
+    assert not cache_dir().exists() or not any(cache_dir().iterdir())
     # Cloned and made package-managed, it installs TensorFlow 2.3 on a Python that has it.
     own = tf_env.clone("my-tf")
     own.python.user_managed_dependencies = False

@@ -20,6 +20,7 @@ from jupyter_pipelines import (
     Workspace,
 )
 from jupyter_pipelines.errors import EnvironmentBuildError, ModelError
+from jupyter_pipelines.executors.env_cache import CACHE_ENV_VAR, cache_dir
 from jupyter_pipelines.executors.environments import (
     build_key,
     build_plan,
@@ -333,7 +334,10 @@ def test_build_plan_leaves_out_azureml_packages_and_conda_tooling() -> None:
     assert plan.python_version == "3.11"
 
 
-def test_environments_that_install_nothing_use_this_interpreter(tmp_path: Path) -> None:
+def test_environments_that_install_nothing_use_this_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "env-cache"))
     bare = Environment("bare")
     sdk_only = Environment("sdk")
     sdk_only.python.conda_dependencies = CondaDependencies.create()  # azureml-defaults
@@ -341,7 +345,7 @@ def test_environments_that_install_nothing_use_this_interpreter(tmp_path: Path) 
     managed.python.user_managed_dependencies = True
     for env in (None, bare, sdk_only, managed):
         assert python_for(env, tmp_path, for_notebooks=True) == sys.executable
-    assert not (tmp_path / "envs").exists()
+    assert not cache_dir().exists() or not any(cache_dir().iterdir())
 
 
 def test_a_user_managed_interpreter_path_must_exist(tmp_path: Path) -> None:
