@@ -56,6 +56,15 @@ def test_packages_make_a_recipe_on_the_chosen_base() -> None:
     assert recipe.tag.startswith("jupyter-pipelines-env:")
 
 
+def test_conda_only_packages_stay_out_of_the_image_recipe() -> None:
+    env = pip_env("six==1.16")
+    env.python.conda_dependencies.add_conda_package("cudatoolkit=11.8")
+    env.python.conda_dependencies.add_conda_package("numpy=1.26")
+    recipe = choose_image(env.to_dict(), "py:1", "s")
+    assert isinstance(recipe, ImageRecipe)
+    assert recipe.pip == ["six==1.16", "numpy==1.26.*"]
+
+
 def test_the_recipe_hash_follows_the_content_only() -> None:
     one = choose_image(pip_env("six").to_dict(), "py:1", "s")
     same = choose_image({**pip_env("six").to_dict(), "name": "other"}, "py:1", "s")

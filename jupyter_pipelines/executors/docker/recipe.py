@@ -18,7 +18,7 @@ from typing import Any
 
 from ...errors import ExecutorError
 from ...model.environment import DEFAULT_CPU_IMAGE, DEFAULT_GPU_IMAGE, Environment
-from ..environments import build_plan, conda_to_pip
+from ..environments import build_plan, conda_to_pip, is_conda_only
 from .cabundle import IMAGE_PATH
 
 #: Repository of built images.
@@ -98,7 +98,9 @@ def choose_image(
         recipe.apt = list(env.docker.apt_packages)
         if not env.python.user_managed_dependencies:
             plan = build_plan(env)
-            recipe.pip = [*plan.pip, *(conda_to_pip(c) for c in plan.conda)]
+            # conda-only packages (system libraries, toolchains) come with the wheels or the image
+            conda = [conda_to_pip(c) for c in plan.conda if not is_conda_only(c)]
+            recipe.pip = [*plan.pip, *conda]
             recipe.pip_options = list(plan.pip_options)
     if recipe.dockerfile is None and base is None:
         raise ExecutorError(
