@@ -21,7 +21,6 @@ Started as ``python -m jupyter_pipelines.engine.driver_server SOCKET_PATH [noteb
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -272,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) not in (1, 2) or args[1:] not in ([], [NOTEBOOKS]):
         print(f"usage: python -m {MODULE} SOCKET_PATH [{NOTEBOOKS}]", file=sys.stderr)
         return 2
+    import fcntl  # POSIX: the server runs only where drivers can be forked
+
     path = args[0]
     lock = open(path + ".lock", "a+")  # noqa: SIM115 - held for the server's life
     try:

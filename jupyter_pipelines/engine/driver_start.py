@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 import os
-import select
+import selectors
 import socket
 import stat
 import subprocess
@@ -164,9 +164,18 @@ def _start_server(path: str) -> bool:
     if proc is None:
         return False
     assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], READY_TIMEOUT_S)
-    said = proc.stdout.readline().decode(errors="replace").strip() if ready else ""
-    proc.stdout.close()
+    try:
+        # A selector, not select.select: a long-lived process (a Jupyter server) may
+        # have file descriptors past select's limit of 1024.
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            ready = selector.select(READY_TIMEOUT_S)
+        said = proc.stdout.readline().decode(errors="replace").strip() if ready else ""
+    except (OSError, ValueError) as exc:
+        log.debug("the warm driver server did not answer: %s", exc)
+        said = ""
+    finally:
+        proc.stdout.close()
     if said == server.BUSY:  # another one starts or serves: give it time to bind
         time.sleep(0.05)
     return said in (server.READY, server.BUSY)

@@ -155,7 +155,17 @@ def test_a_server_whose_code_changed_makes_way_for_a_new_one(
     wait_until(lambda: not alive(servers[0].pid), timeout=10, what="the stale server to exit")
     now = servers_at(path)
     assert len(now) == 1 and now[0].pid != servers[0].pid
-    now[0].terminate()
+    stop_servers(path)
+
+
+def stop_servers(*paths: str) -> None:
+    """Stop the servers of ``paths`` and remove what they leave (their lock and log)."""
+    for path in paths:
+        for proc in servers_at(path):
+            proc.terminate()
+            proc.wait(10)
+        for leftover in [Path(path), *Path(path).parent.glob(Path(path).name + ".*")]:
+            leftover.unlink(missing_ok=True)
 
 
 def servers_at(path: str) -> list[psutil.Process]:
@@ -249,5 +259,32 @@ def test_runs_with_notebooks_get_drivers_that_imported_papermill_already(
     for run in (first, second):
         run.cancel()
         assert run.wait_for_completion(show_output=False, raise_on_error=False) == st.CANCELED
-    for proc in servers_at(path) + servers_at(socket_path()):
-        proc.terminate()
+    stop_servers(path, socket_path())
+
+
+def test_a_submitter_with_many_open_files_starts_a_server(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Jupyter server may hold more than 1024 file descriptors (select's limit)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if max(soft, hard) < 1200:
+        pytest.skip("this machine allows too few open files")
+    monkeypatch.delenv(WARM_ENV, raising=False)
+    monkeypatch.setenv("PYTHONJPTEST", uuid.uuid4().hex)  # a server not running yet
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    opened = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        project.script("src/wait.py", "import time\ntime.sleep(30)\n")
+        step = PythonScriptStep(script_name="wait.py", source_directory=str(project.root / "src"))
+        run = project.experiment().submit(Pipeline(workspace=project.ws, steps=[step]))
+    finally:
+        for fd in opened:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    wait_until(lambda: project.ws.run_store.get_run(run.id).status == st.RUNNING, what="Running")
+    assert socket_path() in driver_parent(project, run.id)
+    run.cancel()
+    assert run.wait_for_completion(show_output=False, raise_on_error=False) == st.CANCELED
+    stop_servers(socket_path())
