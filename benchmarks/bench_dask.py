@@ -151,9 +151,13 @@ def large(ws: Any, source: Path) -> dict[str, Any]:
     run = _submit(ws, _steps(source, LARGE, target, "wide"))
     submitted = time.time() - submit_start
     watch = _Watch(ws, run)
-    run.wait_for_completion(show_output=False, timeout_seconds=7200)
+    status = run.wait_for_completion(show_output=False, timeout_seconds=7200, raise_on_error=False)
     wall = time.time() - submit_start
     watch.stop()
+    if status != "Finished":  # say why before the workspace goes
+        log = ws.runs_dir / run.id / "driver.log"
+        print(log.read_text()[-6000:] if log.exists() else "(no driver log)")
+        raise RuntimeError(f"the large run ended {status}: {run.error}")
     span, _, count = _span(ws, run)
     times = sorted(e["ts"] for e in _events(ws, run.id) if e["step"])
     first_end = min(s.ended for s in ws.run_store.get_steps(run.id) if s.ended)

@@ -258,7 +258,19 @@ class DaskExecutor(AbstractExecutor):
             for handle in placed:
                 worker = handle.worker
                 if worker and worker not in workers and not handle.future.done():
-                    handle.lost(handle._worker_died("it left the cluster"))
+                    # Seen gone twice in a row: a listing taken while a worker registers
+                    # again after a blip is not a death.
+                    if handle.missing:
+                        log.warning(
+                            "worker %s of step %r is gone; workers: %s",
+                            worker,
+                            handle.spec.step_name,
+                            sorted(workers),
+                        )
+                        handle.lost(handle._worker_died("it left the cluster"))
+                    handle.missing = True
+                else:
+                    handle.missing = False
 
     def note(self, handle: DaskStepHandle, text: str) -> None:
         """Say something about a step in its log (``stderr.txt``), e.g. a retry."""

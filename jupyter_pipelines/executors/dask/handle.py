@@ -30,6 +30,8 @@ class DaskStepHandle(StepHandle):
         self.ticket: dict[str, Any] | None = None
         #: Whether log chunks from the worker are still appended to the step's logs.
         self.streaming = True
+        #: Whether the executor's monitor found the step's worker gone at its last look.
+        self.missing = False
         self.future: Any = None
         self._canceled: str | None = None
         self._lost: str | None = None
