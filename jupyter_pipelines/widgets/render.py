@@ -111,6 +111,15 @@ _TABLE = 'style="border-collapse:collapse;font-size:12px;font-family:sans-serif"
 _CELL = 'style="border:1px solid #e0e0e0;padding:2px 8px;text-align:left"'
 
 
+def placement_html(step: StepView) -> str:
+    """Where a Dask step ran: "ran on <worker>" and a link to its cluster's dashboard ('' else)."""
+    parts = [f"ran on {_esc(step.worker)}"] if step.worker else []
+    link = step.dashboard_link or ""
+    if link.startswith(("http://", "https://")):
+        parts.append(f'<a href="{_esc(link)}" target="_blank" rel="noopener">Dask dashboard</a>')
+    return f'<br><small class="jp-run-placement">{" · ".join(parts)}</small>' if parts else ""
+
+
 def steps_table(snapshot: RunSnapshot) -> str:
     """An HTML table of the steps: status, duration, reused from."""
     rows = [
@@ -124,7 +133,8 @@ def steps_table(snapshot: RunSnapshot) -> str:
         reused = _esc(s.reused_from) if s.reused_from else ""
         rows.append(
             f'<tr class="jp-run-row {css_class(s.state)}" data-step="{_esc(s.name)}">'
-            f"<td {_CELL}>{_esc(s.name)}</td><td {_CELL}>{dot} {_esc(s.status)}{error}</td>"
+            f"<td {_CELL}>{_esc(s.name)}</td><td {_CELL}>{dot} {_esc(s.status)}{error}"
+            f"{placement_html(s)}</td>"
             f"<td {_CELL}>{duration_text(s.duration)}</td><td {_CELL}>{reused}</td></tr>"
         )
     return f'<table class="jp-run-steps" {_TABLE}>{"".join(rows)}</table>'

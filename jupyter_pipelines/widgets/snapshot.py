@@ -33,6 +33,9 @@ class StepView:
     error: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     log_paths: dict[str, str] = field(default_factory=dict)
+    #: The Dask worker that ran the step (its address) and its target's dashboard, else None.
+    worker: str | None = None
+    dashboard_link: str | None = None
 
     @property
     def state(self) -> str:
@@ -148,6 +151,8 @@ def read_snapshot(run: PipelineRun, previous: RunSnapshot | None = None) -> RunS
                 error=r.error,
                 metrics=old.metrics if old else _metrics(run, r),
                 log_paths=old.log_paths if old else _log_paths(run, r),
+                worker=r.worker,
+                dashboard_link=r.dashboard_link,
             )
         )
     return RunSnapshot(

@@ -55,6 +55,23 @@ def test_steps_table_shows_status_duration_and_reuse() -> None:
     assert "abc123" in right and "jp-run-reused" in table
 
 
+def test_steps_table_shows_the_dask_worker_and_dashboard() -> None:
+    table = render.steps_table(
+        snapshot(
+            StepView("remote", st.FINISHED, [], worker="tcp://10.0.0.7:40123",
+                     dashboard_link="http://127.0.0.1:8787/status"),
+            StepView("odd", st.FINISHED, [], worker="tcp://h:1", dashboard_link="javascript:x"),
+            StepView("local", st.FINISHED, []),
+        )
+    )  # fmt: skip
+    remote = table.split('data-step="remote"', 1)[1].split("</tr>", 1)[0]
+    assert "ran on tcp://10.0.0.7:40123" in remote
+    assert '<a href="http://127.0.0.1:8787/status" target="_blank" rel="noopener">' in remote
+    odd = table.split('data-step="odd"', 1)[1].split("</tr>", 1)[0]
+    assert "ran on tcp://h:1" in odd and "<a " not in odd  # only http(s) links
+    assert "jp-run-placement" not in table.split('data-step="local"', 1)[1]
+
+
 def test_names_and_errors_are_escaped() -> None:
     snap = snapshot(StepView("<b>x</b>", st.FAILED, [], error="boom <script>"), status=st.FAILED)
     page = render.static_html(snap)

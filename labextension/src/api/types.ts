@@ -55,6 +55,10 @@ export interface StepSummary {
   exit_code: number | null;
   error: string | null;
   reused_from: string | null;
+  /** The Dask worker that ran the step (`tcp://host:port`); null for local steps. */
+  worker?: string | null;
+  /** The Dask dashboard of the step's target (an http URL), or null. */
+  dashboard_link?: string | null;
 }
 
 export interface StepDetail extends StepSummary {

@@ -40,6 +40,8 @@ export interface DagViewProps {
   /** When each step started and ended in the run shown (epoch seconds): the nodes say how
    * long a step has been running or took. */
   times?: Record<string, { started: number | null; ended: number | null }>;
+  /** The Dask worker that ran each step (its address; the node's tooltip names its host). */
+  workers?: Record<string, string | null>;
   /** Validation issues, shown on the nodes they concern. */
   issues?: Issue[];
   /** No editing: the run view. */
@@ -83,11 +85,11 @@ export function DagView(props: DagViewProps): JSX.Element {
 }
 
 function DagCanvas(props: DagViewProps): JSX.Element {
-  const { document: doc, statuses, issues, readOnly, selected, progress, times } = props;
+  const { document: doc, statuses, issues, readOnly, selected, progress, times, workers } = props;
   const cache = React.useRef<NodeDataCache>(new Map());
   const graphNodes = React.useMemo(
-    () => toNodes(doc, { statuses, issues, readOnly, progress, times }, cache.current) as unknown as Node[],
-    [doc, statuses, issues, readOnly, progress, times]
+    () => toNodes(doc, { statuses, issues, readOnly, progress, times, workers }, cache.current) as unknown as Node[],
+    [doc, statuses, issues, readOnly, progress, times, workers]
   );
   const edges = React.useMemo<Edge[]>(
     () =>

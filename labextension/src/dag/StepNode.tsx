@@ -1,6 +1,7 @@
 /**
  * A step on the canvas: its type, name, file, input ports (left), output ports (right), status
- * (in words, with an icon and the time it has run or took) and issues; a ParallelRunStep's
+ * (in words, with an icon and the time it has run or took) and issues; its tooltip, the file
+ * and, for a step a Dask worker ran, that worker's host; a ParallelRunStep's
  * mini-batch progress bar while a run is shown; in the editor, "+ input" and "+ output"
  * handles that make a new port when a connection is drawn from or to them.
  */
@@ -11,6 +12,7 @@ import type { ParallelProgress } from '../api/types';
 import type { StepNodeData } from '../model/graph';
 import { NEW_INPUT, NEW_OUTPUT, PORT_ROW, portId, portRows } from '../model/graph';
 import { STEP_TYPES } from '../model/kinds';
+import { nodeTitle } from '../model/placement';
 import { progressBar, progressCount, progressTitle } from '../model/progress';
 import type { UiStatus } from '../model/status';
 import { STATUS_ICONS, statusWords } from '../model/statusText';
@@ -99,7 +101,8 @@ function StepNodeImpl(props: NodeProps): JSX.Element {
       data-status={data.status}
       data-issues={issues}
       data-type={data.type}
-      title={data.file}
+      data-worker={data.worker ?? undefined}
+      title={nodeTitle(data.file, data.worker)}
     >
       <div className="jp-PipelineNode-header">
         <span className={`jp-PipelineNode-type jp-mod-${data.type}`} data-testid="node-type" title={STEP_TYPES[data.type]?.title}>

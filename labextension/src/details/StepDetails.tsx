@@ -1,6 +1,6 @@
 /**
- * A step run's details (`data-testid="step-details"`): status, times, exit code, error and
- * reuse info (GET runs/{id}/steps/{step}, polled while the step is unfinished), a
+ * A step run's details (`data-testid="step-details"`): status, times, compute (and the Dask
+ * worker that ran it, with its cluster's dashboard), exit code, error and reuse info (GET runs/{id}/steps/{step}, polled while the step is unfinished), a
  * ParallelRunStep's mini-batch progress, then its streaming logs, its metrics and its outputs
  * (files, executed notebook).
  */
@@ -8,6 +8,7 @@ import * as React from 'react';
 
 import { ApiError, requestAPI } from '../api/request';
 import { ParallelProgress, StepDetail, TERMINAL } from '../api/types';
+import { httpUrl } from '../model/placement';
 import { uiStatus } from '../model/status';
 import { StepLogs } from './StepLogs';
 import { StepMetrics } from './StepMetrics';
@@ -91,6 +92,30 @@ function ReuseInfo(props: { reuse: Record<string, unknown> }): JSX.Element {
   );
 }
 
+/** Where a step ran on Dask: "ran on <worker>" and a link to its cluster's dashboard. */
+function Placement(props: { detail: StepDetail }): JSX.Element {
+  const { worker } = props.detail;
+  const dashboard = httpUrl(props.detail.dashboard_link);
+  return (
+    <>
+      <dt>Worker</dt>
+      <dd className="jp-Pipelines-placement">
+        {worker && (
+          <span className="jp-Pipelines-mono" data-testid="step-worker">
+            ran on {worker}
+          </span>
+        )}
+        {worker && dashboard && ' · '}
+        {dashboard && (
+          <a data-testid="step-dashboard" href={dashboard} target="_blank" rel="noopener noreferrer" title={dashboard}>
+            Dask dashboard
+          </a>
+        )}
+      </dd>
+    </>
+  );
+}
+
 /** The details panel of step `step` of run `runId`. */
 export function StepDetails(props: StepDetailsProps): JSX.Element {
   const { runId, step } = props;
@@ -123,6 +148,7 @@ export function StepDetails(props: StepDetailsProps): JSX.Element {
               <dd>{detail.target}</dd>
             </>
           )}
+          {(detail.worker || httpUrl(detail.dashboard_link)) && <Placement detail={detail} />}
           {detail.exit_code !== null && (
             <>
               <dt>Exit code</dt>

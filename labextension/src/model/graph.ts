@@ -30,6 +30,8 @@ export interface StepNodeData {
   /** When the step started and ended in the run shown (epoch seconds), as far as known. */
   started?: number | null;
   ended?: number | null;
+  /** The Dask worker that ran the step in the run shown (its address), when known. */
+  worker?: string | null;
 }
 
 /** Node size used by layouts and as a node's size before React Flow measures it (the
@@ -88,6 +90,8 @@ export interface GraphOptions {
   progress?: Record<string, ParallelProgress>;
   /** Start and end times of the run's steps (epoch seconds), by step name. */
   times?: Record<string, { started: number | null; ended: number | null }>;
+  /** The Dask workers that ran the run's steps (their addresses), by step name. */
+  workers?: Record<string, string | null>;
 }
 
 /** Handle id of an input/output port on a node. */
@@ -129,6 +133,7 @@ function sameData(a: StepNodeData, b: Omit<StepNodeData, 'file'> & { inputs: str
     sameList(a.outputs, b.outputs) &&
     a.started === b.started &&
     a.ended === b.ended &&
+    a.worker === b.worker &&
     a.status === b.status &&
     a.errors === b.errors &&
     a.warnings === b.warnings &&
@@ -228,6 +233,7 @@ export function toNodes(doc: PipelineDocument, options: GraphOptions = {}, cache
       progress: options.progress?.[name],
       started: times?.started ?? null,
       ended: times?.ended ?? null,
+      worker: options.workers?.[name] ?? null,
       inputs: ports.get(name)!.inputs,
       outputs: ports.get(name)!.outputs
     };

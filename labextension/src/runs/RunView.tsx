@@ -1,6 +1,7 @@
 /**
  * The run view (a main-area tab): the run's header (ids, status, times, parameters, reuse;
- * cancel / rerun), its DAG with live statuses, the Gantt timeline and the selected step's
+ * cancel / rerun; the Dask dashboard of its target when a step ran on Dask), its DAG with live
+ * statuses (a node's tooltip names the worker that ran it), the Gantt timeline and the selected step's
  * details (logs, metrics, outputs).
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
@@ -12,10 +13,12 @@ import { DagView } from '../dag/DagView';
 import { RenderMimeContext } from '../details/NotebookView';
 import { StepDetails } from '../details/StepDetails';
 import { useRunProgress } from '../details/useRunProgress';
+import { dashboards } from '../model/placement';
 import { countStatuses, stepTimes, uiStatuses } from '../model/status';
 import { elapsed, formatDuration, formatTime, isActive, runLabel } from './format';
 import { StatusBadge } from './StatusBadge';
 import { Timeline } from './Timeline';
+import { useStepPlacements } from './usePlacements';
 import { useRunState } from './useRunStatus';
 
 /** What the run view asks its host to do. */
@@ -56,6 +59,12 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
   const counts = React.useMemo(() => countStatuses(state.steps), [state.steps]);
   const times = React.useMemo(() => stepTimes(state.steps), [state.steps]);
   const progress = useRunProgress(run?.id ?? null, run?.document, statuses);
+  const placements = useStepPlacements(run, state);
+  const workers = React.useMemo(
+    () => Object.fromEntries(Object.entries(placements).map(([name, p]) => [name, p.worker])),
+    [placements]
+  );
+  const links = React.useMemo(() => dashboards(placements), [placements]);
   const { onTitle } = props;
 
   const wasLive = React.useRef(false);
@@ -135,6 +144,18 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
             {counts.canceled > 0 && `, ${counts.canceled} canceled`}
             {`; ♻ ${counts.reused} reused`}
           </dd>
+          {links.length > 0 && (
+            <>
+              <dt>Dask</dt>
+              <dd data-testid="run-dashboards">
+                {links.map(link => (
+                  <a key={link} href={link} target="_blank" rel="noopener noreferrer" title={link}>
+                    Dask dashboard
+                  </a>
+                ))}
+              </dd>
+            </>
+          )}
           {params.length > 0 && (
             <>
               <dt>Parameters</dt>
@@ -163,6 +184,7 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
                 document={run.document}
                 statuses={statuses}
                 times={times}
+                workers={workers}
                 progress={progress}
                 readOnly={true}
                 selected={selected}
