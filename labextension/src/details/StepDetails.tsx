@@ -98,20 +98,31 @@ function Placement(props: { detail: StepDetail }): JSX.Element {
   const dashboard = httpUrl(props.detail.dashboard_link);
   return (
     <>
-      <dt>Worker</dt>
-      <dd className="jp-Pipelines-placement">
-        {worker && (
-          <span className="jp-Pipelines-mono" data-testid="step-worker">
+      {worker && (
+        <>
+          <dt>Worker</dt>
+          <dd className="jp-Pipelines-mono" data-testid="step-worker">
             ran on {worker}
-          </span>
-        )}
-        {worker && dashboard && ' · '}
-        {dashboard && (
-          <a data-testid="step-dashboard" href={dashboard} target="_blank" rel="noopener noreferrer" title={dashboard}>
-            Dask dashboard
-          </a>
-        )}
-      </dd>
+          </dd>
+        </>
+      )}
+      {dashboard && (
+        <>
+          <dt>Dask</dt>
+          <dd>
+            <a
+              className="jp-Pipelines-link"
+              data-testid="step-dashboard"
+              href={dashboard}
+              target="_blank"
+              rel="noopener noreferrer"
+              title={dashboard}
+            >
+              Dask dashboard
+            </a>
+          </dd>
+        </>
+      )}
     </>
   );
 }

@@ -149,7 +149,7 @@ export function RunView(props: { runId: string; actions: RunViewActions; onTitle
               <dt>Dask</dt>
               <dd data-testid="run-dashboards">
                 {links.map(link => (
-                  <a key={link} href={link} target="_blank" rel="noopener noreferrer" title={link}>
+                  <a key={link} className="jp-Pipelines-link" href={link} target="_blank" rel="noopener noreferrer" title={link}>
                     Dask dashboard
                   </a>
                 ))}
