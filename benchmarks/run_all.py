@@ -35,6 +35,7 @@ MODULES = [
     "bench_azure",
     "bench_envs",
     "bench_dask",
+    "bench_transport",
 ]
 
 
