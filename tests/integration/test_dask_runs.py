@@ -114,7 +114,8 @@ def test_fan_out_spreads_over_workers_with_right_results(project: Project) -> No
 
     summary = PipelinesService.step_summary(None, found["join"])  # type: ignore[arg-type]
     assert summary["worker"] == found["join"].worker
-    assert "dashboard_link" in summary
+    assert summary["dashboard_link"] == found["join"].dashboard_link
+    assert found["join"].dashboard_link.startswith("http://"), "no dashboard (is bokeh there?)"
 
 
 def test_cancel_stops_the_step_process_on_the_worker(project: Project) -> None:
