@@ -189,8 +189,18 @@ def leftovers(run_id: str, keep: Iterable[int] = ()) -> list[psutil.Process]:
     """
     if not _subreaper:
         return marked(RUN_MARKER, run_id)
-    kept = set(keep)
+    kept = set(keep) | _own_helpers()
     return [p for p in _candidates() if p.pid not in kept and _running(p)]
+
+
+def _own_helpers() -> set[int]:
+    """Processes this one started for itself, no step's: multiprocessing's resource tracker
+    (started by a Dask LocalCluster's process workers). It ignores SIGTERM and ends by
+    itself when this process does."""
+    tracker_module = sys.modules.get("multiprocessing.resource_tracker")
+    tracker = getattr(tracker_module, "_resource_tracker", None)
+    pid = getattr(tracker, "_pid", None)
+    return {pid} if isinstance(pid, int) else set()
 
 
 # -- stopping ------------------------------------------------------------------------------
