@@ -12,19 +12,23 @@ import copy
 import hashlib
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..compat import cloud_only
 from ..errors import ModelError, UnknownEnvironmentError, did_you_mean
 from .conda_dependencies import CondaDependencies
-from .environment_v1 import EnvironmentV1Members
-
-#: The v1 default images (the image names, without a date tag).
-DEFAULT_CPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"
-DEFAULT_GPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-cuda11.1-cudnn8-ubuntu20.04"
-#: Names with this prefix are reserved for curated environments, as in v1.
-CURATED_PREFIX = "AzureML-"
+from .curated_definitions import CuratedDefinition, curated_definition, curated_names
+from .environment_sections import CURATED_PREFIX as CURATED_PREFIX
+from .environment_sections import DEFAULT_CPU_IMAGE as DEFAULT_CPU_IMAGE
+from .environment_sections import DEFAULT_GPU_IMAGE as DEFAULT_GPU_IMAGE
+from .environment_sections import DockerSection as DockerSection
+from .environment_sections import PythonSection as PythonSection
+from .environment_v1 import EnvironmentV1Members, environments_registry
 
 
 class EnvironmentRegistryLike(Protocol):
@@ -41,97 +45,6 @@ class EnvironmentRegistryLike(Protocol):
     def label(self, name: str, version: str, labels: Sequence[str]) -> None: ...
 
     def labels(self, name: str) -> dict[str, str]: ...
-
-
-class PythonSection:
-    """The Python part of an environment (v1 ``PythonSection``).
-
-    ``user_managed_dependencies=True`` means "run with ``interpreter_path`` as it is";
-    otherwise the packages of ``conda_dependencies`` are installed for the step.
-    """
-
-    def __init__(
-        self,
-        user_managed_dependencies: bool = False,
-        interpreter_path: str = "python",
-        conda_dependencies: CondaDependencies | None = None,
-        base_conda_environment: str | None = None,
-    ) -> None:
-        self.user_managed_dependencies = user_managed_dependencies
-        self.interpreter_path = interpreter_path
-        self.conda_dependencies = conda_dependencies or CondaDependencies()
-        self.base_conda_environment = base_conda_environment
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "user_managed_dependencies": bool(self.user_managed_dependencies),
-            "interpreter_path": self.interpreter_path,
-            "conda_dependencies": self.conda_dependencies.to_dict(),
-            "base_conda_environment": self.base_conda_environment,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PythonSection:
-        deps = data.get("conda_dependencies")
-        return cls(
-            user_managed_dependencies=bool(data.get("user_managed_dependencies", False)),
-            interpreter_path=str(data.get("interpreter_path") or "python"),
-            conda_dependencies=CondaDependencies.from_dict(deps) if deps else None,
-            base_conda_environment=data.get("base_conda_environment"),
-        )
-
-
-class DockerSection:
-    """The Docker part of an environment (v1 ``DockerSection``): used by container targets."""
-
-    def __init__(
-        self,
-        enabled: bool = False,
-        base_image: str | None = DEFAULT_CPU_IMAGE,
-        base_dockerfile: str | None = None,
-        gpu_support: bool = False,
-        shm_size: str | None = "2g",
-        arguments: list[str] | None = None,
-        base_image_registry: str | None = None,
-        apt_packages: list[str] | None = None,
-    ) -> None:
-        self.enabled = enabled
-        self.base_image = base_image
-        self.base_dockerfile = base_dockerfile
-        self.gpu_support = gpu_support
-        self.shm_size = shm_size
-        self.arguments: list[str] = list(arguments or [])
-        self.base_image_registry = base_image_registry
-        #: Debian/Ubuntu packages installed in the image (a jupyter_pipelines addition: in v1
-        #: they are written in a ``base_dockerfile``).
-        self.apt_packages: list[str] = list(apt_packages or [])
-
-    def to_dict(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "enabled": bool(self.enabled),
-            "base_image": self.base_image,
-            "base_dockerfile": self.base_dockerfile,
-            "gpu_support": bool(self.gpu_support),
-            "shm_size": self.shm_size,
-            "arguments": list(self.arguments),
-            "base_image_registry": self.base_image_registry,
-        }
-        if self.apt_packages:  # only when used: older fingerprints stay valid
-            doc["apt_packages"] = list(self.apt_packages)
-        return doc
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DockerSection:
-        return cls(
-            enabled=bool(data.get("enabled", False)),
-            base_image=data.get("base_image", DEFAULT_CPU_IMAGE),
-            base_dockerfile=data.get("base_dockerfile"),
-            gpu_support=bool(data.get("gpu_support", False)),
-            shm_size=data.get("shm_size", "2g"),
-            arguments=list(data.get("arguments") or []),
-            base_image_registry=data.get("base_image_registry"),
-            apt_packages=list(data.get("apt_packages") or []),
-        )
 
 
 class Environment(EnvironmentV1Members):
@@ -247,6 +160,50 @@ class Environment(EnvironmentV1Members):
         env = Environment.from_dict({**self.to_dict(), "name": new_name, "version": None})
         return env
 
+    @staticmethod
+    def from_existing_conda_environment(
+        name: str, conda_environment_name: str
+    ) -> Environment | None:
+        """An environment with the packages of a local conda environment (``conda env
+        export``); None when conda is missing or the export fails, as in v1."""
+        conda = shutil.which("conda") or shutil.which("mamba")
+        if conda is None:
+            print("conda is not installed here; no environment was made")
+            return None
+        command = [conda, "env", "export", "--no-builds", "--name", conda_environment_name]
+        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            print(f"Exporting conda specifications failed with exit code: {proc.returncode}")
+            return None
+        with tempfile.TemporaryDirectory() as folder:
+            spec = Path(folder) / "environment.yml"
+            spec.write_text(proc.stdout, encoding="utf-8")
+            return Environment.from_conda_specification(name, spec)
+
+    @staticmethod
+    @cloud_only(
+        "a Docker build context is uploaded to Azure storage or read from git; here the "
+        "Dockerfile of a local folder is used, as from_dockerfile does (its other files are "
+        "not sent to the build)"
+    )
+    def from_docker_build_context(name: str, docker_build_context: Any) -> Environment:
+        location = getattr(docker_build_context, "location", docker_build_context)
+        dockerfile = getattr(docker_build_context, "dockerfile_path", None) or "Dockerfile"
+        folder = Path(str(location))
+        if not folder.is_dir():
+            raise ModelError(
+                f"Docker build context {str(location)!r} is not a local folder; use "
+                "Environment.from_dockerfile(name, path_to_dockerfile)"
+            )
+        return Environment.from_dockerfile(name, folder / dockerfile)
+
+    @staticmethod
+    def load_from_directory(path: str | os.PathLike[str]) -> Environment:
+        """The environment ``save_to_directory`` (or v1) wrote in the directory ``path``."""
+        from .runconfig_files import load_environment
+
+        return Environment.from_dict(load_environment(path))
+
     # -- documents -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The environment as a JSON-ready document."""
@@ -306,8 +263,6 @@ class Environment(EnvironmentV1Members):
         ``label`` was given to with ``Environment.label``), else the curated one of that
         name: a v1 ``AzureML-*`` name, or any well-formed name of a curated framework
         family (see ``model/curated_environments.py``). Nothing is downloaded or built."""
-        from .curated_environments import curated_environment, curated_names
-
         registry = _registry(workspace)
         if label is not None:
             if version is not None:
@@ -346,8 +301,6 @@ class Environment(EnvironmentV1Members):
     def list(workspace: Any) -> dict[str, Environment]:
         """Name -> environment: the curated ones v1 documents and the latest version of each
         registered one."""
-        from .curated_environments import curated_environment, curated_names
-
         found: dict[str, Environment] = {}
         for name in curated_names():
             curated = curated_environment(name)
@@ -370,14 +323,28 @@ class Environment(EnvironmentV1Members):
         return Environment.from_dict(copy.deepcopy(self.to_dict(), memo))
 
 
+def curated_environment(name: str) -> Environment | None:
+    """A fresh copy of the curated environment ``name`` (version ``"1"``), or None."""
+    definition = curated_definition(name)
+    return from_curated_definition(name, definition) if definition is not None else None
+
+
+def from_curated_definition(name: str, definition: CuratedDefinition) -> Environment:
+    """The curated environment ``name`` made from its definition: user-managed (its image
+    holds the packages), version ``"1"``."""
+    env = Environment(name)
+    env.version = "1"
+    env.python.user_managed_dependencies = True
+    env.python.conda_dependencies = CondaDependencies.create(
+        pip_packages=list(definition.packages), python_version=definition.python
+    )
+    env.docker.base_image = definition.image
+    env.docker.gpu_support = definition.gpu
+    return env
+
+
 def _registry(workspace: Any) -> EnvironmentRegistryLike:
-    registry = getattr(workspace, "environments_registry", None)
-    if registry is None:
-        raise ModelError(
-            f"{workspace!r} is not a workspace with environments; "
-            "pass a jupyter_pipelines.Workspace"
-        )
-    result: EnvironmentRegistryLike = registry
+    result: EnvironmentRegistryLike = environments_registry(workspace)
     return result
 
 

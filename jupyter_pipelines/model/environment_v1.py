@@ -7,17 +7,12 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..compat import cloud_only
 from ..errors import ModelError
-
-if TYPE_CHECKING:
-    from .environment import Environment
 
 #: Where ``add_private_pip_wheel`` keeps wheels, under the workspace's ``.pipelines`` folder.
 WHEELS_DIR = "private_wheels"
@@ -48,6 +43,17 @@ class ImageBuildDetails:
         return f"ImageBuildDetails(status={self.status!r}, built={self.built!r})"
 
 
+def environments_registry(workspace: Any) -> Any:
+    """The registered environments of ``workspace`` (its ``environments_registry``)."""
+    registry = getattr(workspace, "environments_registry", None)
+    if registry is None:
+        raise ModelError(
+            f"{workspace!r} is not a workspace with environments; "
+            "pass a jupyter_pipelines.Workspace"
+        )
+    return registry
+
+
 def _builder(workspace: Any) -> Callable[..., str]:
     build = getattr(workspace, "_build_environment", None)
     if build is None:
@@ -65,16 +71,14 @@ class EnvironmentV1Members:
     def label(workspace: Any, name: str, version: str, labels: list[str]) -> None:
         """Give the registered version ``version`` of ``name`` each of ``labels`` (a label
         names one version; giving it again moves it); ``Environment.get(label=...)`` reads."""
-        from .environment import _registry
-
-        _registry(workspace).label(name, str(version), list(labels))
+        environments_registry(workspace).label(name, str(version), list(labels))
 
     def build(
         self: Any, workspace: Any, image_build_compute: str | None = None
     ) -> ImageBuildDetails:
         """Register this environment and build it as the local target runs it (a virtual
         environment with its packages); ``image_build_compute`` is ignored."""
-        registered: Environment = self.register(workspace)
+        registered = self.register(workspace)
         lines: list[str] = []
         built = _builder(workspace)(registered, False, lines.append)
         return ImageBuildDetails("Succeeded", built, lines)
@@ -125,57 +129,9 @@ class EnvironmentV1Members:
         os.replace(tmp, target)
         return str(target)
 
-    @staticmethod
-    def from_existing_conda_environment(
-        name: str, conda_environment_name: str
-    ) -> Environment | None:
-        """An environment with the packages of a local conda environment (``conda env
-        export``); None when conda is missing or the export fails, as in v1."""
-        from .environment import Environment
-
-        conda = shutil.which("conda") or shutil.which("mamba")
-        if conda is None:
-            print("conda is not installed here; no environment was made")
-            return None
-        command = [conda, "env", "export", "--no-builds", "--name", conda_environment_name]
-        proc = subprocess.run(command, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            print(f"Exporting conda specifications failed with exit code: {proc.returncode}")
-            return None
-        with tempfile.TemporaryDirectory() as folder:
-            spec = Path(folder) / "environment.yml"
-            spec.write_text(proc.stdout, encoding="utf-8")
-            return Environment.from_conda_specification(name, spec)
-
-    @staticmethod
-    @cloud_only(
-        "a Docker build context is uploaded to Azure storage or read from git; here the "
-        "Dockerfile of a local folder is used, as from_dockerfile does (its other files are "
-        "not sent to the build)"
-    )
-    def from_docker_build_context(name: str, docker_build_context: Any) -> Environment:
-        from .environment import Environment
-
-        location = getattr(docker_build_context, "location", docker_build_context)
-        dockerfile = getattr(docker_build_context, "dockerfile_path", None) or "Dockerfile"
-        folder = Path(str(location))
-        if not folder.is_dir():
-            raise ModelError(
-                f"Docker build context {str(location)!r} is not a local folder; use "
-                "Environment.from_dockerfile(name, path_to_dockerfile)"
-            )
-        return Environment.from_dockerfile(name, folder / dockerfile)
-
     def save_to_directory(self: Any, path: str | os.PathLike[str], overwrite: bool = False) -> None:
         """Write this environment as v1 does: ``azureml_environment.json``,
         ``conda_dependencies.yml`` and ``BaseDockerfile`` in the directory ``path``."""
         from .runconfig_files import save_environment
 
-        save_environment(self, path, overwrite)
-
-    @staticmethod
-    def load_from_directory(path: str | os.PathLike[str]) -> Environment:
-        """The environment ``save_to_directory`` (or v1) wrote in the directory ``path``."""
-        from .runconfig_files import load_environment
-
-        return load_environment(path)
+        save_environment(self.to_dict(), self.python.conda_dependencies, path, overwrite)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
@@ -149,7 +150,8 @@ class RunConfiguration:
         from .runconfig_files import save_runconfig
 
         where = path or self._path or os.getcwd()
-        save_runconfig(self, where, name or self._name, separate_environment_yaml)
+        conda = self.environment.python.conda_dependencies
+        save_runconfig(self.to_dict(), conda, where, name or self._name, separate_environment_yaml)
 
     @staticmethod
     def load(path: str | os.PathLike[str], name: str | None = None) -> RunConfiguration:
@@ -158,7 +160,12 @@ class RunConfiguration:
         ``.runconfig``)."""
         from .runconfig_files import load_runconfig
 
-        return load_runconfig(path or os.getcwd(), name)
+        where = Path(path or os.getcwd())
+        doc, found = load_runconfig(where, name)
+        config = RunConfiguration.from_dict(doc)
+        config._path = str(where if where.is_dir() else found.parent)
+        config._name = found.name
+        return config
 
     @staticmethod
     def delete(path: str | os.PathLike[str], name: str) -> None:

@@ -6,6 +6,8 @@
 - An environment saved to a directory is ``azureml_environment.json`` (camelCase), plus
   ``conda_dependencies.yml`` and ``BaseDockerfile`` when it has them.
 
+These functions read and write documents (the ``to_dict``/``from_dict`` shapes of
+``RunConfiguration`` and ``Environment``), so that this module needs neither class.
 Reading accepts camelCase and snake_case keys, as v1 does; keys under environment variables
 and tags are the user's own and are kept as they are.
 """
@@ -16,16 +18,12 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from ..errors import ModelError
 from .conda_dependencies import CondaDependencies
-
-if TYPE_CHECKING:
-    from .environment import Environment
-    from .runconfig import RunConfiguration
 
 RUNCONFIG_SUFFIX = ".runconfig"
 CONDA_FILE = "conda_dependencies.yml"
@@ -84,12 +82,15 @@ def _write(path: Path, text: str) -> None:
 
 # -- run configurations ------------------------------------------------------------------
 def save_runconfig(
-    config: RunConfiguration,
+    config: dict[str, Any],
+    conda_dependencies: CondaDependencies,
     path: str | os.PathLike[str],
     name: str | None,
     separate_environment_yaml: bool = False,
 ) -> Path:
-    """Write ``config`` (see the module docstring); returns the ``.runconfig`` file's path."""
+    """Write the run configuration document ``config`` (``RunConfiguration.to_dict()``) and
+    its environment's ``conda_dependencies`` (see the module docstring); returns the
+    ``.runconfig`` file's path."""
     where = Path(path)
     if where.is_dir():
         if not name:
@@ -103,13 +104,13 @@ def save_runconfig(
         target, base, prefix = where, where.parent, ""
     else:
         raise ModelError(f"cannot save a run configuration to {str(where)!r}: no such folder")
-    doc = camel_keys(config.to_dict())
+    doc = camel_keys(config)
     environment = doc["environment"]
     environment["python"].pop("condaDependencies", None)
     environment["python"]["condaDependenciesFile"] = prefix + CONDA_FILE
     registry = environment["docker"].get("baseImageRegistry")
     environment["docker"]["baseImageRegistry"] = {"address": registry}
-    config.environment.python.conda_dependencies.save_to_file(base, prefix + CONDA_FILE)
+    conda_dependencies.save_to_file(base, prefix + CONDA_FILE)
     if separate_environment_yaml:
         _write(base / (prefix + "environment.yml"), yaml.safe_dump(environment, sort_keys=False))
         doc["environment"] = prefix + "environment.yml"
@@ -127,10 +128,9 @@ def _runconfig_candidates(path: Path, name: str | None) -> list[Path]:
     return [folder / n for folder in folders for n in names]
 
 
-def load_runconfig(path: str | os.PathLike[str], name: str | None) -> RunConfiguration:
-    """The run configuration of a ``.runconfig`` file (see the module docstring)."""
-    from .runconfig import RunConfiguration
-
+def load_runconfig(path: str | os.PathLike[str], name: str | None) -> tuple[dict[str, Any], Path]:
+    """The run configuration document (for ``RunConfiguration.from_dict``) of a
+    ``.runconfig`` file (see the module docstring), and the file it was read from."""
     where = Path(path)
     candidates = _runconfig_candidates(where, name)
     found = next((c for c in candidates if c.is_file()), None)
@@ -146,9 +146,7 @@ def load_runconfig(path: str | os.PathLike[str], name: str | None) -> RunConfigu
     if isinstance(environment, str):
         environment = snake_keys(_read_yaml(_relative(environment, bases, found)))
     doc["environment"] = _environment_document(environment or {}, bases, found)
-    config = RunConfiguration.from_dict(doc)
-    config._path, config._name = str(where if where.is_dir() else found.parent), found.name
-    return config
+    return doc, found
 
 
 def _environment_document(doc: dict[str, Any], bases: list[Path], source: Path) -> dict[str, Any]:
@@ -198,16 +196,20 @@ def delete_runconfig(path: str | os.PathLike[str], name: str) -> None:
 
 # -- environments in a directory ---------------------------------------------------------
 def save_environment(
-    environment: Environment, path: str | os.PathLike[str], overwrite: bool
+    environment: dict[str, Any],
+    conda_dependencies: CondaDependencies,
+    path: str | os.PathLike[str],
+    overwrite: bool,
 ) -> None:
-    """Write ``environment`` into the directory ``path`` (see the module docstring)."""
+    """Write the environment document ``environment`` (``Environment.to_dict()``) and its
+    ``conda_dependencies`` into the directory ``path`` (see the module docstring)."""
     folder = Path(path)
     if folder.exists() and not overwrite:
         raise ModelError(f"{str(folder)!r} exists; pass overwrite=True to replace its files")
     folder.mkdir(parents=True, exist_ok=True)
-    doc = camel_keys(environment.to_dict())
+    doc = camel_keys(environment)
     doc["python"].pop("condaDependencies", None)
-    environment.python.conda_dependencies.save_to_file(folder, CONDA_FILE)
+    conda_dependencies.save_to_file(folder, CONDA_FILE)
     dockerfile = doc["docker"].pop("baseDockerfile", None)
     if dockerfile:
         _write(folder / DOCKERFILE, dockerfile)
@@ -216,10 +218,9 @@ def save_environment(
     _write(folder / DEFINITION_FILE, json.dumps(doc, indent=4) + "\n")
 
 
-def load_environment(path: str | os.PathLike[str]) -> Environment:
-    """The environment saved by ``save_environment`` (or by v1) in the directory ``path``."""
-    from .environment import Environment
-
+def load_environment(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The document (for ``Environment.from_dict``) of the environment saved by
+    ``save_environment`` (or by v1) in the directory ``path``."""
     folder = Path(path)
     definition = folder / DEFINITION_FILE
     try:
@@ -233,4 +234,4 @@ def load_environment(path: str | os.PathLike[str]) -> Environment:
         doc["python"]["conda_dependencies"] = CondaDependencies(folder / CONDA_FILE).to_dict()
     if (folder / DOCKERFILE).is_file():
         doc["docker"]["base_dockerfile"] = (folder / DOCKERFILE).read_text(encoding="utf-8")
-    return Environment.from_dict(doc)
+    return doc

@@ -14,7 +14,7 @@ from typing import Any
 from ..compat import cloud_only
 from ..errors import ComputeTargetException, did_you_mean
 from . import status as st
-from .compute import DEFAULT_SLOTS, ComputeTarget, ComputeTargetStatus
+from .compute_base import DEFAULT_SLOTS, ComputeTarget, ComputeTargetStatus
 from .compute_registry import ComputeRegistry
 from .vm_sizes import DEFAULT_VM_SIZE, gpus_for_vm_size, supported_vm_sizes
 

@@ -24,8 +24,8 @@ import re
 from typing import Any
 
 from ..errors import ComputeTargetException
-from .compute import ComputeTargetStatus
 from .compute_aml import DEFAULT_IDLE_SECONDS, AmlCompute, ScaleSettings
+from .compute_base import ComputeTargetStatus
 from .compute_registry import ComputeRegistry
 from .vm_sizes import DEFAULT_VM_SIZE
 

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from ..errors import ComputeTargetException
-from .compute import ComputeTarget
+from .compute_base import ComputeTarget
 
 _MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?[bkmgBKMG]?")
 

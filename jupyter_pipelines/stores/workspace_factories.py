@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..errors import StoreError
 from .workspace_config import (
@@ -15,10 +15,30 @@ from .workspace_config import (
     WORKSPACE_DIRNAME,
 )
 
-if TYPE_CHECKING:
-    from .workspace import Workspace
 
-W = TypeVar("W", bound="Workspace")
+class _MadeWorkspace(Protocol):
+    """What ``create`` and ``list`` use of the ``Workspace`` they are mixed into (a protocol,
+    so that this module need not import workspace.py)."""
+
+    DEFAULT_CPU_CLUSTER_NAME: str
+    DEFAULT_GPU_CLUSTER_NAME: str
+    _identity: Any
+    dir: Path
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def compute_targets(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def _named(cls: type[W], root: Path, given: dict[str, Any], auth: Any = None) -> W: ...
+
+    @classmethod
+    def find(cls: type[W], path: str | os.PathLike[str] | None = None) -> W | None: ...
+
+
+W = TypeVar("W", bound=_MadeWorkspace)
 
 
 class WorkspaceFactories:
@@ -26,7 +46,7 @@ class WorkspaceFactories:
 
     # A mixin's methods are typed for the Workspace they are mixed into.
     @classmethod
-    def create(  # type: ignore[misc]
+    def create(
         cls: type[W],
         name: str,
         auth: Any = None,
@@ -95,7 +115,7 @@ class WorkspaceFactories:
         return workspace
 
     @classmethod
-    def list(  # type: ignore[misc]
+    def list(
         cls: type[W],
         subscription_id: str | None,
         auth: Any = None,
