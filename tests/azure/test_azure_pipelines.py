@@ -21,6 +21,7 @@ from jupyter_pipelines import (
 from jupyter_pipelines.errors import DatastoreError
 from jupyter_pipelines.stores import status as st
 from tests.azure.conftest import new_container
+from tests.azure.cutter import Cutter
 from tests.azure.emulator import ACCOUNT, KEY, Azurite
 from tests.integration.support import Project
 
@@ -161,9 +162,9 @@ OUTPUT = """\
     import os, sys, time
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for i in range(300):
+    for i in range(200):  # 200 MB: the upload outlasts noticing that it began
         with open(os.path.join(out, f"part-{i:03d}.bin"), "wb") as f:
-            f.write(os.urandom(128 * 1024))
+            f.write(os.urandom(1024 * 1024))
     print("written")
     """
 
@@ -171,25 +172,34 @@ OUTPUT = """\
 def test_emulator_stopped_while_the_output_is_uploaded(
     project: Project, private_azurite: Azurite
 ) -> None:
+    """The connections reset and the emulator stopped while the step's output is being
+    uploaded: the step fails naming the datastore, and nothing is under the final name."""
     az = private_azurite
-    store = blob_store(project.ws, az, "blob_out", new_container(az))
+    relay = Cutter(az.port)  # SIGTERM alone lets kept-alive connections finish the upload
+    container = new_container(az)
+    store = Datastore.register_azure_blob_container(
+        project.ws, "blob_out", container, ACCOUNT, account_key=KEY,
+        protocol="http", endpoint=relay.endpoint,
+    )  # fmt: skip
     project.script("src/out.py", OUTPUT)
     out = OutputFileDatasetConfig("parts", destination=(store, "parts/{run-id}"))
     step = PythonScriptStep("out.py", name="out", source_directory="src", arguments=[out])
     run = project.experiment("azure").submit(Pipeline(workspace=project.ws, steps=[step]))
     deadline = time.monotonic() + 120
-    while not any("comp=block" in r for r in az.requests()):  # the upload has begun
+    while relay.sent < 20_000_000:  # a tenth of the output is on its way
         assert time.monotonic() < deadline, "the upload never started"
-        time.sleep(0.01)
+        time.sleep(0.005)
+    relay.cut()
     az.halt()
     status = run.wait_for_completion(show_output=False, raise_on_error=False)
     (failed,) = run.get_steps()
     assert status == st.FAILED and failed.get_status() == st.FAILED
     assert "blob_out" in failed.error and "cannot be reached" in failed.error, failed.error
     az.restart()
-    store.check_access()  # the container is there again
-    assert store.glob("parts/**") == []  # nothing under the output's final name
-    assert not store.exists(f"parts/{failed.id}")
+    direct = blob_store(project.ws, az, "blob_direct", container)
+    direct.check_access()  # the container is there again
+    assert direct.glob("parts/**") == []  # nothing under the output's final name
+    assert not direct.exists(f"parts/{failed.id}")
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:

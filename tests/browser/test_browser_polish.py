@@ -125,8 +125,11 @@ def _copy_example(lab: Lab, example: Path, folder: str) -> Path:
     return target
 
 
-def _wait_routed(scope: Any) -> None:
-    """Routes are computed once React Flow has measured the nodes."""
+def _wait_routed(scope: Any, edges: int | None = None) -> None:
+    """Routes are computed once React Flow has measured the nodes (and, with ``edges``,
+    once that many edges are drawn: before the graph is drawn, none is unrouted)."""
+    if edges is not None:
+        expect(scope.locator("path.react-flow__edge-path")).to_have_count(edges)
     expect(scope.locator('path.react-flow__edge-path[data-routed="false"]')).to_have_count(0)
 
 
@@ -136,7 +139,7 @@ def test_the_quickstart_opens_readable_with_edges_routed_around_the_nodes(
 ) -> None:
     _copy_example(lab, QUICKSTART, "quickstart")
     editor = open_editor(page, lab, "quickstart/quickstart.pipeline.yaml", "prepare")
-    _wait_routed(editor)
+    _wait_routed(editor, edges=6)
     shot(page, "opened")
     zoom = _readable(editor, "the quickstart at its opening zoom")
     assert zoom >= 0.79, f"the quickstart opened at zoom {zoom:.2f}"
@@ -164,7 +167,7 @@ def test_the_quickstart_opens_readable_with_edges_routed_around_the_nodes(
     start = center(node.bounding_box())
     target_box = step_node(editor, "evaluate").bounding_box()
     drag(page, start, (target_box["x"] + target_box["width"] / 2, target_box["y"] - 60))
-    _wait_routed(editor)
+    _wait_routed(editor, edges=6)
     page.wait_for_timeout(300)
     shot(page, "train-moved")
     _routes_clear(editor, "after moving train above evaluate", edges=6)
@@ -207,7 +210,7 @@ def test_node_statuses_are_said_in_words_finished_reused_running_canceled_failed
     expect(step_node(view, "a").locator('[data-testid="node-status"]')).to_have_text(
         re.compile("reused")
     )
-    _wait_routed(view)
+    _wait_routed(view, edges=2)
     _readable(view, "the run view")
     _routes_clear(view, "the run view", edges=2)
     shot(page, "run-view")
@@ -434,7 +437,7 @@ def test_a_new_pipeline_connects_two_dropped_scripts_from_their_plus_ports(
     expect(
         step_node(editor, "load").locator('[data-testid="port-out"][data-port="load_out"]')
     ).to_have_count(1)
-    _wait_routed(editor)
+    _wait_routed(editor, edges=1)
     _routes_clear(editor, "the two connected scripts", edges=1)
     # A second one, from "+ output" onto the node itself: another output, another input.
     plus_out = step_node(editor, "load").locator('[data-testid="port-add-out"]')
@@ -462,7 +465,7 @@ def test_a_new_pipeline_connects_two_dropped_scripts_from_their_plus_ports(
 def test_a_run_after_implied_by_a_data_edge_is_not_drawn(lab: Lab, page: Any, shot: Any) -> None:
     _copy_example(lab, ELYRA, "elyra_edges")
     editor = open_editor(page, lab, "elyra_edges/numbers.pipeline", "produce")
-    _wait_routed(editor)
+    _wait_routed(editor, edges=1)
     expect(editor.locator(".react-flow__edge.jp-mod-data")).to_have_count(1)
     expect(
         editor.locator(".react-flow__edge.jp-mod-after"),
@@ -486,7 +489,7 @@ def test_a_run_after_implied_by_a_data_edge_is_not_drawn(lab: Lab, page: Any, sh
     Pipeline(steps=[make, use, alone], name="orderings").save(path)
     assert yaml.safe_load(path.read_text())["steps"]["use"]["run_after"] == ["make"]
     editor = open_editor(page, lab, path.name, "make")
-    _wait_routed(editor)
+    _wait_routed(editor, edges=2)
     expect(editor.locator(".react-flow__edge.jp-mod-data")).to_have_count(1)
     after = editor.locator(".react-flow__edge.jp-mod-after")
     expect(after).to_have_count(1)

@@ -20,6 +20,7 @@ from jupyter_pipelines import (
     RunConfiguration,
 )
 from jupyter_pipelines.errors import PipelineValidationError
+from jupyter_pipelines.executors.env_cache import cache_dir
 from jupyter_pipelines.model.data import DataPath, DataPathComputeBinding
 from jupyter_pipelines.stores import status as st
 from tests.integration.support import Project
@@ -210,7 +211,8 @@ def test_aml_compute_target_and_an_environment_with_packages(project: Project) -
     ]
     run = run_ok(project, Pipeline(steps=steps))
     done = run.get_steps()
-    assert all("/envs/" in s.get_logs()["stdout"] for s in done)  # the user's env cache
+    cache = str(cache_dir())  # the user's environment cache (the session's, in tests)
+    assert all(f"{cache}/" in s.get_logs()["stdout"] for s in done)
     # max_nodes=1: the two steps of this target ran one after the other
     first, second = sorted(done, key=lambda s: s.start_time)
     assert first.end_time <= second.start_time

@@ -18,12 +18,20 @@ from jupyter_pipelines import (
     Pipeline,
     PipelineData,
     PythonScriptStep,
+    compat,
 )
 from jupyter_pipelines.errors import ModelError
 from jupyter_pipelines.stores import status as st
 from tests.integration.support import Project
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _warn_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """V1 warnings are given once per process; these tests expect to see them."""
+    monkeypatch.setattr(compat, "_warned", set())
+
 
 LIST = """\
 import os, sys

@@ -4,14 +4,15 @@ file and the line or field, never a hang or a traceback; nothing is recorded."""
 from __future__ import annotations
 
 import json
-import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.integration.support import Project
+from tests.integration.support import CLI, Project
 from tests.unit.test_hostile_documents import billion_laughs
 
 pytestmark = pytest.mark.integration
@@ -22,8 +23,23 @@ COMMANDS = ("validate", "describe", "submit", "run")
 SOME = ("validate", "run")
 
 
-def children_peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+#: Runs a command and prints the peak memory (KiB) of it and its children: the test
+#: process's own RUSAGE_CHILDREN would count every child of the session (servers, clusters).
+_PEAK = (
+    "import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(done.returncode)"
+)
+
+
+def cli_peak_mib(project: Project, *args: str) -> float:
+    """The peak memory of ``jupyter-pipelines ARGS`` run alone (it must exit 2)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK, CLI, *args],
+        cwd=project.root, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    return int(proc.stderr.strip().splitlines()[-1]) / 1024
 
 
 def assert_refused(
@@ -46,7 +62,7 @@ def test_a_billion_laughs_file_exits_2_naming_the_alias_budget(project: Project)
     slowest = assert_refused(project, "bomb.pipeline.yaml", "(the alias budget)", COMMANDS)
     proc = project.cli("validate", "bomb.pipeline.yaml", check=2)
     assert "bomb.pipeline.yaml' at line 10, column 12: aliases expand" in proc.stderr
-    peak = children_peak_mib()
+    peak = cli_peak_mib(project, "validate", "bomb.pipeline.yaml")
     print(f"\nbomb: every command exits 2, slowest {slowest:.2f} s, peak child {peak:.0f} MiB")
     assert slowest < 10  # a CLI start; the refusal itself takes a millisecond
     assert peak < 500
