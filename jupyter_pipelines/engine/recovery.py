@@ -50,17 +50,20 @@ def reap_if_orphaned(store: RunStore, run: RunRecord) -> RunRecord:
 
 def _fail(store: RunStore, run: RunRecord, reason: str) -> list[str]:
     """Mark ``run`` and its unfinished steps failed (once: a concurrent reaper that came
-    first wins) and stop what its steps left running; what was stopped."""
+    first wins) and stop what its steps left running; what was stopped.
+
+    Its driver is gone, so what its steps left (processes by their run marker, containers
+    by label) is stopped first: whoever reads the run as failed finds them gone."""
+    stopped = sweep_run(run.id)
+    _remove_step_containers(run.id)
     steps = store.fail_unfinished_run(run.id, reason)
     if steps is None:
-        return []
-    stopped: list[str] = []
+        return stopped
     for step in steps:
         # Its driver is gone: stop what the step left running.
         if step.pid and is_alive(step.pid, step.pid_started):
             kill_tree(step.pid, found=stopped)
     stopped += sweep_run(run.id)
-    _remove_step_containers(run.id)
     return stopped
 
 
