@@ -4,14 +4,8 @@ on the same root shows their true state (Finished, or Failed when their driver d
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
-import socket
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,74 +13,15 @@ from typing import Any
 import pytest
 
 from jupyter_pipelines.stores import status as st
+from tests.integration.server_process import ServerProcess
 from tests.integration.support import Project, alive, wait_until
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "restart-test"
-
-
-class Server:
-    """A ``jupyter server`` process on a project root, with the extension enabled."""
-
-    def __init__(self, root: Path, runtime: Path) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/jupyter-pipelines/api"
-        runtime.mkdir(parents=True, exist_ok=True)
-        self.log = runtime / "server.log"
-        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime)}
-        env.pop("JUPYTER_PIPELINES_WORKSPACE", None)
-        argv = [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            f"--ServerApp.root_dir={root}",
-            f"--IdentityProvider.token={TOKEN}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            "--ServerApp.jpserver_extensions={'jupyter_pipelines': True}",
-            "--no-browser",
-            "--allow-root",
-        ]
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        wait_until(self._answers, timeout=60, what="the jupyter server to answer")
-
-    def _answers(self) -> bool:
-        if self.proc.poll() is not None:
-            pytest.fail(f"the jupyter server exited:\n{self.log.read_text()[-3000:]}")
-        try:
-            self.call("runs?limit=1")
-        except (urllib.error.URLError, ConnectionError):
-            return False
-        return True
-
-    def call(self, path: str, body: Any = None) -> Any:
-        request = urllib.request.Request(
-            f"{self.url}/{path}",
-            data=None if body is None else json.dumps(body).encode(),
-            method="GET" if body is None else "POST",
-            headers={"Authorization": f"token {TOKEN}"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
 
 @contextlib.contextmanager
-def server(root: Path, runtime: Path) -> Iterator[Server]:
-    started = Server(root, runtime)
+def server(root: Path, runtime: Path) -> Iterator[ServerProcess]:
+    started = ServerProcess(root, runtime)
     try:
         yield started
     finally:
