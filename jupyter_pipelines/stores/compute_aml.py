@@ -106,6 +106,8 @@ class AmlCompute(ComputeTarget):
     each with the GPUs of one node of its VM size."""
 
     _compute_type = "AmlCompute"
+    #: the configuration class that ``update`` re-validates (a subclass's own)
+    _config_class: type[Any] = AmlComputeProvisioningConfiguration
 
     @staticmethod
     def provisioning_configuration(
@@ -256,8 +258,8 @@ class AmlCompute(ComputeTarget):
         max_nodes: int | None = None,
         idle_seconds_before_scaledown: int | None = None,
     ) -> None:
-        """Change the node limits (and so the slots) of the target."""
-        config = AmlComputeProvisioningConfiguration(**self._config)
+        """Change the node limits of the target (its slots; a Dask target's workers)."""
+        config = self._config_class(**self._config)
         if min_nodes is not None:
             config.min_nodes = min_nodes
         if max_nodes is not None:

@@ -26,7 +26,6 @@ from typing import Any
 from ..errors import ComputeTargetException
 from .compute_aml import DEFAULT_IDLE_SECONDS, AmlCompute, ScaleSettings
 from .compute_base import ComputeTargetStatus
-from .compute_registry import ComputeRegistry
 from .vm_sizes import DEFAULT_VM_SIZE
 
 #: Nodes (Dask workers) of a target created without ``max_nodes``.
@@ -192,6 +191,7 @@ class DaskCompute(AmlCompute):
     """
 
     _compute_type = "DaskCompute"
+    _config_class = DaskComputeProvisioningConfiguration
 
     @staticmethod
     def provisioning_configuration(  # type: ignore[override]  # Dask's fields first
@@ -287,24 +287,6 @@ class DaskCompute(AmlCompute):
         status["address"] = self.address
         status["clusterClass"] = None if self.address else self.cluster_class
         return ComputeTargetStatus(status)
-
-    def update(
-        self,
-        min_nodes: int | None = None,
-        max_nodes: int | None = None,
-        idle_seconds_before_scaledown: int | None = None,
-    ) -> None:
-        """Change the node (worker) limits of the target's cluster, for the next runs."""
-        config = DaskComputeProvisioningConfiguration(**self._config)
-        if min_nodes is not None:
-            config.min_nodes = min_nodes
-        if max_nodes is not None:
-            config.max_nodes = max_nodes
-        if idle_seconds_before_scaledown is not None:
-            config.idle_seconds_before_scaledown = idle_seconds_before_scaledown
-        config.validate_configuration()
-        ComputeRegistry(self.workspace).update(self.name, config.to_dict())
-        self._config = config.to_dict()
 
     def executor_options(self) -> tuple[str, dict[str, Any]]:
         config = self._config
